@@ -1,0 +1,70 @@
+/**
+ * Plain data the bootstrap renderers turn into text. No secrets live here except the one-time
+ * bootstrap token, which is the only credential user-data may carry.
+ */
+import type { ProviderName } from '../providers/types.ts';
+
+export type WorkloadKind = 'process' | 'openclaw' | 'agent-manager' | 'runner-stack' | 'compose';
+
+/** Where the agent's one-time bootstrap config is written on the server (mode 0600). */
+export const BOOTSTRAP_PATH = '/opt/hangar/config/bootstrap.json';
+/** Hangar's directory tree on a server (seed 000's `/opt/openclaw`, renamed). */
+export const HANGAR_ROOT = '/opt/hangar';
+
+/** The contents of {@link BOOTSTRAP_PATH}: all an agent needs to enroll. */
+export interface BootstrapConfig {
+  apiUrl: string;
+  /** One-time, short-lived bootstrap token (`hgb_…`), bound to `instanceId`. */
+  token: string;
+  instanceId: string;
+  serverName: string;
+}
+
+export type BootstrapPath = 'full' | 'snapshot';
+
+export interface BootstrapInput {
+  provider: ProviderName;
+  path: BootstrapPath;
+  bootstrap: BootstrapConfig;
+  workload: WorkloadKind;
+  /** Bootstrap (install recipe) version; snapshots are labelled with it. */
+  bootstrapVersion: string;
+  /** Keep public SSH open after the tailnet is up (default false: closed). */
+  keepSsh?: boolean;
+  /** Whether the server joins a tailnet (the auth key itself comes over enrollment). */
+  tailscale?: boolean;
+  /** Extra SSH public keys for the admin user. */
+  sshAuthorizedKeys?: string[];
+}
+
+/** A file the agent writes on the server when it receives its workload at enrollment. */
+export interface WorkloadFile {
+  path: string;
+  content: string;
+  /** Octal string, e.g. '0600'. */
+  mode: string;
+  owner?: string;
+}
+
+/** How the agent decides the workload is healthy. */
+export type HealthCheck =
+  | { type: 'http'; url: string; expectStatus?: number }
+  | { type: 'compose'; file: string; services: string[] }
+  | { type: 'systemd'; unit: string };
+
+/**
+ * What the agent receives over the enrollment channel to run its workload: files (secrets
+ * included, written 0600), the commands to start and stop it, and its health check.
+ */
+export interface WorkloadPlan {
+  kind: WorkloadKind;
+  files: WorkloadFile[];
+  /** argv lists run in order by the agent (as root on a server, as the user locally). */
+  start: string[][];
+  stop: string[][];
+  health: HealthCheck;
+  /** For `process`: a long-running command the agent supervises itself. */
+  process?: { command: string; args: string[]; env?: Record<string, string>; port?: number };
+  /** Smoke test argv, run by `hangar smoke` and the daily timer. */
+  smoke?: string[];
+}

@@ -1,0 +1,69 @@
+/** Label keys Hangar puts on every resource it creates (Hetzner labels). */
+export const LABEL_INSTALLATION = 'hangar.dev/installation';
+export const LABEL_INSTANCE = 'hangar.dev/instance';
+export const LABEL_BOOTSTRAP_VERSION = 'hangar.dev/bootstrap-version';
+export const LABEL_ROLE = 'hangar.dev/role';
+
+/**
+ * Turn free text into a DNS-safe slug: lower-case letters, digits and single dashes.
+ *
+ * @example
+ * slugify('Acme Corp!') // → 'acme-corp'
+ */
+export function slugify(text: string, max = 30): string {
+  const s = text
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, max)
+    .replace(/-+$/g, '');
+  return s || 'agent';
+}
+
+/**
+ * Deterministic server name `hangar-<slug>-<short id>`: the same instance always maps to the
+ * same name, so a retried create collides (Hetzner `uniqueness_error`) instead of duplicating.
+ *
+ * @example
+ * serverName('11111111-2222-…', 'Acme') // → 'hangar-acme-11111111'
+ */
+export function serverName(instanceId: string, name: string): string {
+  return `hangar-${slugify(name)}-${instanceId.replace(/-/g, '').slice(0, 8)}`;
+}
+
+/** Ownership labels for an instance's server (values are UUIDs: ≤ 63 chars). */
+export function instanceLabels(installationId: string, instanceId: string): Record<string, string> {
+  return { [LABEL_INSTALLATION]: installationId, [LABEL_INSTANCE]: instanceId };
+}
+
+/** Hetzner-style label selector, e.g. `a=b,c=d`. */
+export function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/**
+ * DigitalOcean tags for labels: DO tags allow letters, digits, `:`, `-`, `_` only, so
+ * `hangar.dev/instance=<id>` becomes `hangar-instance-<id>`.
+ *
+ * @example
+ * labelsToTags({ 'hangar.dev/instance': 'abc' }) // → ['hangar-instance-abc']
+ */
+export function labelsToTags(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k.replace(/^hangar\.dev\//, 'hangar-').replace(/[^A-Za-z0-9:_-]/g, '-')}-${v}`.replace(/[^A-Za-z0-9:_-]/g, '-'));
+}
+
+/** Inverse of {@link labelsToTags} for the keys Hangar knows. */
+export function tagsToLabels(tags: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  const known = [LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE, LABEL_BOOTSTRAP_VERSION];
+  for (const tag of tags) {
+    for (const key of known) {
+      const prefix = `${key.replace(/^hangar\.dev\//, 'hangar-').replace(/[^A-Za-z0-9:_-]/g, '-')}-`;
+      if (tag.startsWith(prefix)) out[key] = tag.slice(prefix.length);
+    }
+  }
+  return out;
+}

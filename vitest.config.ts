@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+// Two cores: run at most two test files at a time; integration tests spawn real processes.
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'agent/**/*.test.ts'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
