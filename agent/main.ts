@@ -1,0 +1,34 @@
+/**
+ * The Hangar agent: one file, bundled with esbuild to agent/dist/agent.mjs.
+ *
+ *   node agent.mjs --config /opt/hangar/config/bootstrap.json --state-dir /opt/hangar/config
+ *
+ * 1. Reads the bootstrap config (API URL + one-time token) written by cloud-init.
+ * 2. Enrolls once (POST /v1/agents/enroll) and keeps its agent id and key in state.json (0600).
+ * 3. Writes agent.env (AGENT_ID, SERVER_NAME, SERVER_ID, API_URL, NODE_ENV) and its workload files.
+ * 4. Dials the hub over WebSocket, heartbeats, starts the workload, reports it healthy.
+ * 5. Reconnects with jittered backoff; on a shutdown command stops the workload and exits.
+ */
+import { runAgent } from './agent.ts';
+import { runDemoService } from './demo-service.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+if (args.includes('--demo-service')) {
+  runDemoService(Number(flag('--port') ?? 0));
+} else {
+  const config = flag('--config');
+  const stateDir = flag('--state-dir');
+  if (!config || !stateDir) {
+    process.stderr.write('usage: agent.mjs --config <bootstrap.json> --state-dir <dir>\n');
+    process.exit(2);
+  }
+  runAgent({ configPath: config, stateDir }).catch((err) => {
+    process.stderr.write(`agent: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

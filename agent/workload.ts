@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname } from 'node:path';
+import type { HealthCheck, WorkloadPlan } from '../src/bootstrap/types.ts';
+
+/** Runs one workload plan: writes its files, runs its start commands, supervises its process. */
+export class Workload {
+  private child: ChildProcess | null = null;
+  private stopping = false;
+  health: HealthCheck;
+
+  constructor(
+    private readonly plan: WorkloadPlan,
+    private readonly log: (line: string) => void,
+  ) {
+    this.health = plan.health;
+  }
+
+  async start(): Promise<void> {
+    for (const f of this.plan.files) {
+      await mkdir(dirname(f.path), { recursive: true });
+      await writeFile(f.path, f.content, { mode: parseInt(f.mode, 8) });
+      await chmod(f.path, parseInt(f.mode, 8));
+      this.log(`wrote ${f.path} (${f.mode})`);
+    }
+    for (const argv of this.plan.start) await run(argv, this.log);
+    if (this.plan.process) await this.spawnProcess();
+  }
+
+  private async spawnProcess(): Promise<void> {
+    const p = this.plan.process!;
+    let port = p.port ?? 0;
+    if (port === 0) port = await freePort();
+    const sub = (s: string) => s.replaceAll('{port}', String(port)).replaceAll('{node}', process.execPath).replaceAll('{agent}', process.argv[1]);
+    if (this.health.type === 'http') this.health = { ...this.health, url: sub(this.health.url) };
+    const launch = () => {
+      const child = spawn(sub(p.command), p.args.map(sub), { env: { ...process.env, ...p.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => this.log(`[workload] ${l}`)));
+      child.stderr?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => this.log(`[workload] ${l}`)));
+      child.on('exit', (code, signal) => {
+        this.log(`workload process exited (${signal ?? code})`);
+        this.child = null;
+        if (!this.stopping) setTimeout(launch, 1000).unref();
+      });
+      this.child = child;
+    };
+    launch();
+    this.log(`workload process started on port ${port}`);
+  }
+
+  /** One health probe. */
+  async check(): Promise<{ healthy: boolean; detail: string }> {
+    const h = this.health;
+    try {
+      if (h.type === 'http') {
+        const res = await fetch(h.url, { signal: AbortSignal.timeout(3000) });
+        const ok = res.status === (h.expectStatus ?? 200);
+        return { healthy: ok, detail: `${h.url} → ${res.status}` };
+      }
+      if (h.type === 'systemd') {
+        const code = await run(['systemctl', 'is-active', '--quiet', h.unit], () => {}).then(() => 0, () => 1);
+        return { healthy: code === 0, detail: `${h.unit} ${code === 0 ? 'active' : 'inactive'}` };
+      }
+      const out = await capture(['docker', 'compose', '-f', h.file, 'ps', '--format', 'json']);
+      const running = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Service: string; State: string; Health?: string });
+      const bad = h.services.filter((s) => !running.some((r) => r.Service === s && r.State === 'running' && (!r.Health || r.Health === 'healthy')));
+      return { healthy: bad.length === 0, detail: bad.length ? `not up: ${bad.join(', ')}` : 'all services up' };
+    } catch (err) {
+      return { healthy: false, detail: (err as Error).message };
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    if (child && child.exitCode === null) {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    for (const argv of this.plan.stop) await run(argv, this.log).catch((e) => this.log(`stop: ${(e as Error).message}`));
+  }
+}
+
+function run(argv: string[], log: (l: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    log(`$ ${argv.join(' ')}`);
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach(log);
+    child.stdout.on('data', out);
+    child.stderr.on('data', out);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv[0]} exited ${code}`))));
+  });
+}
+
+function capture(argv: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
+    let s = '';
+    child.stdout.on('data', (d: Buffer) => (s += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`${argv[0]} exited ${code}`))));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}

@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+
+/**
+ * Every setting of the Hangar server in one place. Precedence: flags > env > defaults.
+ *
+ * | setting | env | default |
+ * |---|---|---|
+ * | host | HANGAR_HOST | 127.0.0.1 |
+ * | port | HANGAR_PORT | 7070 |
+ * | dataDir | HANGAR_DATA_DIR | ./.hangar |
+ * | databaseUrl | DATABASE_URL | (unset: embedded PGlite in dataDir) |
+ * | publicUrl | HANGAR_PUBLIC_URL | http://host:port (what agents dial) |
+ * | secretKey | HANGAR_SECRET_KEY | generated into dataDir/secret.key (0600) |
+ * | heartbeatSeconds | HANGAR_HEARTBEAT_SECONDS | 10 |
+ * | connectTimeoutSeconds | HANGAR_CONNECT_TIMEOUT_SECONDS | 600 |
+ * | replicaId | HANGAR_REPLICA_ID | hostname-pid |
+ * | logLevel | HANGAR_LOG_LEVEL | info |
+ */
+export interface HangarConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  publicUrl?: string;
+  secretKey?: string;
+  heartbeatSeconds: number;
+  connectTimeoutSeconds: number;
+  /** Seconds a bootstrap token lives beyond the connect timeout. */
+  replicaId?: string;
+  logLevel: string;
+  /** Queue polling interval; small in tests. */
+  pollSeconds: number;
+  /** Whether to build and serve the dashboard. */
+  dashboard: boolean;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Partial<HangarConfig> = {}): HangarConfig {
+  const num = (v: string | undefined, d: number, name: string) => {
+    if (v === undefined || v === '') return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
+    return n;
+  };
+  return {
+    host: flags.host ?? env.HANGAR_HOST ?? '127.0.0.1',
+    port: flags.port ?? num(env.HANGAR_PORT, 7070, 'HANGAR_PORT'),
+    dataDir: resolve(flags.dataDir ?? env.HANGAR_DATA_DIR ?? '.hangar'),
+    databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
+    publicUrl: flags.publicUrl ?? (env.HANGAR_PUBLIC_URL || undefined),
+    secretKey: flags.secretKey ?? (env.HANGAR_SECRET_KEY || undefined),
+    heartbeatSeconds: flags.heartbeatSeconds ?? num(env.HANGAR_HEARTBEAT_SECONDS, 10, 'HANGAR_HEARTBEAT_SECONDS'),
+    connectTimeoutSeconds: flags.connectTimeoutSeconds ?? num(env.HANGAR_CONNECT_TIMEOUT_SECONDS, 600, 'HANGAR_CONNECT_TIMEOUT_SECONDS'),
+    replicaId: flags.replicaId ?? env.HANGAR_REPLICA_ID,
+    logLevel: flags.logLevel ?? env.HANGAR_LOG_LEVEL ?? 'info',
+    pollSeconds: flags.pollSeconds ?? num(env.HANGAR_POLL_SECONDS, 0.5, 'HANGAR_POLL_SECONDS'),
+    dashboard: flags.dashboard ?? env.HANGAR_DASHBOARD !== '0',
+  };
+}

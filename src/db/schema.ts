@@ -1,0 +1,92 @@
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** One row: this installation's identity (its id goes into every cloud label). */
+export const installation = pgTable('installation', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull(),
+  hash: text('hash').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+}, (t) => [uniqueIndex('api_keys_hash').on(t.hash)]);
+
+/** An instance is intent: written before any cloud call. */
+export const instances = pgTable('instances', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  name: text('name').notNull(),
+  serverName: text('server_name').notNull(),
+  provider: text('provider').notNull(),
+  location: text('location'),
+  serverType: text('server_type'),
+  image: text('image'),
+  workload: text('workload').notNull(),
+  /** Non-secret workload settings. */
+  workloadConfig: jsonb('workload_config').$type<Record<string, unknown>>().notNull().default({}),
+  /** Secret workload settings, sealed (AES-GCM) as one string. */
+  secretsSealed: text('secrets_sealed'),
+  labels: jsonb('labels').$type<Record<string, string>>().notNull(),
+  tailscale: boolean('tailscale').notNull().default(false),
+  tailscaleTags: jsonb('tailscale_tags').$type<string[]>().notNull().default([]),
+  status: text('status').notNull().default('pending'),
+  step: text('step'),
+  connection: text('connection').notNull().default('connecting'),
+  bootstrapPath: text('bootstrap_path'),
+  serverId: text('server_id'),
+  ipv4: text('ipv4'),
+  ipv6: text('ipv6'),
+  tailnetName: text('tailnet_name'),
+  tailscaleDeviceId: text('tailscale_device_id'),
+  bootstrapTokenHash: text('bootstrap_token_hash'),
+  bootstrapTokenSealed: text('bootstrap_token_sealed'),
+  bootstrapTokenExpiresAt: ts('bootstrap_token_expires_at'),
+  bootstrapTokenUsedAt: ts('bootstrap_token_used_at'),
+  agentId: uuid('agent_id'),
+  agentKeyHash: text('agent_key_hash'),
+  agentVersion: text('agent_version'),
+  lastHeartbeatAt: ts('last_heartbeat_at'),
+  hubReplica: text('hub_replica'),
+  workloadHealthy: boolean('workload_healthy'),
+  connectTimeoutSeconds: integer('connect_timeout_seconds').notNull().default(600),
+  onFailure: text('on_failure').notNull().default('destroy'),
+  failureReason: text('failure_reason'),
+  runningAt: ts('running_at'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [
+  index('instances_status').on(t.status),
+  index('instances_created').on(t.createdAt, t.id),
+  uniqueIndex('instances_agent').on(t.agentId),
+  uniqueIndex('instances_bootstrap_token').on(t.bootstrapTokenHash),
+]);
+
+/** Append-only log: every transition and every notable fact about an instance. */
+export const instanceEvents = pgTable('instance_events', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  instanceId: uuid('instance_id').notNull().references(() => instances.id),
+  at: ts('at').notNull().defaultNow(),
+  actor: text('actor').notNull(),
+  kind: text('kind').notNull(),
+  fromStatus: text('from_status'),
+  toStatus: text('to_status'),
+  step: text('step'),
+  reason: text('reason'),
+  data: jsonb('data').$type<Record<string, unknown>>(),
+}, (t) => [index('instance_events_instance').on(t.instanceId, t.id)]);
+
+/** Stored responses for `Idempotency-Key` on creating POSTs. */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  bodyHash: text('body_hash').notNull(),
+  status: integer('status'),
+  response: jsonb('response'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

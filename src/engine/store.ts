@@ -1,0 +1,203 @@
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { instanceEvents, instances } from '../db/schema.ts';
+import { NotFoundError } from '../domain/errors.ts';
+import {
+  connectionTransition,
+  transition,
+  type Connection,
+  type ConnectionEvent,
+  type Lifecycle,
+  type LifecycleEvent,
+  type Step,
+} from '../domain/lifecycle.ts';
+
+export type InstanceRow = typeof instances.$inferSelect;
+export type EventRow = typeof instanceEvents.$inferSelect;
+export type InstanceUpdate = Partial<typeof instances.$inferInsert>;
+
+/** Who caused an event: `api:<key prefix>`, `engine`, `agent`, `hub`, `reconciler`, `timeout`. */
+export type Actor = string;
+
+export interface EventInput {
+  actor: Actor;
+  kind: 'transition' | 'connection' | 'log' | 'info' | 'warning' | 'error';
+  reason?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/**
+ * The instance store: intent rows and their append-only event log. Every lifecycle change goes
+ * through {@link Store.transition}, which locks the row, applies the pure transition function
+ * and appends exactly one event in the same transaction.
+ */
+export class Store {
+  constructor(
+    readonly db: Db,
+    private readonly onEvent: (e: EventRow) => void = () => {},
+  ) {}
+
+  async get(id: string): Promise<InstanceRow> {
+    const row = await this.find(id);
+    if (!row) throw new NotFoundError('instance', id);
+    return row;
+  }
+
+  async find(id: string): Promise<InstanceRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select().from(instances).where(eq(instances.id, id));
+    return row;
+  }
+
+  /** Look an instance up by a unique column (agent id, token hash). */
+  async findBy(column: 'agentId' | 'bootstrapTokenHash', value: string): Promise<InstanceRow | undefined> {
+    const [row] = await this.db.select().from(instances).where(eq(instances[column], value));
+    return row;
+  }
+
+  /** Mark a bootstrap token used, atomically: only one caller ever wins. */
+  async spendBootstrapToken(hash: string, set: InstanceUpdate): Promise<boolean> {
+    const rows = await this.db
+      .update(instances)
+      .set({ ...set, bootstrapTokenUsedAt: new Date(), bootstrapTokenSealed: null, updatedAt: new Date() })
+      .where(and(eq(instances.bootstrapTokenHash, hash), isNull(instances.bootstrapTokenUsedAt)))
+      .returning({ id: instances.id });
+    return rows.length === 1;
+  }
+
+  async insert(values: typeof instances.$inferInsert, event: EventInput): Promise<InstanceRow> {
+    const { row, ev } = await this.db.transaction(async (tx) => {
+      const [row] = await tx.insert(instances).values(values).returning();
+      const [ev] = await tx
+        .insert(instanceEvents)
+        .values({ instanceId: row.id, actor: event.actor, kind: 'transition', toStatus: row.status, reason: event.reason ?? 'instance requested', data: event.data ?? null })
+        .returning();
+      return { row, ev };
+    });
+    this.onEvent(ev);
+    return row;
+  }
+
+  /** Update fields without a lifecycle change (ids, IPs, heartbeats). */
+  async update(id: string, set: InstanceUpdate): Promise<InstanceRow> {
+    const [row] = await this.db.update(instances).set({ ...set, updatedAt: new Date() }).where(eq(instances.id, id)).returning();
+    if (!row) throw new NotFoundError('instance', id);
+    return row;
+  }
+
+  /**
+   * Apply a lifecycle event: lock, check with the pure transition function (throws
+   * IllegalTransitionError), write, append one event row.
+   */
+  async transition(id: string, event: LifecycleEvent, ev: Omit<EventInput, 'kind'>, set: InstanceUpdate = {}): Promise<InstanceRow> {
+    const { row, evRow } = await this.db.transaction(async (tx) => {
+      const [cur] = await tx.select().from(instances).where(eq(instances.id, id)).for('update');
+      if (!cur) throw new NotFoundError('instance', id);
+      const next = transition({ status: cur.status as Lifecycle, step: cur.step as Step | null }, event);
+      const extra: InstanceUpdate = {};
+      if (event.type === 'fail') extra.failureReason = event.reason;
+      if (event.type === 'ready') extra.runningAt = new Date();
+      const [row] = await tx
+        .update(instances)
+        .set({ ...set, ...extra, status: next.status, step: next.step, updatedAt: new Date() })
+        .where(eq(instances.id, id))
+        .returning();
+      const [evRow] = await tx
+        .insert(instanceEvents)
+        .values({
+          instanceId: id,
+          actor: ev.actor,
+          kind: 'transition',
+          fromStatus: cur.status,
+          toStatus: next.status,
+          step: next.step ?? (event.type === 'fail' ? cur.step : null),
+          reason: ev.reason ?? (event.type === 'fail' ? event.reason : null),
+          data: ev.data ?? null,
+        })
+        .returning();
+      return { row, evRow };
+    });
+    this.onEvent(evRow);
+    return row;
+  }
+
+  /** Apply a connection-axis event; returns null when it is a no-op (already in that state). */
+  async connection(id: string, event: ConnectionEvent, ev: Omit<EventInput, 'kind'>, set: InstanceUpdate = {}): Promise<InstanceRow | null> {
+    const out = await this.db.transaction(async (tx) => {
+      const [cur] = await tx.select().from(instances).where(eq(instances.id, id)).for('update');
+      if (!cur) throw new NotFoundError('instance', id);
+      let next: Connection;
+      try {
+        next = connectionTransition(cur.connection as Connection, event);
+      } catch {
+        if (Object.keys(set).length) await tx.update(instances).set({ ...set, updatedAt: new Date() }).where(eq(instances.id, id));
+        return null;
+      }
+      const [row] = await tx.update(instances).set({ ...set, connection: next, updatedAt: new Date() }).where(eq(instances.id, id)).returning();
+      const [evRow] = await tx
+        .insert(instanceEvents)
+        .values({ instanceId: id, actor: ev.actor, kind: 'connection', fromStatus: cur.connection, toStatus: next, reason: ev.reason ?? null, data: ev.data ?? null })
+        .returning();
+      return { row, evRow };
+    });
+    if (!out) return null;
+    this.onEvent(out.evRow);
+    return out.row;
+  }
+
+  async event(id: string, ev: EventInput): Promise<EventRow> {
+    const [row] = await this.db
+      .insert(instanceEvents)
+      .values({ instanceId: id, actor: ev.actor, kind: ev.kind, reason: ev.reason ?? null, data: ev.data ?? null })
+      .returning();
+    this.onEvent(row);
+    return row;
+  }
+
+  async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {
+    return this.db
+      .select()
+      .from(instanceEvents)
+      .where(and(eq(instanceEvents.instanceId, id), gt(instanceEvents.id, opts.after ?? 0)))
+      .orderBy(asc(instanceEvents.id))
+      .limit(opts.limit ?? 500);
+  }
+
+  async allEvents(opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {
+    return this.db.select().from(instanceEvents).where(gt(instanceEvents.id, opts.after ?? 0)).orderBy(asc(instanceEvents.id)).limit(opts.limit ?? 500);
+  }
+
+  /** Newest first, keyset-paginated by (created_at, id). */
+  async list(opts: { limit: number; cursor?: { createdAt: Date; id: string }; status?: string[]; provider?: string }): Promise<InstanceRow[]> {
+    const conds = [];
+    if (opts.status?.length) conds.push(inArray(instances.status, opts.status));
+    if (opts.provider) conds.push(eq(instances.provider, opts.provider));
+    if (opts.cursor) {
+      conds.push(or(lt(instances.createdAt, opts.cursor.createdAt), and(eq(instances.createdAt, opts.cursor.createdAt), lt(instances.id, opts.cursor.id))));
+    }
+    return this.db
+      .select()
+      .from(instances)
+      .where(conds.length ? and(...conds) : undefined)
+      .orderBy(desc(instances.createdAt), desc(instances.id))
+      .limit(opts.limit);
+  }
+
+  async byStatus(status: Lifecycle[]): Promise<InstanceRow[]> {
+    return this.db.select().from(instances).where(inArray(instances.status, status));
+  }
+
+  async byConnection(connection: string): Promise<InstanceRow[]> {
+    return this.db.select().from(instances).where(eq(instances.connection, connection));
+  }
+
+  async countsByStatus(): Promise<{ status: string; connection: string; n: number }[]> {
+    const rows = await this.db
+      .select({ status: instances.status, connection: instances.connection, n: sql<number>`count(*)::int` })
+      .from(instances)
+      .groupBy(instances.status, instances.connection);
+    return rows;
+  }
+}
+
+export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { tokenMatches } from '../domain/tokens.ts';
+import type { Engine } from '../engine/engine.ts';
+import { AgentMessage } from './messages.ts';
+import { CLOSE_REVOKED, type HubMessage } from './protocol.ts';
+
+export const HUB_PATH = '/v1/agents/connect';
+
+interface Conn {
+  ws: WebSocket;
+  instanceId: string;
+  agentId: string;
+}
+
+/**
+ * The agent hub: authenticates agents on the WebSocket upgrade, records connection and
+ * heartbeats, turns agent progress into engine steps, and sends commands to agents.
+ */
+export class Hub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  private readonly conns = new Map<string, Conn>();
+  private readonly waiting = new Map<string, (r: { ok: boolean; data?: unknown; error?: string }) => void>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly log: Logger,
+    private readonly replicaId: string,
+  ) {
+    engine.shutdownAgent = async (id) => (await this.command(id, 'shutdown', {}, 5000))?.ok ?? false;
+  }
+
+  get connected(): number {
+    return this.conns.size;
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith(HUB_PATH)) return;
+      void this.upgrade(req, socket, head);
+    });
+    const hb = this.engine.deps.heartbeatSeconds;
+    this.sweeper = setInterval(() => void this.sweep().catch((e) => this.log.warn({ err: e }, 'heartbeat sweep failed')), hb * 1000);
+    this.sweeper.unref();
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const reject = (status: number, msg: string) => {
+      socket.write(`HTTP/1.1 ${status} ${msg}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+    };
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer ([0-9a-f-]{36}):(hga_[A-Za-z0-9_-]+)$/.exec(auth);
+    if (!m) return reject(401, 'Unauthorized');
+    const [, agentId, key] = m;
+    let row;
+    try {
+      row = await this.engine.store.findBy('agentId', agentId);
+    } catch (err) {
+      this.log.warn({ err }, 'hub: lookup failed');
+      return reject(503, 'Service Unavailable');
+    }
+    if (!row || !row.agentKeyHash || !tokenMatches(key, row.agentKeyHash) || row.status === 'stopped') return reject(401, 'Unauthorized');
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, row.id, agentId));
+  }
+
+  private async accept(ws: WebSocket, instanceId: string, agentId: string): Promise<void> {
+    const prev = this.conns.get(instanceId);
+    if (prev) prev.ws.close(1000, 'replaced by a newer connection');
+    const conn: Conn = { ws, instanceId, agentId };
+    this.conns.set(instanceId, conn);
+    const store = this.engine.store;
+    ws.on('message', (raw) => void this.onMessage(conn, raw.toString()).catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed')));
+    ws.on('close', () => {
+      if (this.conns.get(instanceId) !== conn) return;
+      this.conns.delete(instanceId);
+      void store
+        .connection(instanceId, { type: 'disconnect' }, { actor: 'hub', reason: 'agent connection closed' }, { hubReplica: null })
+        .catch((err) => this.log.warn({ err, instanceId }, 'hub: disconnect record failed'));
+    });
+    ws.on('error', () => {});
+    const row = await store.connection(instanceId, { type: 'connect' }, { actor: 'hub', reason: `agent ${agentId} connected to ${this.replicaId}` }, { lastHeartbeatAt: new Date(), hubReplica: this.replicaId });
+    const cur = row ?? (await store.get(instanceId));
+    if (cur.status === 'stopping' || cur.status === 'stopped') {
+      // The instance is going away: tell the agent to stop.
+      this.send(instanceId, { type: 'command', id: randomUUID(), name: 'shutdown' });
+      return;
+    }
+    this.send(instanceId, { type: 'welcome', instanceId, serverId: cur.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds });
+  }
+
+  private async onMessage(conn: Conn, text: string): Promise<void> {
+    let parsed;
+    try {
+      parsed = AgentMessage.safeParse(JSON.parse(text));
+    } catch {
+      return;
+    }
+    if (!parsed.success) return;
+    const m = parsed.data;
+    const id = conn.instanceId;
+    const store = this.engine.store;
+    switch (m.type) {
+      case 'hello':
+        await store.update(id, { lastHeartbeatAt: new Date(), agentVersion: m.version });
+        return;
+      case 'heartbeat':
+        await store.update(id, { lastHeartbeatAt: new Date() });
+        // A heartbeat after a sweep marked us disconnected brings the instance back.
+        await store.connection(id, { type: 'connect' }, { actor: 'hub', reason: 'heartbeat resumed' });
+        return;
+      case 'progress':
+        await this.engine.advance(id, m.step, m.detail ? `${m.step}: ${m.detail}` : m.step);
+        return;
+      case 'health':
+        await this.engine.workloadHealthy(id, m.healthy, m.detail);
+        return;
+      case 'log':
+        await store.event(id, { actor: 'agent', kind: 'log', reason: m.lines.join('\n'), data: { source: m.source, lines: m.lines.length } });
+        return;
+      case 'result': {
+        const resolve = this.waiting.get(m.id);
+        if (resolve) {
+          this.waiting.delete(m.id);
+          resolve({ ok: m.ok, data: m.data, error: m.error });
+        }
+        return;
+      }
+    }
+  }
+
+  private send(instanceId: string, m: HubMessage): boolean {
+    const c = this.conns.get(instanceId);
+    if (!c || c.ws.readyState !== c.ws.OPEN) return false;
+    c.ws.send(JSON.stringify(m));
+    return true;
+  }
+
+  /** Send a command to the agent if its socket is on this replica; null when not reachable. */
+  async command(instanceId: string, name: Extract<HubMessage, { type: 'command' }>['name'], args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<{ ok: boolean; data?: unknown; error?: string } | null> {
+    const id = randomUUID();
+    const result = new Promise<{ ok: boolean; data?: unknown; error?: string } | null>((resolve) => {
+      this.waiting.set(id, resolve);
+      setTimeout(() => {
+        if (this.waiting.delete(id)) resolve(null);
+      }, timeoutMs).unref();
+    });
+    if (!this.send(instanceId, { type: 'command', id, name, args })) {
+      this.waiting.delete(id);
+      return null;
+    }
+    return result;
+  }
+
+  /** Mark agents whose heartbeats stopped (two intervals) as disconnected, wherever they were. */
+  async sweep(): Promise<void> {
+    const hb = this.engine.deps.heartbeatSeconds;
+    const cutoff = Date.now() - 2 * hb * 1000;
+    for (const row of await this.engine.store.byConnection('connected')) {
+      if (row.lastHeartbeatAt && row.lastHeartbeatAt.getTime() < cutoff) {
+        await this.engine.store.connection(row.id, { type: 'disconnect' }, { actor: 'hub', reason: `no heartbeat for ${Math.round((Date.now() - row.lastHeartbeatAt.getTime()) / 1000)}s` });
+        const c = this.conns.get(row.id);
+        if (c) c.ws.terminate();
+      }
+    }
+  }
+
+  /** Revoke: close an agent's socket for good (used after teardown). */
+  revoke(instanceId: string): void {
+    this.conns.get(instanceId)?.ws.close(CLOSE_REVOKED, 'revoked');
+  }
+
+  async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const c of this.conns.values()) c.ws.terminate();
+    this.conns.clear();
+    this.wss.close();
+  }
+}
