@@ -73,7 +73,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     });
     const install = await installationId(database.db);
     const firstApiKey = await ensureAdminKey(database.db);
-    const boss = await startQueue(database, (err) => log.warn({ err: err.message }, 'queue error'));
+    const boss = await startQueue(database, (err) => log.warn({ err: err.message }, 'queue error'), { exclusive: !config.databaseUrl });
     cleanups.unshift(() => boss.stop({ graceful: false, wait: true, close: false }));
 
     const providers: ProviderRegistry = new Map();

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
@@ -41,7 +41,7 @@ const PUBLIC = new Set(['/healthz', '/metrics', '/openapi.json', '/v1/agents/enr
 export function buildApp(deps: AppDeps): FastifyInstance {
   const { engine, auth, bus, catalogue, metrics } = deps;
   const store = engine.store;
-  const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ mod: 'http' }) as unknown as FastifyBaseLogger, logController: { disableRequestLogging: true }, bodyLimit: 256 * 1024 });
+  const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ mod: 'http' }) as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 256 * 1024 });
 
   app.setErrorHandler((err, req, reply) => {
     if (!(err as { statusCode?: number }).statusCode && !(err instanceof Error && 'status' in err)) req.log.error({ err }, 'unhandled error');

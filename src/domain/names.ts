@@ -12,8 +12,9 @@ export const LABEL_ROLE = 'hangar.dev/role';
  */
 export function slugify(text: string, max = 30): string {
   const s = text
-    .toLowerCase()
     .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, max)

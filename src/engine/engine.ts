@@ -8,7 +8,7 @@ import { instanceLabels, LABEL_INSTALLATION, LABEL_INSTANCE, serverName } from '
 import { hashToken, newToken, open, seal } from '../domain/tokens.ts';
 import type { CloudProvider, ProviderName, ServerInfo } from '../providers/types.ts';
 import type { ProviderRegistry, Tailnet } from './ports.ts';
-import { enqueue, QUEUES, type JobData } from './queue.ts';
+import { enqueue, QUEUES, type JobData, type QueueName } from './queue.ts';
 import type { InstanceRow, Store } from './store.ts';
 
 export interface CreateInstanceInput {
@@ -111,7 +111,7 @@ export class Engine {
       },
       { actor, kind: 'transition', reason: 'instance requested' },
     );
-    await enqueue(this.deps.boss, 'provision', id);
+    await this.enqueue('provision', id);
     return row;
   }
 
@@ -187,15 +187,20 @@ export class Engine {
     if (row.status === 'pending') {
       row = await this.store.transition(instanceId, { type: 'start' }, { actor: 'engine', reason: 'provisioning started' }, { bootstrapPath: row.bootstrapPath ?? 'full' });
     }
-    if (row.status !== 'provisioning') return; // destroyed or failed meanwhile
+    // Destroyed or failed meanwhile, or already recorded: nothing to do.
+    if (row.status !== 'provisioning' && row.status !== 'running') return;
+    if (row.serverId && !(row.status === 'provisioning' && row.step === 'create_server')) return;
     const provider = this.provider(row.provider);
     try {
       let server = row.serverId ? await provider.getServer(row.serverId) : null;
       if (!server) server = (await provider.findServers({ labels: ownership(row) }))[0] ?? null;
       if (server) {
         if (!row.serverId) await this.store.event(row.id, { actor: 'engine', kind: 'info', reason: `adopted server ${server.id} found by label`, data: { serverId: server.id } });
-      } else {
+      } else if (row.status === 'provisioning' && row.step === 'create_server') {
         server = await this.createServer(row, provider);
+      } else {
+        // The agent got further than this job, yet no server carries our labels: it vanished.
+        throw new ProviderError(provider.name, 'not_found', `no server labelled for instance ${row.id}`, 404, false);
       }
       await this.recordServer(row.id, server);
     } catch (err) {
@@ -244,9 +249,9 @@ export class Engine {
     }
     if (row.status === 'stopping' || row.status === 'stopped') {
       // A destroy raced with this create: make sure teardown sees the new server.
-      await enqueue(this.deps.boss, 'teardown', instanceId);
+      await this.enqueue('teardown', instanceId);
     }
-    await enqueue(this.deps.boss, 'connectTimeout', instanceId, { startAfter: row.connectTimeoutSeconds });
+    await this.enqueue('connectTimeout', instanceId, { startAfter: row.connectTimeoutSeconds });
   }
 
   /** Record a failed attempt as an event with the vendor's code; on the last attempt, fail the instance. */
@@ -278,11 +283,11 @@ export class Engine {
   async destroy(instanceId: string, actor: string, reason = 'destroy requested'): Promise<InstanceRow> {
     const row = await this.store.get(instanceId);
     if (row.status === 'stopping' || row.status === 'stopped') {
-      if (row.status === 'stopping') await enqueue(this.deps.boss, 'teardown', instanceId);
+      if (row.status === 'stopping') await this.enqueue('teardown', instanceId);
       return row;
     }
     const next = await this.store.transition(instanceId, { type: 'destroy' }, { actor, reason });
-    await enqueue(this.deps.boss, 'teardown', instanceId);
+    await this.enqueue('teardown', instanceId);
     return next;
   }
 
@@ -331,7 +336,7 @@ export class Engine {
     if (!row || row.status !== 'provisioning') return;
     const deadline = (row.createdAt.getTime() + row.connectTimeoutSeconds * 1000);
     if (Date.now() < deadline - 1000) {
-      await enqueue(this.deps.boss, 'connectTimeout', instanceId, { startAfter: new Date(deadline) });
+      await this.enqueue('connectTimeout', instanceId, { startAfter: new Date(deadline) });
       return;
     }
     const reason = row.connection === 'connecting'
@@ -416,17 +421,26 @@ export class Engine {
 
   /** Register the pg-boss workers for this process. */
   async work(): Promise<void> {
-    const opts = { includeMetadata: true as const, pollingIntervalSeconds: this.deps.pollSeconds, batchSize: 1 };
+    const opts = { includeMetadata: true as const, pollingIntervalSeconds: Math.max(0.5, this.deps.pollSeconds), batchSize: 1 };
     const run = (fn: (id: string, a: { retryCount: number; retryLimit: number }) => Promise<void>) =>
       async (jobs: PgBoss.JobWithMetadata<JobData>[]) => {
         for (const job of jobs) await fn(job.data.instanceId, { retryCount: job.retryCount, retryLimit: job.retryLimit });
       };
     // A few workers per queue so one slow cloud call does not hold up every instance.
+    const boss = this.deps.boss;
     for (let i = 0; i < 4; i++) {
-      await this.deps.boss.work<JobData>(QUEUES.provision.name, opts, run((id, a) => this.provisionStep(id, a)));
-      await this.deps.boss.work<JobData>(QUEUES.teardown.name, opts, run((id, a) => this.teardownStep(id, a)));
+      this.workers.provision.push(await boss.work<JobData>(QUEUES.provision.name, opts, run((id, a) => this.provisionStep(id, a))));
+      this.workers.teardown.push(await boss.work<JobData>(QUEUES.teardown.name, opts, run((id, a) => this.teardownStep(id, a))));
     }
-    await this.deps.boss.work<JobData>(QUEUES.connectTimeout.name, opts, run((id) => this.connectTimeoutStep(id)));
+    this.workers.connectTimeout.push(await boss.work<JobData>(QUEUES.connectTimeout.name, opts, run((id) => this.connectTimeoutStep(id))));
+  }
+
+  private readonly workers: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [] };
+
+  /** Enqueue a step and wake this process's idle workers for it (others poll). */
+  private async enqueue(queue: QueueName, instanceId: string, opts: { startAfter?: number | Date } = {}): Promise<void> {
+    await enqueue(this.deps.boss, queue, instanceId, opts);
+    if (opts.startAfter === undefined) for (const w of this.workers[queue]) this.deps.boss.notifyWorker(w);
   }
 }
 

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { IllegalTransitionError } from './errors.ts';
+import { canTransition, connectionTransition, CONNECTION, LIFECYCLE, STEPS, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
+
+describe('lifecycle transition', () => {
+  it('walks the happy path step by step', () => {
+    let s: LifecycleState = { status: 'pending', step: null };
+    s = transition(s, { type: 'start' });
+    expect(s).toEqual({ status: 'provisioning', step: 'create_server' });
+    for (const step of STEPS.slice(1)) s = transition(s, { type: 'step', step });
+    expect(s.step).toBe('workload');
+    s = transition(s, { type: 'ready' });
+    expect(s).toEqual({ status: 'running', step: null });
+    s = transition(s, { type: 'destroy' });
+    s = transition(s, { type: 'deleted' });
+    expect(s).toEqual({ status: 'stopped', step: null });
+  });
+
+  it('lets an agent skip forward over steps but never back', () => {
+    const s = transition({ status: 'provisioning', step: 'create_server' }, { type: 'step', step: 'enroll' });
+    expect(s.step).toBe('enroll');
+    expect(() => transition(s, { type: 'step', step: 'boot' })).toThrow(IllegalTransitionError);
+    expect(() => transition(s, { type: 'step', step: 'enroll' })).toThrow(/does not follow/);
+  });
+
+  it('fails from any state but stopped and failed, keeping the step for the record', () => {
+    expect(transition({ status: 'provisioning', step: 'boot' }, { type: 'fail', reason: 'x' })).toEqual({ status: 'failed', step: 'boot' });
+    expect(() => transition({ status: 'stopped', step: null }, { type: 'fail', reason: 'x' })).toThrow(IllegalTransitionError);
+  });
+
+  it('rejects illegal transitions with a typed error naming both sides', () => {
+    const err = (() => {
+      try {
+        transition({ status: 'stopped', step: null }, { type: 'start' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(IllegalTransitionError);
+    expect((err as Error).message).toBe('cannot apply start to an instance that is stopped');
+    expect((err as IllegalTransitionError).status).toBe(409);
+  });
+
+  it('is total: every state × event either yields a known state or throws the typed error', () => {
+    const states = fc.record({ status: fc.constantFrom(...LIFECYCLE), step: fc.constantFrom(null, ...STEPS) });
+    const events = fc.oneof(
+      fc.constantFrom<LifecycleEvent>({ type: 'start' }, { type: 'ready' }, { type: 'destroy' }, { type: 'deleted' }, { type: 'fail', reason: 'r' }),
+      fc.constantFrom(...STEPS).map((step): LifecycleEvent => ({ type: 'step', step })),
+    );
+    fc.assert(
+      fc.property(states, events, (s, e) => {
+        if (canTransition(s, e)) {
+          const n = transition(s, e);
+          expect(LIFECYCLE).toContain(n.status);
+          expect(n.step === null || STEPS.includes(n.step)).toBe(true);
+        } else {
+          expect(() => transition(s, e)).toThrow(IllegalTransitionError);
+        }
+      }),
+    );
+  });
+
+  it('stopped is terminal', () => {
+    for (const e of [{ type: 'start' }, { type: 'ready' }, { type: 'destroy' }, { type: 'deleted' }] as LifecycleEvent[]) {
+      expect(canTransition({ status: 'stopped', step: null }, e)).toBe(false);
+    }
+  });
+});
+
+describe('connection transition', () => {
+  it('connects, drops and recovers', () => {
+    expect(connectionTransition('connecting', { type: 'connect' })).toBe('connected');
+    expect(connectionTransition('connected', { type: 'disconnect' })).toBe('disconnected');
+    expect(connectionTransition('disconnected', { type: 'connect' })).toBe('connected');
+  });
+  it('times out only while connecting, and a late agent may still connect', () => {
+    expect(connectionTransition('connecting', { type: 'timeout' })).toBe('timeout');
+    expect(() => connectionTransition('connected', { type: 'timeout' })).toThrow(IllegalTransitionError);
+    expect(connectionTransition('timeout', { type: 'connect' })).toBe('connected');
+  });
+  it('rejects a second connect and a disconnect that never connected', () => {
+    for (const c of CONNECTION) {
+      if (c !== 'connected') expect(() => connectionTransition(c, { type: 'disconnect' })).toThrow(IllegalTransitionError);
+    }
+    expect(() => connectionTransition('connected', { type: 'connect' })).toThrow(IllegalTransitionError);
+  });
+});

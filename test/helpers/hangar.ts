@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { configFromEnv, type HangarConfig } from '../../src/config.ts';
+import type { InstanceRow } from '../../src/engine/store.ts';
+import { startHangar, type Hangar, type StartOptions } from '../../src/server.ts';
+import { testDatabase } from './db.ts';
+
+export interface TestHangar extends Hangar {
+  apiKey: string;
+  dataDir: string;
+  /** fetch against the API with the admin key. */
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** Poll an instance until `pred` holds (or throw after `timeoutMs`). */
+  waitFor(id: string, pred: (row: InstanceRow) => boolean, timeoutMs?: number): Promise<InstanceRow>;
+  /** Stop Hangar, delete any servers the local provider still has, drop the database. */
+  close(): Promise<void>;
+}
+
+/** Start a real Hangar for a test: own data dir, own database, fast heartbeats and polling. */
+export async function startTestHangar(tag: string, overrides: Partial<HangarConfig> = {}, opts: StartOptions = {}): Promise<TestHangar> {
+  const dataDir = mkdtempSync(join(tmpdir(), `hangar-${tag}-`));
+  const db = await testDatabase(tag);
+  const config = configFromEnv({ ...process.env, DATABASE_URL: db.url ?? '' }, { dataDir, port: 0, heartbeatSeconds: 1, pollSeconds: 0.2, dashboard: false, logLevel: 'warn', ...overrides });
+  const hangar = await startHangar(config, { logger: pino({ level: process.env.HANGAR_TEST_LOG ?? 'silent' }), ...opts });
+  const apiKey = hangar.firstApiKey!;
+  const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, ...(init.headers as Record<string, string>) };
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
+    return fetch(`${hangar.url}${path}`, { ...init, headers, body: init.json !== undefined ? JSON.stringify(init.json) : init.body });
+  };
+  return {
+    ...hangar,
+    apiKey,
+    dataDir,
+    api,
+    async waitFor(id, pred, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let row: InstanceRow | undefined;
+      while (Date.now() < deadline) {
+        row = await hangar.engine.store.get(id);
+        if (pred(row)) return row;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`instance ${id} did not reach the expected state in ${timeoutMs} ms; it is ${row?.status}(${row?.step}) ${row?.connection} ${row?.failureReason ?? ''}`);
+    },
+    async close() {
+      const local = hangar.engine.deps.providers.get('local');
+      await hangar.stop();
+      if (local) for (const s of await local.findServers({})) await local.deleteServer(s.id);
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Live processes whose command line contains every given fragment (read from /proc). */
+export function processesMatching(...fragments: string[]): { pid: number; cmd: string }[] {
+  const out: { pid: number; cmd: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (/\) Z /.test(stat)) continue; // zombies are dead
+      if (fragments.every((f) => cmd.includes(f))) out.push({ pid: Number(d), cmd });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
