@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Two cores: run at most two test files at a time; integration tests spawn real processes.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'agent/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'agent/**/*.test.ts', 'web/**/*.test.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -1,23 +1,24 @@
 import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import type { BootstrapConfig, WorkloadPlan } from '../src/bootstrap/types.ts';
+import type { BootstrapConfig, Enrollment } from '../src/bootstrap/types.ts';
 import { CLOSE_REVOKED, CLOSE_UNAUTHORIZED, type AgentMessage, type HubMessage } from '../src/hub/protocol.ts';
+import { CLOSE_PUBLIC_SSH_ARGV, CLOSE_PUBLIC_SSH_PATH, tailscaleUpArgv } from '../src/bootstrap/tailnet.ts';
+import { parseTailscaleStatus, RESTART_EXIT_CODE, runArgv, runOp, which, type OpsContext } from './ops.ts';
 import { Workload } from './workload.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
-interface AgentState {
-  agentId: string;
-  agentKey: string;
-  instanceId: string;
-  serverName: string;
-  hubUrl: string;
-  heartbeatSeconds: number;
-  env: Record<string, string>;
-  workload: WorkloadPlan;
+/** The enrollment answer as kept in state.json (the tailnet key is blanked once used). */
+interface AgentState extends Omit<Enrollment, 'tailscale'> {
+  tailscale?: Enrollment['tailscale'];
+  /** Set by enrollment when the instance's config has `exec: true`. */
+  execEnabled?: boolean;
+  /** Set once `tailscale up` succeeded, so a restarted agent does not join again. */
+  tailnetJoined?: boolean;
 }
 
 /** Jittered exponential backoff: 0.5 s doubling to 30 s, each delay ×[0.5, 1.5). */
@@ -31,7 +32,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   const logPath = join(opts.stateDir, 'agent.log');
   const pending: AgentMessage[] = [];
   const log = (line: string, source: 'bootstrap' | 'agent' | 'workload' = 'agent') => {
-    const stamped = `${new Date().toISOString()} ${line}`;
+    const stamped = `${new Date().toISOString()} [${source}] ${line}`;
     void appendFile(logPath, `${stamped}\n`, { mode: 0o600 }).catch(() => {});
     const last = pending[pending.length - 1];
     if (last && last.type === 'log' && last.source === source && last.lines.length < 100) last.lines.push(line);
@@ -42,12 +43,18 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   await writeEnv(opts.stateDir, state.env);
   log(`agent ${state.agentId} for ${state.serverName} (v${AGENT_VERSION})`, 'bootstrap');
   await forwardBootstrapLog((l) => log(l, 'bootstrap'));
+  const tailnetName = await joinTailnet(opts.stateDir, state, (l) => log(l, 'bootstrap'));
 
   const workload = new Workload(state.workload, (l) => log(l, 'workload'));
   let ws: WebSocket | null = null;
   let workloadStarted = false;
   let lastHealthy: boolean | null = null;
+  let lastHealth: { healthy: boolean | null; detail: string | null; at: number | null } = { healthy: null, detail: null, at: null };
+  let restarting = false;
   let exiting = false;
+  let execEnabled = state.execEnabled === true;
+  let connectedSince: number | null = null;
+  let reconnects = 0;
   const started = Date.now();
 
   const send = (m: AgentMessage) => {
@@ -81,9 +88,15 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   };
 
   // Health loop: probe fast until first healthy, then once a heartbeat.
+  const startedAt = Date.now();
   const probe = async () => {
-    if (!workloadStarted || exiting) return;
+    if (!workloadStarted || exiting || restarting) return;
     const { healthy, detail } = await workload.check();
+    if (restarting) return;
+    lastHealth = { healthy, detail, at: Date.now() };
+    // A workload still starting is not "unhealthy": say so only after it was healthy once, or
+    // after a grace period (then the control plane sees why it never became ready).
+    if (!healthy && lastHealthy === null && Date.now() - startedAt < STARTUP_GRACE_MS) return;
     if (healthy !== lastHealthy) {
       lastHealthy = healthy;
       send({ type: 'health', healthy, detail });
@@ -106,11 +119,41 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       exiting = true;
       return;
     }
-    if (m.name === 'status') {
-      send({ type: 'result', id: m.id, ok: true, data: { version: AGENT_VERSION, uptimeSeconds: Math.round((Date.now() - started) / 1000), workloadHealthy: lastHealthy, hostname: hostname() } });
-      return;
+    const r = await runOp(ops, m.name, m.args ?? {});
+    if (m.name === 'restart' && r.ok) {
+      // Report the restarted workload's health at once.
+      const d = r.data as { healthy?: boolean; detail?: string } | undefined;
+      if (typeof d?.healthy === 'boolean') {
+        lastHealth = { healthy: d.healthy, detail: d.detail ?? null, at: Date.now() };
+        if (d.healthy !== lastHealthy) {
+          lastHealthy = d.healthy;
+          send({ type: 'health', healthy: d.healthy, detail: d.detail });
+        }
+      }
     }
-    send({ type: 'result', id: m.id, ok: false, error: `command ${m.name} not supported by agent ${AGENT_VERSION}` });
+    send({ type: 'result', id: m.id, ok: r.ok, data: r.data, error: r.error });
+  };
+  const ops: OpsContext = {
+    version: AGENT_VERSION,
+    stateDir: opts.stateDir,
+    configPath: opts.configPath,
+    logPath,
+    plan: state.workload,
+    workload,
+    startedAt: started,
+    hubUrl: state.hubUrl,
+    connection: () => ({ connected: ws?.readyState === WebSocket.OPEN, since: connectedSince, reconnects }),
+    lastHealth: () => lastHealth,
+    tailnetName: () => tailnetName,
+    execEnabled: () => execEnabled,
+    setRestarting: (on) => {
+      restarting = on;
+    },
+    log: (l) => log(l),
+    exitForRestart: () => {
+      exiting = true;
+      void workload.stop().finally(() => process.exit(RESTART_EXIT_CODE));
+    },
   };
 
   for (let attempt = 0; !exiting; ) {
@@ -120,7 +163,9 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       let beat: NodeJS.Timeout | null = null;
       sock.on('open', () => {
         attempt = 0;
-        sock.send(JSON.stringify({ type: 'hello', version: AGENT_VERSION, uptimeSeconds: Math.round((Date.now() - started) / 1000), workloadHealthy: lastHealthy, hostname: hostname() } satisfies AgentMessage));
+        if (connectedSince !== null) reconnects++;
+        connectedSince = Date.now();
+        sock.send(JSON.stringify({ type: 'hello', version: AGENT_VERSION, uptimeSeconds: Math.round((Date.now() - started) / 1000), workloadHealthy: lastHealthy, hostname: hostname(), ...(tailnetName ? { tailnetName } : {}) } satisfies AgentMessage));
         if (lastHealthy !== null) sock.send(JSON.stringify({ type: 'health', healthy: lastHealthy } satisfies AgentMessage));
         flush();
         beat = setInterval(() => send({ type: 'heartbeat', workloadHealthy: lastHealthy, uptimeSeconds: Math.round((Date.now() - started) / 1000) }), state.heartbeatSeconds * 1000);
@@ -137,6 +182,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
           state.env.SERVER_ID = m.serverId;
           void writeEnv(opts.stateDir, state.env);
         }
+        if (m.type === 'welcome' && typeof m.execEnabled === 'boolean') execEnabled = state.execEnabled === true || m.execEnabled;
         if (m.type === 'command') void onCommand(m);
       });
       sock.on('unexpected-response', (_req, res) => {
@@ -161,17 +207,24 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   }
 }
 
+/** How long a starting workload may fail its health check before it is reported unhealthy. */
+const STARTUP_GRACE_MS = 5_000;
+
 async function loadOrEnroll(opts: { configPath: string; stateDir: string }, log: (l: string) => void): Promise<AgentState> {
   const statePath = join(opts.stateDir, 'state.json');
   if (existsSync(statePath)) return JSON.parse(await readFile(statePath, 'utf8')) as AgentState;
   const cfg = JSON.parse(await readFile(opts.configPath, 'utf8')) as BootstrapConfig;
   log(`enrolling with ${cfg.apiUrl} as ${cfg.serverName}`);
+  // A nonce kept across restarts: if an enrollment response is lost, the retry proves it is us.
+  const noncePath = join(opts.stateDir, 'enroll-nonce');
+  if (!existsSync(noncePath)) await writeFile(noncePath, randomBytes(24).toString('base64url'), { mode: 0o600 });
+  const nonce = (await readFile(noncePath, 'utf8')).trim();
   for (let attempt = 0; ; attempt++) {
     try {
       const res = await fetch(`${cfg.apiUrl}/v1/agents/enroll`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: cfg.token, instanceId: cfg.instanceId, version: AGENT_VERSION, hostname: hostname() }),
+        body: JSON.stringify({ token: cfg.token, instanceId: cfg.instanceId, version: AGENT_VERSION, hostname: hostname(), nonce }),
         signal: AbortSignal.timeout(15_000),
       });
       if (res.status === 401 || res.status === 403 || res.status === 400) {
@@ -208,4 +261,40 @@ async function forwardBootstrapLog(log: (l: string) => void): Promise<void> {
   if (!existsSync(path)) return;
   const lines = (await readFile(path, 'utf8').catch(() => '')).split('\n').filter(Boolean).slice(-200);
   for (const l of lines) log(l);
+}
+
+/**
+ * Join the tailnet with the enrollment's single-use auth key (once), then close public SSH if
+ * the install script left the script for it. Returns the device's tailnet name when known.
+ * Without a `tailscale` binary (tests, the local provider) it logs and carries on.
+ */
+async function joinTailnet(stateDir: string, state: AgentState, log: (l: string) => void): Promise<string | null> {
+  if (!state.tailscale) return null;
+  if (!which('tailscale')) {
+    log('tailscale not installed; skipping');
+    return null;
+  }
+  if (!state.tailnetJoined) {
+    log(`joining the tailnet as ${state.tailscale.hostname} (${state.tailscale.tags.join(' ') || 'no tags'})`);
+    const r = await runArgv(tailscaleUpArgv(state.tailscale), 120_000, 8192);
+    if (r.exitCode !== 0) {
+      // Never log argv: it holds the auth key.
+      log(`tailscale up failed (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+      return null;
+    }
+    log('tailscale up: joined the tailnet');
+    // The key is single-use: forget it, remember that we joined.
+    state.tailnetJoined = true;
+    state.tailscale = { ...state.tailscale, authKey: '' };
+    const statePath = join(stateDir, 'state.json');
+    await writeFile(statePath, JSON.stringify(state), { mode: 0o600 }).catch(() => {});
+    if (existsSync(CLOSE_PUBLIC_SSH_PATH)) {
+      const c = await runArgv(CLOSE_PUBLIC_SSH_ARGV, 60_000, 8192);
+      log(c.exitCode === 0 ? 'public SSH closed (SSH via the tailnet only)' : `closing public SSH failed (exit ${c.exitCode}): ${(c.stderr || c.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+    }
+  }
+  const st = await runArgv(['tailscale', 'status', '--json'], 10_000, 256 * 1024);
+  const parsed = st.exitCode === 0 ? parseTailscaleStatus(st.stdout) : null;
+  if (parsed?.dnsName) log(`tailnet name ${parsed.dnsName}`);
+  return parsed?.dnsName ?? null;
 }

@@ -8,6 +8,8 @@ import type { HealthCheck, WorkloadPlan } from '../src/bootstrap/types.ts';
 export class Workload {
   private child: ChildProcess | null = null;
   private stopping = false;
+  /** Bumped on every start: exit handlers of an older process never relaunch it. */
+  private generation = 0;
   health: HealthCheck;
 
   constructor(
@@ -17,7 +19,15 @@ export class Workload {
     this.health = plan.health;
   }
 
+  /** pid of the supervised process, if any. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
   async start(): Promise<void> {
+    this.stopping = false;
+    this.generation++;
+    this.health = this.plan.health;
     for (const f of this.plan.files) {
       await mkdir(dirname(f.path), { recursive: true });
       await writeFile(f.path, f.content, { mode: parseInt(f.mode, 8) });
@@ -34,14 +44,16 @@ export class Workload {
     if (port === 0) port = await freePort();
     const sub = (s: string) => s.replaceAll('{port}', String(port)).replaceAll('{node}', process.execPath).replaceAll('{agent}', process.argv[1]);
     if (this.health.type === 'http') this.health = { ...this.health, url: sub(this.health.url) };
+    const gen = this.generation;
     const launch = () => {
+      if (gen !== this.generation || this.stopping) return;
       const child = spawn(sub(p.command), p.args.map(sub), { env: { ...process.env, ...p.env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => this.log(`[workload] ${l}`)));
       child.stderr?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => this.log(`[workload] ${l}`)));
       child.on('exit', (code, signal) => {
         this.log(`workload process exited (${signal ?? code})`);
-        this.child = null;
-        if (!this.stopping) setTimeout(launch, 1000).unref();
+        if (this.child === child) this.child = null;
+        if (!this.stopping && gen === this.generation) setTimeout(launch, 1000).unref();
       });
       this.child = child;
     };
@@ -69,6 +81,12 @@ export class Workload {
     } catch (err) {
       return { healthy: false, detail: (err as Error).message };
     }
+  }
+
+  /** Stop, then start again (files, start commands, process). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
   }
 
   async stop(): Promise<void> {

@@ -1,35 +1,46 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const AGENT_BUNDLE = join(ROOT, 'agent', 'dist', 'agent.mjs');
+/** The source files the last build read (esbuild's metafile), to know when to rebuild. */
+const INPUTS = join(ROOT, 'agent', 'dist', 'inputs.json');
 
 let building: Promise<string> | null = null;
 
 /**
- * Bundle the agent to one file (agent/dist/agent.mjs) if it is missing or older than its
- * sources, and return its path. Called at start, so `npm start` needs no build step.
+ * Bundle the agent to one file (agent/dist/agent.mjs) if it is missing or older than any file
+ * it was built from, and return its path. Called at start, so `npm start` needs no build step.
+ * Several processes may call it at once: each writes a temp file and renames it into place.
  */
 export function ensureAgentBundle(): Promise<string> {
   building ??= (async () => {
     if (existsSync(AGENT_BUNDLE) && statSync(AGENT_BUNDLE).mtimeMs >= newestSource()) return AGENT_BUNDLE;
-    await build({
+    const tmp = `${AGENT_BUNDLE}.${process.pid}.tmp`;
+    const result = await build({
+      absWorkingDir: ROOT,
       entryPoints: [join(ROOT, 'agent', 'main.ts')],
-      outfile: AGENT_BUNDLE,
+      outfile: tmp,
       bundle: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
       logLevel: 'silent',
+      metafile: true,
     });
+    const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules'));
+    writeFileSync(`${INPUTS}.${process.pid}.tmp`, JSON.stringify(inputs));
+    renameSync(`${INPUTS}.${process.pid}.tmp`, INPUTS);
+    renameSync(tmp, AGENT_BUNDLE);
     return AGENT_BUNDLE;
   })();
   return building;
 }
 
+/** Newest mtime of the agent's own sources and of every project file the last build read. */
 function newestSource(): number {
   let newest = 0;
   const walk = (dir: string) => {
@@ -41,6 +52,18 @@ function newestSource(): number {
     }
   };
   walk(join(ROOT, 'agent'));
-  for (const f of ['src/hub/protocol.ts', 'src/bootstrap/types.ts']) newest = Math.max(newest, statSync(join(ROOT, f)).mtimeMs);
+  let inputs: string[] = [];
+  try {
+    inputs = JSON.parse(readFileSync(INPUTS, 'utf8')) as string[];
+  } catch {
+    return Number.POSITIVE_INFINITY; // no record of what it was built from: rebuild
+  }
+  for (const f of inputs) {
+    try {
+      newest = Math.max(newest, statSync(join(ROOT, f)).mtimeMs);
+    } catch {
+      return Number.POSITIVE_INFINITY; // a source moved or vanished: rebuild
+    }
+  }
   return newest;
 }

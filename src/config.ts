@@ -30,6 +30,16 @@ export interface HangarConfig {
   logLevel: string;
   /** Queue polling interval; small in tests. */
   pollSeconds: number;
+  /** Seconds between reconciler passes (HANGAR_RECONCILE_SECONDS, default 300; 0 = only on demand). */
+  reconcileSeconds: number;
+  /** Seconds an unexplained labelled server is kept before deletion (HANGAR_ORPHAN_GRACE_SECONDS, default 600). */
+  orphanGraceSeconds: number;
+  /** Seconds an instance may stay creating/booting/enrolling/configuring (HANGAR_TIMEOUT_<STATE>_SECONDS; defaults 600/900/300/900). */
+  stateTimeouts: { creating: number; booting: number; enrolling: number; configuring: number };
+  /** Lease of a running step: a replica that dies mid-step loses its job after this (HANGAR_JOB_LEASE_SECONDS, default 180). */
+  jobLeaseSeconds: number;
+  /** Concurrent provision and teardown steps per process (HANGAR_WORKERS, default 8). */
+  workers: number;
   /** Whether to build and serve the dashboard. */
   dashboard: boolean;
 }
@@ -52,7 +62,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     connectTimeoutSeconds: flags.connectTimeoutSeconds ?? num(env.HANGAR_CONNECT_TIMEOUT_SECONDS, 600, 'HANGAR_CONNECT_TIMEOUT_SECONDS'),
     replicaId: flags.replicaId ?? env.HANGAR_REPLICA_ID,
     logLevel: flags.logLevel ?? env.HANGAR_LOG_LEVEL ?? 'info',
-    pollSeconds: flags.pollSeconds ?? num(env.HANGAR_POLL_SECONDS, 0.5, 'HANGAR_POLL_SECONDS'),
-    dashboard: flags.dashboard ?? env.HANGAR_DASHBOARD !== '0',
+    pollSeconds: flags.pollSeconds ?? num(env.HANGAR_POLL_SECONDS, 2, 'HANGAR_POLL_SECONDS'),
+    reconcileSeconds: flags.reconcileSeconds ?? num(env.HANGAR_RECONCILE_SECONDS, 300, 'HANGAR_RECONCILE_SECONDS'),
+    orphanGraceSeconds: flags.orphanGraceSeconds ?? num(env.HANGAR_ORPHAN_GRACE_SECONDS, 600, 'HANGAR_ORPHAN_GRACE_SECONDS'),
+    stateTimeouts: flags.stateTimeouts ?? {
+      creating: num(env.HANGAR_TIMEOUT_CREATING_SECONDS, 600, 'HANGAR_TIMEOUT_CREATING_SECONDS'),
+      booting: num(env.HANGAR_TIMEOUT_BOOTING_SECONDS, 900, 'HANGAR_TIMEOUT_BOOTING_SECONDS'),
+      enrolling: num(env.HANGAR_TIMEOUT_ENROLLING_SECONDS, 300, 'HANGAR_TIMEOUT_ENROLLING_SECONDS'),
+      configuring: num(env.HANGAR_TIMEOUT_CONFIGURING_SECONDS, 900, 'HANGAR_TIMEOUT_CONFIGURING_SECONDS'),
+    },
+    jobLeaseSeconds: flags.jobLeaseSeconds ?? num(env.HANGAR_JOB_LEASE_SECONDS, 180, 'HANGAR_JOB_LEASE_SECONDS'),
+    workers: flags.workers ?? num(env.HANGAR_WORKERS, 8, 'HANGAR_WORKERS'),
+    dashboard: flags.dashboard ?? !['0', 'false', 'no', 'off'].includes((env.HANGAR_DASHBOARD ?? '').toLowerCase()),
   };
 }

@@ -33,6 +33,8 @@ try {
   }
   const shutdown = async (sig: string) => {
     hangar.log.info({ sig }, 'shutting down');
+    // Work in flight is durable (its job is retried elsewhere or at the next start): never hang.
+    setTimeout(() => process.exit(0), 10_000).unref();
     await hangar.stop();
     process.exit(0);
   };

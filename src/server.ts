@@ -20,19 +20,37 @@ import type { ProviderRegistry, Tailnet } from './engine/ports.ts';
 import { startQueue } from './engine/queue.ts';
 import { Store, type InstanceRow } from './engine/store.ts';
 import { Hub } from './hub/hub.ts';
-import { LocalProvider } from './providers/local.ts';
+import { alive, LocalProvider } from './providers/local.ts';
 import type { CloudProvider } from './providers/types.ts';
 import { defaultRenderers } from './renderers.ts';
+import { SshProvider } from './providers/ssh.ts';
+import { DbSshHostStore } from './providers/ssh-hosts.ts';
+import { Credentials } from './providers/credentials.ts';
+
+const CLOUD_NAMES = ['hetzner', 'digital-ocean'] as const;
+const CREDENTIALS_CHANNEL = 'hangar_credentials';
+import { ensureDashboardBuilt } from './dashboard.ts';
+import { Reconciler } from './engine/reconciler.ts';
+import { SnapshotBuilder } from './engine/snapshots.ts';
+import { ConflictError } from './domain/errors.ts';
 
 export interface StartOptions {
   /** Extra or replacement providers (e.g. emulated clouds in tests). */
   providers?: CloudProvider[];
   /** Disable the built-in local provider. */
   noLocal?: boolean;
+  /** Do not offer the `ssh` provider (bring-your-own servers). */
+  noSsh?: boolean;
+  /** Ignore cloud tokens in the environment (tests). */
+  noEnvProviders?: boolean;
   tailnet?: Tailnet | null;
   logger?: Logger;
   renderUserData?: (input: BootstrapInput) => string;
   renderWorkload?: (row: InstanceRow, secrets: Record<string, string>) => WorkloadPlan;
+  /** Snapshot ids to boot from (default: HETZNER_SNAPSHOT_ID / DIGITALOCEAN_SNAPSHOT_ID). */
+  snapshotIds?: { hetzner?: string; 'digital-ocean'?: string };
+  /** Snapshot builds: ready timeout (default HANGAR_SNAPSHOT_READY_TIMEOUT_SECONDS or 1800), snapshot listing cache. */
+  snapshotBuild?: { readyTimeoutSeconds?: number; cacheSeconds?: number };
 }
 
 export interface Hangar {
@@ -40,6 +58,7 @@ export interface Hangar {
   /** The admin API key, only on the first start of an installation. */
   firstApiKey: string | null;
   installationId: string;
+  reconciler: Reconciler;
   engine: Engine;
   hub: Hub;
   database: Database;
@@ -73,37 +92,109 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     });
     const install = await installationId(database.db);
     const firstApiKey = await ensureAdminKey(database.db);
-    const boss = await startQueue(database, (err) => log.warn({ err: err.message }, 'queue error'), { exclusive: !config.databaseUrl });
+    const boss = await startQueue(database, (err) => log.warn({ err: err.message }, 'queue error'), { exclusive: !config.databaseUrl, leaseSeconds: config.jobLeaseSeconds });
     cleanups.unshift(() => boss.stop({ graceful: false, wait: true, close: false }));
 
+    const sealingKey = secretKey(config);
     const providers: ProviderRegistry = new Map();
     if (!opts.noLocal) providers.set('local', new LocalProvider({ baseDir: join(config.dataDir, 'local-servers'), agentBundle: ensureAgentBundle }));
-    for (const p of opts.providers ?? []) providers.set(p.name, p);
+    const sshHosts = new DbSshHostStore(database.db);
+    if (!opts.noSsh) {
+      providers.set('ssh', new SshProvider({
+        hosts: sshHosts,
+        secretKey: sealingKey,
+        agentBundle: ensureAgentBundle,
+        onLog: (instanceId, line) => void store.event(instanceId, { actor: 'provider', kind: 'log', reason: line }).catch(() => {}),
+      }));
+    }
+    // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
+    // Credentials stored through the API (sealed) override the environment's.
+    const credentials = new Credentials(database.db, sealingKey);
+    const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
+    for (const w of fromEnv.warnings) log.warn(w);
+    for (const p of [...fromEnv.providers, ...(opts.providers ?? [])]) providers.set(p.name, p);
+    const tailnet = opts.tailnet ?? fromEnv.tailnet ?? null;
 
     const renderers = defaultRenderers();
     const replicaId = config.replicaId ?? `${hostname()}-${process.pid}`;
+    const engineRef: { e?: Engine } = {};
+    const snapshots = new SnapshotBuilder({
+      db: database.db,
+      boss,
+      providers,
+      installationId: install,
+      secretKey: sealingKey,
+      bootstrapVersion: renderers.bootstrapVersion,
+      publicUrl: () => engineRef.e?.deps.publicUrl ?? config.publicUrl ?? '',
+      renderBuilderUserData: renderers.snapshotBuilderUserData,
+      log: log.child({ mod: 'snapshots' }),
+      readyTimeoutSeconds: opts.snapshotBuild?.readyTimeoutSeconds ?? (Number(process.env.HANGAR_SNAPSHOT_READY_TIMEOUT_SECONDS) || 1800),
+      cacheSeconds: opts.snapshotBuild?.cacheSeconds,
+      pollSeconds: Math.min(1, config.pollSeconds),
+    });
+    const snapshotIds = opts.snapshotIds ?? (opts.noEnvProviders ? {} : { hetzner: process.env.HETZNER_SNAPSHOT_ID || undefined, 'digital-ocean': process.env.DIGITALOCEAN_SNAPSHOT_ID || undefined });
     const engine = new Engine({
       store,
       boss,
       providers,
-      tailnet: opts.tailnet ?? null,
+      tailnet,
       installationId: install,
-      secretKey: secretKey(config),
+      secretKey: sealingKey,
       publicUrl: config.publicUrl ?? '',
       heartbeatSeconds: config.heartbeatSeconds,
       connectTimeoutSeconds: config.connectTimeoutSeconds,
       pollSeconds: config.pollSeconds,
+      workers: config.workers,
+      stateTimeouts: config.stateTimeouts,
+      replicaId,
       log,
       renderUserData: opts.renderUserData ?? renderers.userData,
       renderWorkload: opts.renderWorkload ?? renderers.workload,
       bootstrapVersion: renderers.bootstrapVersion,
+      validateWorkload: renderers.validateWorkload,
+      completeSecrets: renderers.completeSecrets,
+      snapshots,
+      snapshotIds,
     });
+    engineRef.e = engine;
     const hub = new Hub(engine, log.child({ mod: 'hub' }), replicaId);
     const metrics = new Metrics(store, () => hub.connected);
     metricsRef.m = metrics;
-    const webDir = config.dashboard ? fileURLToPath(new URL('../web/dist', import.meta.url)) : undefined;
-    const app = buildApp({ engine, auth: new ApiKeyAuth(database.db), bus, catalogue: new Catalogue(providers), metrics, log, agentBundle: ensureAgentBundle, webDir });
+    const webDir = config.dashboard ? await ensureDashboardBuilt({ log: (m) => log.info(m) }) : undefined;
+    const reconcilerRef: { r?: Reconciler } = {};
+    const catalogue = new Catalogue(providers);
+    /** Re-resolve clouds and tailnet after credentials changed (here or, by NOTIFY, on another replica). */
+    const applyCredentials = async () => {
+      if (opts.noEnvProviders) return;
+      const r = await credentials.resolve(process.env);
+      const injected = new Set((opts.providers ?? []).map((p) => p.name));
+      for (const name of CLOUD_NAMES) {
+        if (injected.has(name)) continue;
+        const next = r.providers.find((p) => p.name === name);
+        if (next) providers.set(name, next);
+        else providers.delete(name);
+        catalogue.forget(name);
+      }
+      if (!opts.tailnet) engine.deps.tailnet = r.tailnet ?? null;
+    };
+    if (database.kind === 'postgres') cleanups.unshift(await database.listen(CREDENTIALS_CHANNEL, () => void applyCredentials().catch((err) => log.warn({ err }, 'reloading credentials failed'))));
+    const credentialsApi = {
+      stored: () => credentials.stored(),
+      async put(service: string, body: unknown) {
+        await credentials.put(service, body);
+        await applyCredentials();
+        if (database.kind === 'postgres') await database.notify(CREDENTIALS_CHANNEL, service);
+      },
+      async remove(service: string) {
+        const removed = await credentials.remove(service);
+        await applyCredentials();
+        if (database.kind === 'postgres') await database.notify(CREDENTIALS_CHANNEL, service);
+        return removed;
+      },
+    };
+    const app = buildApp({ credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: ensureAgentBundle, webDir, sshHosts, snapshots, hub });
     hub.attach(app.server);
+    if (database.kind === 'postgres') await hub.startRelay(database);
     await app.listen({ host: config.host, port: config.port });
     cleanups.unshift(async () => {
       await hub.close();
@@ -115,6 +206,14 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     if (!config.publicUrl) engine.deps.publicUrl = url;
     await ensureAgentBundle();
     await engine.work();
+    // Work whose job was never queued (killed between committing intent and enqueueing) or lost:
+    // give every unfinished instance its driving job back now (idempotent: one live job each).
+    for (const row of await store.byStatus(['pending', 'provisioning', 'stopping'])) await engine.resume(row.id);
+    await snapshots.work();
+    const reconciler = new Reconciler({ db: database.db, engine, log: log.child({ mod: 'reconciler' }), replicaId, intervalSeconds: config.reconcileSeconds, orphanGraceSeconds: config.orphanGraceSeconds });
+    reconcilerRef.r = reconciler;
+    if (config.reconcileSeconds > 0) reconciler.start();
+    cleanups.unshift(() => reconciler.stop());
     let stopped = false;
     return {
       url,
@@ -122,6 +221,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       installationId: install,
       engine,
       hub,
+      reconciler,
       database,
       boss,
       log,
@@ -153,7 +253,7 @@ function acquireLock(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const pid = Number(readFileSync(path, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) {
+      if (pid && pid !== process.pid && alive(pid)) {
         throw new Error(`Hangar is already running with data dir ${dataDir} (pid ${pid}). Stop it first, or start this one with --data-dir <another dir> or DATABASE_URL.`);
       }
       unlinkSync(path); // stale lock from a crashed process
@@ -162,14 +262,6 @@ function acquireLock(dataDir: string): () => void {
   throw new Error(`could not lock ${path}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The key that seals secrets at rest: HANGAR_SECRET_KEY, else dataDir/secret.key (0600). */
 function secretKey(config: HangarConfig): Buffer {

@@ -7,12 +7,16 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { eq } from 'drizzle-orm';
 import { idempotencyKeys } from '../db/schema.ts';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { ConflictError, HangarError, NotFoundError, ProviderError, ValidationError } from '../domain/errors.ts';
+import type { Hub } from '../hub/hub.ts';
+import type { ReconcileReport } from '../engine/reconciler.ts';
+import { redactHost, registerHost, unregisterHost, type RegisterHostInput, type SshHostStore, type SshProvider } from '../providers/ssh.ts';
 import { LIFECYCLE } from '../domain/lifecycle.ts';
 import type { Catalogue } from '../engine/catalogue.ts';
 import type { EventBus } from '../engine/bus.ts';
 import type { Engine } from '../engine/engine.ts';
 import { splitConfig } from '../engine/workload-config.ts';
+import { snapshotBuildJson, type SnapshotBuilder } from '../engine/snapshots.ts';
 import type { ApiKeyAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Metrics } from './metrics.ts';
@@ -28,10 +32,22 @@ export interface AppDeps {
   metrics: Metrics;
   log: Logger;
   agentBundle: () => Promise<string>;
+  /** One reconciler pass now (ConflictError when another replica holds the lease). */
+  reconcile?: () => Promise<ReconcileReport>;
+  /** Cloud and tailnet credentials given through the API (sealed at rest). */
+  credentials?: { stored(): Promise<string[]>; put(service: string, body: unknown): Promise<void>; remove(service: string): Promise<boolean> };
+  /** Registered hosts of the `ssh` provider. */
+  sshHosts?: SshHostStore;
   /** Directory of the built dashboard (index.html), if any. */
   webDir?: string;
+  /** The agent hub: operations commands (status, doctor, logs, smoke, restart, exec) go through it. */
+  hub?: Pick<Hub, 'command'>;
+  /** Snapshot builds and the labelled-snapshot catalogue. */
+  snapshots?: SnapshotBuilder;
 }
 
+/** A builder server's report: public, authorized by its build token instead of an API key. */
+const SNAPSHOT_READY = /^\/v1\/snapshot-builds\/[^/]+\/ready$/;
 const PUBLIC = new Set(['/healthz', '/metrics', '/openapi.json', '/v1/agents/enroll', '/v1/agent/bundle']);
 
 /**
@@ -43,6 +59,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const store = engine.store;
   const app: FastifyInstance = Fastify({ loggerInstance: deps.log.child({ mod: 'http' }) as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 256 * 1024 });
 
+  // JSON bodies: an empty body (DELETE with a content-type, say) is no body; bad JSON names `body`.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (err) {
+      done(new ValidationError(`request body is not valid JSON: ${(err as Error).message}`, [{ field: 'body', message: 'not valid JSON' }]), undefined);
+    }
+  });
   app.setErrorHandler((err, req, reply) => {
     if (!(err as { statusCode?: number }).statusCode && !(err instanceof Error && 'status' in err)) req.log.error({ err }, 'unhandled error');
     else if ((err as { status?: number }).status && (err as { status: number }).status >= 500) req.log.warn({ err: (err as Error).message }, 'request failed');
@@ -56,13 +82,94 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook('preHandler', async (req: FastifyRequest & { actor?: string }) => {
     const path = req.url.split('?')[0];
-    if (!path.startsWith('/v1/') || PUBLIC.has(path)) return;
+    if (!path.startsWith('/v1/') || PUBLIC.has(path) || SNAPSHOT_READY.test(path)) return;
     req.actor = await auth.check(req.headers.authorization);
   });
 
   const actorOf = (req: FastifyRequest) => (req as FastifyRequest & { actor?: string }).actor ?? 'api';
   const serialize = (row: Awaited<ReturnType<typeof store.get>>) =>
     instanceJson(row, catalogue.monthlyPrice(row.provider, row.serverType, row.location), engine.secretNames(row));
+
+  // ── ssh hosts (bring your own server) ────────────────────────────────────────
+  const hostsOf = () => {
+    if (!deps.sshHosts || !engine.deps.providers.has('ssh')) throw new NotFoundError('provider', 'ssh');
+    return { hosts: deps.sshHosts, ssh: engine.deps.providers.get('ssh') as SshProvider };
+  };
+  const hostOr404 = async (hosts: SshHostStore, ref: string) => {
+    const h = (await hosts.get(ref)) ?? (await hosts.list()).find((x) => x.name === ref);
+    if (!h) throw new NotFoundError('ssh host', ref);
+    return h;
+  };
+  /** A probe that fails because of what the user gave is a 422 naming that field, not a 502. */
+  const probeOrExplain = async (ssh: SshProvider, id: string) => {
+    try {
+      return await ssh.probe(id);
+    } catch (err) {
+      const field = err instanceof ProviderError ? ({ auth_failed: 'privateKey', key_unreadable: 'privateKey', host_key_mismatch: 'hostKey', unsupported_os: 'address', connection_refused: 'port', connection_timeout: 'address', host_unreachable: 'address', dns_failed: 'address', node_missing: 'address' } as Record<string, string>)[err.code] : undefined;
+      if (!field) throw err;
+      throw Object.assign(new ValidationError((err as Error).message, [{ field, message: (err as ProviderError).code }]), { status: 422, code: (err as ProviderError).code });
+    }
+  };
+  app.get('/v1/ssh-hosts', async () => ({ items: (await hostsOf().hosts.list()).map(redactHost) }));
+  app.post('/v1/ssh-hosts', async (req, reply) => {
+    const { hosts, ssh } = hostsOf();
+    const q = req.query as { probe?: string };
+    const host = await registerHost(hosts, (req.body ?? {}) as RegisterHostInput, engine.deps.secretKey);
+    let probe: unknown = null;
+    if (q.probe === 'true') {
+      try {
+        probe = await probeOrExplain(ssh, host.id);
+      } catch (err) {
+        // Registered, but unusable as given: say why, keep nothing half-made.
+        await hosts.remove(host.id);
+        throw err;
+      }
+    }
+    return reply.code(201).send({ ...redactHost((await hosts.get(host.id))!), probe });
+  });
+  app.get('/v1/ssh-hosts/:ref', async (req) => redactHost(await hostOr404(hostsOf().hosts, (req.params as { ref: string }).ref)));
+  app.post('/v1/ssh-hosts/:ref/probe', async (req) => {
+    const { hosts, ssh } = hostsOf();
+    const host = await hostOr404(hosts, (req.params as { ref: string }).ref);
+    const probe = await probeOrExplain(ssh, host.id);
+    return { ...redactHost((await hosts.get(host.id))!), probe };
+  });
+  app.delete('/v1/ssh-hosts/:ref', async (req, reply) => {
+    const { hosts } = hostsOf();
+    const host = await hostOr404(hosts, (req.params as { ref: string }).ref);
+    await unregisterHost(hosts, host.id, { force: (req.query as { force?: string }).force === 'true' });
+    return reply.code(204).send();
+  });
+
+  // ── snapshots (builds, list, delete, prune) ─────────────────────────────────
+  const snapshotsOf = () => {
+    if (!deps.snapshots) throw new NotFoundError('feature', 'snapshots');
+    return deps.snapshots;
+  };
+  const SnapshotProviderQuery = z.object({ provider: z.enum(['hetzner', 'digital-ocean']).optional() });
+  app.post('/v1/snapshots', async (req, reply) => {
+    const body = parseInput(z.object({ provider: z.enum(['hetzner', 'digital-ocean']), location: z.string().regex(/^[a-z0-9-]{1,40}$/, 'a provider location name, e.g. nbg1 or fra1').optional() }).strict(), req.body ?? {});
+    const build = await snapshotsOf().start(body);
+    return reply.code(202).header('location', `/v1/snapshot-builds/${build.id}`).send(snapshotBuildJson(build));
+  });
+  app.get('/v1/snapshots', async (req) => ({ items: await snapshotsOf().list(parseInput(SnapshotProviderQuery, req.query, 'query').provider) }));
+  app.post('/v1/snapshots/prune', async (req) => snapshotsOf().prune(parseInput(SnapshotProviderQuery, req.query, 'query').provider));
+  app.delete('/v1/snapshots/:provider/:id', async (req, reply) => {
+    const { provider, id } = parseInput(z.object({ provider: z.enum(['hetzner', 'digital-ocean']), id: z.string().regex(/^\d+$/, 'a snapshot id (digits)') }), req.params, 'query');
+    await snapshotsOf().remove(provider, id);
+    return reply.code(204).send();
+  });
+  app.get('/v1/snapshot-builds', async () => ({ items: (await snapshotsOf().builds()).map(snapshotBuildJson) }));
+  app.get('/v1/snapshot-builds/:id', async (req) => snapshotBuildJson(await snapshotsOf().get((req.params as { id: string }).id)));
+  app.post('/v1/snapshot-builds/:id/ready', async (req) => {
+    const row = await snapshotsOf().ready((req.params as { id: string }).id, req.headers.authorization, (req.body ?? {}) as Record<string, unknown>);
+    return { id: row.id, status: row.status, recorded: true };
+  });
+
+  app.post('/v1/reconcile', async () => {
+    if (!deps.reconcile) throw new ConflictError('the reconciler is not running in this process');
+    return deps.reconcile();
+  });
 
   app.get('/healthz', async () => ({ ok: true, database: engine.deps.store ? 'up' : 'down' }));
   app.get('/metrics', async (_req, reply) => {
@@ -204,10 +311,95 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     await pump();
   }
 
+  // ── operating agents: status, doctor, logs, smoke, restart, exec (each audited) ──────────
+  const agentOps = async (req: FastifyRequest, name: OpsCommand, args: Record<string, unknown>, timeoutMs: number, summarize: (r: { ok: boolean; data?: unknown; error?: string }) => string, audit: Record<string, unknown> = {}) => {
+    const id = (req.params as { id: string }).id;
+    const row = await store.get(id);
+    const hub = deps.hub;
+    const notConnected = () => new ConflictError(`agent is not connected (status ${row.status}, connection ${row.connection}); try again when it is`);
+    if (!hub || row.connection !== 'connected' || row.status === 'stopped' || row.status === 'stopping') throw notConnected();
+    const result = await hub.command(id, name, { ...args, serverTime: Date.now() }, timeoutMs);
+    const actor = actorOf(req);
+    if (!result) {
+      await store.event(id, { actor, kind: 'info', reason: `command ${name}: no answer from the agent`, data: { command: name, ok: false, ...audit } });
+      throw Object.assign(new HangarError('agent-timeout', `the agent did not answer ${name} within ${Math.round(timeoutMs / 1000)} s (connection ${row.connection}); try again`, 504));
+    }
+    await store.event(id, { actor, kind: 'info', reason: `command ${name}: ${summarize(result).slice(0, 300)}`, data: { command: name, ok: result.ok, ...audit } });
+    return { row, result };
+  };
+  const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
+  const agentFailed = (name: string, r: { error?: string }) => new HangarError('agent-command-failed', `${name} failed on the agent: ${r.error ?? 'unknown error'}`, 502);
+
+  app.get('/v1/instances/:id/status', async (req) => {
+    const row = await store.get(idOf(req));
+    const cp = { id: row.id, name: row.name, status: row.status, step: row.step, connection: row.connection, lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null, agentVersion: row.agentVersion, workloadHealthy: row.workloadHealthy, tailnetName: row.tailnetName, hubReplica: row.hubReplica, execEnabled: row.workloadConfig?.exec === true };
+    if (!deps.hub || row.connection !== 'connected') return { ...cp, agent: null, agentError: `agent is not connected (status ${row.status}, connection ${row.connection})` };
+    const { result } = await agentOps(req, 'status', {}, 10_000, (r) => (r.ok ? `agent v${(r.data as { version?: string })?.version ?? '?'} up` : `failed: ${r.error}`));
+    return { ...cp, agent: result.ok ? result.data : null, ...(result.ok ? {} : { agentError: result.error }) };
+  });
+  app.post('/v1/instances/:id/doctor', async (req) => {
+    const { result } = await agentOps(req, 'doctor', {}, 60_000, (r) => {
+      if (!r.ok) return `failed: ${r.error}`;
+      const d = r.data as { status: string; checks: { name: string; status: string }[] };
+      const bad = d.checks.filter((c) => c.status !== 'pass').map((c) => `${c.name} ${c.status}`);
+      return `${d.status}${bad.length ? ` (${bad.join(', ')})` : ''}`;
+    });
+    if (!result.ok) throw agentFailed('doctor', result);
+    return result.data;
+  });
+  app.get('/v1/instances/:id/logs', async (req) => {
+    const q = parseInput(z.object({ unit: z.enum(['agent', 'bootstrap', 'workload']).default('agent'), lines: z.coerce.number().int().min(1).max(5000).default(100) }), req.query, 'query');
+    const { result } = await agentOps(req, 'logs', q, 15_000, (r) => (r.ok ? `${(r.data as { lines: string[] }).lines.length} ${q.unit} lines` : `failed: ${r.error}`), { unit: q.unit, lines: q.lines });
+    if (!result.ok) throw agentFailed('logs', result);
+    return result.data;
+  });
+  app.post('/v1/instances/:id/smoke', async (req) => {
+    const { result } = await agentOps(req, 'smoke', {}, 310_000, (r) => (r.ok ? `${(r.data as { result: string; detail: string }).result}: ${(r.data as { detail: string }).detail}` : `failed: ${r.error}`));
+    if (!result.ok) throw agentFailed('smoke', result);
+    metrics.smoke.inc({ result: (result.data as { result: string }).result === 'pass' ? 'pass' : 'fail' });
+    return result.data;
+  });
+  app.post('/v1/instances/:id/restart', async (req) => {
+    const body = parseInput(z.object({ target: z.enum(['workload', 'agent']).default('workload'), timeoutSeconds: z.number().int().min(1).max(600).default(60) }).strict(), req.body ?? {});
+    const { result } = await agentOps(req, 'restart', body, (body.timeoutSeconds + 15) * 1000, (r) => {
+      const d = (r.data ?? {}) as { restarted?: string; healthy?: boolean; note?: string };
+      return r.ok ? `${d.restarted ?? body.target} restarted${d.healthy === undefined ? '' : d.healthy ? ', healthy' : ', not healthy'}${d.note ? ` (${d.note})` : ''}` : `failed: ${r.error}`;
+    }, { target: body.target });
+    if (!result.ok) throw agentFailed('restart', result);
+    return result.data;
+  });
+  app.post('/v1/instances/:id/exec', async (req) => {
+    const body = parseInput(z.object({ argv: z.array(z.string().max(8192)).min(1).max(256), timeoutSeconds: z.number().int().min(1).max(600).default(30) }).strict(), req.body ?? {});
+    const row = await store.get(idOf(req));
+    if (row.workloadConfig?.exec !== true) {
+      await store.event(row.id, { actor: actorOf(req), kind: 'info', reason: `command exec refused: exec is not enabled on this instance`, data: { command: 'exec', ok: false, argv: redactArgv(body.argv) } });
+      throw new HangarError('forbidden', 'exec is disabled for this instance; create it with config {"exec": true} to allow running commands on it', 403);
+    }
+    const { result } = await agentOps(req, 'exec', body, (body.timeoutSeconds + 10) * 1000, (r) => `${redactArgv(body.argv).join(' ').slice(0, 150)} → ${r.ok ? `exit ${(r.data as { exitCode: number | null }).exitCode}` : `refused: ${r.error}`}`, { argv: redactArgv(body.argv) });
+    if (!result.ok) throw new HangarError('forbidden', `the agent refused exec: ${result.error}`, 403);
+    return result.data;
+  });
+
   // ── providers ──────────────────────────────────────────────────────────────
-  app.get('/v1/providers', async () => ({
-    items: [...engine.deps.providers.values()].map((p) => ({ name: p.name, userDataLimit: p.userDataLimit })),
-  }));
+  app.get('/v1/providers', async () => {
+    const stored = new Set((await deps.credentials?.stored()) ?? []);
+    return {
+      items: [...engine.deps.providers.values()].map((p) => ({ name: p.name, userDataLimit: p.userDataLimit, credentials: stored.has(p.name) ? 'api' : p.name === 'local' || p.name === 'ssh' ? 'none needed' : 'environment' })),
+      tailnet: engine.deps.tailnet ? (stored.has('tailscale') ? 'api' : 'environment') : 'not configured',
+    };
+  });
+  // Credentials: write-only (the token is sealed at rest and never returned).
+  app.put('/v1/providers/:provider/credentials', async (req, reply) => {
+    if (!deps.credentials) throw new NotFoundError('route', 'credentials');
+    await deps.credentials.put((req.params as { provider: string }).provider, req.body);
+    return reply.code(204).send();
+  });
+  app.delete('/v1/providers/:provider/credentials', async (req, reply) => {
+    if (!deps.credentials) throw new NotFoundError('route', 'credentials');
+    const name = (req.params as { provider: string }).provider;
+    if (!(await deps.credentials.remove(name))) throw new NotFoundError('stored credentials', name);
+    return reply.code(204).send();
+  });
   const providerOf = (req: FastifyRequest) => {
     const name = (req.params as { provider: string }).provider;
     if (!engine.deps.providers.has(name as never)) throw new NotFoundError('provider', name);
@@ -220,7 +412,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // ── agents ─────────────────────────────────────────────────────────────────
   app.post('/v1/agents/enroll', async (req) => {
     const body = parseInput(Enroll, req.body);
-    return engine.enroll(body.token, { version: body.version, hostname: body.hostname });
+    return engine.enroll(body.token, { version: body.version, hostname: body.hostname, nonce: body.nonce });
   });
   app.get('/v1/agent/bundle', async (_req, reply) => {
     const path = await deps.agentBundle();
@@ -242,6 +434,20 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   return app;
+}
+
+type OpsCommand = 'status' | 'doctor' | 'logs' | 'smoke' | 'restart' | 'exec';
+
+/** argv for audit events: values of secret-looking flags and Hangar/Tailscale tokens masked. */
+export function redactArgv(argv: string[]): string[] {
+  const SECRET = /(key|token|password|secret)/i;
+  return argv.map((a, i) => {
+    if (/\b(hg[a-z]_|tskey-)[A-Za-z0-9_-]+/.test(a)) return a.replace(/\b(hg[a-z]_|tskey-)[A-Za-z0-9_-]+/g, '$1[REDACTED]');
+    const eq = /^([^=]+)=(.*)$/.exec(a);
+    if (eq && SECRET.test(eq[1])) return `${eq[1]}=[REDACTED]`;
+    if (i > 0 && /^--?[\w-]+$/.test(argv[i - 1]) && SECRET.test(argv[i - 1])) return '[REDACTED]';
+    return a;
+  });
 }
 
 export { PUBLIC };

@@ -6,6 +6,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly http = new Counter({ name: 'hangar_http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
   readonly events = new Counter({ name: 'hangar_instance_events_total', help: 'Instance events appended', labelNames: ['kind'], registers: [this.registry] });
+  readonly smoke = new Counter({ name: 'hangar_smoke_total', help: 'Smoke test results (hangar smoke and the API)', labelNames: ['result'], registers: [this.registry] });
   private readonly instances = new Gauge({ name: 'hangar_instances', help: 'Instances by lifecycle status and connection', labelNames: ['status', 'connection'], registers: [this.registry] });
   private readonly agents = new Gauge({ name: 'hangar_agents_connected', help: 'Agent sockets held by this replica', registers: [this.registry] });
 

@@ -89,4 +89,6 @@ export const Enroll = z.object({
   instanceId: z.string().optional(),
   version: z.string().max(50).optional(),
   hostname: z.string().max(255).optional(),
+  /** Random per agent install; repeat it to enroll again when a response was lost. */
+  nonce: z.string().min(16).max(200).optional(),
 });

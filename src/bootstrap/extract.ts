@@ -21,3 +21,37 @@ export function extractBootstrap(userData: string): BootstrapConfig {
   }
   return cfg;
 }
+
+/** What a snapshot builder's user-data tells the control plane's emulators (see {@link extractSnapshotBuild}). */
+export interface SnapshotBuildConfig {
+  apiUrl: string;
+  buildId: string;
+  buildToken: string;
+  bootstrapVersion: string;
+}
+
+/** Where the builder user-data writes its credentials (mirrors cloud-init.ts; kept here so extract.ts stays light). */
+const SNAPSHOT_BUILD_ENV = '/opt/hangar/bootstrap/build.env';
+
+/**
+ * Read a snapshot builder's build id, token and API URL from its user-data, the way the
+ * builder's scripts read them from `build.env`. Emulators use it to play the builder: they
+ * `POST {apiUrl}/v1/snapshot-builds/{buildId}/ready` with `Authorization: Bearer {buildToken}`.
+ * Returns null for user-data that is not a snapshot build.
+ *
+ * @example
+ * extractSnapshotBuild(renderSnapshotBuilderUserData(input))?.buildId === input.buildId // → true
+ */
+export function extractSnapshotBuild(userData: string): SnapshotBuildConfig | null {
+  if (!userData.startsWith('#cloud-config')) return null;
+  const doc = parse(userData) as { write_files?: { path: string; content: string }[] } | null;
+  const file = doc?.write_files?.find((f) => f.path === SNAPSHOT_BUILD_ENV);
+  if (!file) return null;
+  const env: Record<string, string> = {};
+  for (const line of file.content.split('\n')) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(?:'([^']*)'|"([^"]*)")$/.exec(line);
+    if (m) env[m[1]] = m[2] ?? m[3];
+  }
+  const out = { apiUrl: env.HANGAR_API_URL, buildId: env.HANGAR_BUILD_ID, buildToken: env.HANGAR_BUILD_TOKEN, bootstrapVersion: env.HANGAR_BOOTSTRAP_VERSION };
+  return Object.values(out).every((v) => typeof v === 'string' && v) ? out : null;
+}

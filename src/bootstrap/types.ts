@@ -68,3 +68,73 @@ export interface WorkloadPlan {
   /** Smoke test argv, run by `hangar smoke` and the daily timer. */
   smoke?: string[];
 }
+
+/**
+ * A file a bootstrap renderer produces for the server itself (units, hardening drop-ins,
+ * helper scripts). The install script embeds each one and writes it idempotently; dry runs list
+ * them.
+ */
+export interface BootstrapFile {
+  path: string;
+  content: string;
+  /** Octal string, e.g. '0644'. */
+  mode: string;
+  /** `user:group`, e.g. 'root:root'. */
+  owner: string;
+  /** Write only when the file does not exist yet (a file its program rewrites later, e.g. agent.env). */
+  onlyIfMissing?: boolean;
+}
+
+/**
+ * What the install script needs: everything in {@link BootstrapInput} except the one-time token,
+ * which it never sees (it reads nothing but {@link BOOTSTRAP_PATH} at run time). Without
+ * `instanceId`/`serverName` (a snapshot build) it installs everything but no instance identity.
+ */
+export interface InstallScriptInput {
+  provider: ProviderName;
+  path: BootstrapPath;
+  workload: WorkloadKind;
+  bootstrapVersion: string;
+  bootstrap: { apiUrl: string; instanceId?: string; serverName?: string };
+  keepSsh?: boolean;
+  tailscale?: boolean;
+}
+
+/** Input of the snapshot builder's user-data: a full install with no instance identity. */
+export interface SnapshotBuilderInput {
+  provider: ProviderName;
+  bootstrapVersion: string;
+  apiUrl: string;
+  buildId: string;
+  /** Short-lived token that authorizes only `POST /v1/snapshot-builds/{buildId}/ready`. */
+  buildToken: string;
+}
+
+/**
+ * What a workload renderer reads from an instance: the engine passes its `InstanceRow`, which has
+ * all of these (bootstrap imports nothing from the engine).
+ */
+export interface WorkloadInput {
+  id: string;
+  serverName: string;
+  workload: string;
+  /** Non-secret settings (the request's `config` without the secret names). */
+  workloadConfig: Record<string, unknown>;
+  /** Whether the server joins a tailnet: the workload is then published with `tailscale serve`. */
+  tailscale: boolean;
+  /** The instance's provider: `local` runs only the `process` workload (the others install system services). */
+  provider?: string;
+}
+
+/** What `POST /v1/agents/enroll` answers: the agent's identity, key, workload and tailnet key. */
+export interface Enrollment {
+  agentId: string;
+  agentKey: string;
+  instanceId: string;
+  serverName: string;
+  hubUrl: string;
+  heartbeatSeconds: number;
+  env: Record<string, string>;
+  workload: WorkloadPlan;
+  tailscale: { authKey: string; hostname: string; tags: string[] } | null;
+}

@@ -50,6 +50,8 @@ export const instances = pgTable('instances', {
   bootstrapTokenExpiresAt: ts('bootstrap_token_expires_at'),
   bootstrapTokenUsedAt: ts('bootstrap_token_used_at'),
   agentId: uuid('agent_id'),
+  /** Hash of the agent's enrollment nonce: lets the same agent enroll again if the response was lost. */
+  enrollNonceHash: text('enroll_nonce_hash'),
   agentKeyHash: text('agent_key_hash'),
   agentVersion: text('agent_version'),
   lastHeartbeatAt: ts('last_heartbeat_at'),
@@ -89,4 +91,65 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   status: integer('status'),
   response: jsonb('response'),
   createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** Time-limited leadership (the reconciler): one holder per name until `expiresAt`. */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+/**
+ * Servers labelled for this installation that no live instance explains, first seen by the
+ * reconciler at `firstSeenAt`; deleted on a later pass once the grace period has passed.
+ */
+export const orphans = pgTable('orphans', {
+  provider: text('provider').notNull(),
+  serverId: text('server_id').notNull(),
+  serverName: text('server_name'),
+  instanceId: text('instance_id'),
+  firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('orphans_server').on(t.provider, t.serverId)]);
+
+/** Servers users bring (the `ssh` provider): one row per registered host, key sealed. */
+export const sshHosts = pgTable('ssh_hosts', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  host: jsonb('host').$type<Record<string, unknown>>().notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [uniqueIndex('ssh_hosts_name').on(t.name)]);
+
+/**
+ * Snapshot builds: a builder server runs the full install, reports ready, is powered off,
+ * imaged (labelled with the bootstrap version) and deleted. `events` is the build's progress log.
+ */
+export const snapshotBuilds = pgTable('snapshot_builds', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  provider: text('provider').notNull(),
+  location: text('location'),
+  /** pending | building | imaging | done | failed */
+  status: text('status').notNull().default('pending'),
+  bootstrapVersion: text('bootstrap_version').notNull(),
+  serverId: text('server_id'),
+  imageId: text('image_id'),
+  buildTokenHash: text('build_token_hash').notNull(),
+  buildTokenSealed: text('build_token_sealed'),
+  /** When the builder reported (ok or not), and what it said. */
+  readyAt: ts('ready_at'),
+  readyOk: boolean('ready_ok'),
+  readyMessage: text('ready_message'),
+  /** The builder must report by then, or the build fails. */
+  deadlineAt: ts('deadline_at'),
+  error: text('error'),
+  events: jsonb('events').$type<{ at: string; status: string; message: string }[]>().notNull().default([]),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+}, (t) => [index('snapshot_builds_status').on(t.status), index('snapshot_builds_created').on(t.createdAt)]);
+
+/** Cloud and tailnet credentials given through the API (sealed); they override the environment. */
+export const providerCredentials = pgTable('provider_credentials', {
+  provider: text('provider').primaryKey(),
+  sealed: text('sealed').notNull(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IllegalTransitionError } from './errors.ts';
-import { canTransition, connectionTransition, CONNECTION, LIFECYCLE, STEPS, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
+import { canTransition, connectionTransition, replayProblem, CONNECTION, LIFECYCLE, STEPS, transition, type LifecycleEvent, type LifecycleState } from './lifecycle.ts';
 
 describe('lifecycle transition', () => {
   it('walks the happy path step by step', () => {
@@ -84,5 +84,19 @@ describe('connection transition', () => {
       if (c !== 'connected') expect(() => connectionTransition(c, { type: 'disconnect' })).toThrow(IllegalTransitionError);
     }
     expect(() => connectionTransition('connected', { type: 'connect' })).toThrow(IllegalTransitionError);
+  });
+});
+
+describe('replayProblem', () => {
+  const t = (from: string | null, to: string, step: string | null = null) => ({ from, to, step });
+  it('accepts a full provision and teardown', () => {
+    const log = [t(null, 'pending'), t('pending', 'provisioning', 'create_server'), ...['boot', 'enroll', 'network', 'configure', 'workload'].map((s) => t('provisioning', 'provisioning', s)), t('provisioning', 'running'), t('running', 'stopping'), t('stopping', 'stopped')];
+    expect(replayProblem(log)).toBeNull();
+  });
+  it('rejects a skipped start, a backwards step and a gap in the chain', () => {
+    expect(replayProblem([t(null, 'pending'), t('pending', 'running')])).toMatch(/ready/);
+    expect(replayProblem([t(null, 'pending'), t('pending', 'provisioning', 'create_server'), t('provisioning', 'provisioning', 'enroll'), t('provisioning', 'provisioning', 'boot')])).toMatch(/does not follow/);
+    expect(replayProblem([t(null, 'pending'), t('running', 'stopping')])).toMatch(/while the instance was pending/);
+    expect(replayProblem([])).toBe('no transitions recorded');
   });
 });

@@ -109,3 +109,42 @@ export function connectionTransition(state: Connection, event: ConnectionEvent):
 function describe(s: LifecycleState): string {
   return s.step ? `${s.status}(${s.step})` : s.status;
 }
+
+/** A recorded lifecycle transition, as the event log stores it. */
+export interface RecordedTransition {
+  from: string | null;
+  to: string | null;
+  step: string | null;
+}
+
+/**
+ * Replay an instance's recorded transitions through {@link transition}: null when the log is a
+ * legal path from `pending`, else what is wrong with it. Used by the chaos suite and audits.
+ *
+ * @example
+ * replayProblem([{ from: null, to: 'pending', step: null }, { from: 'pending', to: 'running', step: null }])
+ * // → 'pending --ready--> running: …'
+ */
+export function replayProblem(log: RecordedTransition[]): string | null {
+  if (!log.length) return 'no transitions recorded';
+  if (log[0].to !== 'pending') return `first transition is to ${log[0].to}, not pending`;
+  let state: LifecycleState = { status: 'pending', step: null };
+  for (const t of log.slice(1)) {
+    if (t.from !== state.status) return `transition from ${t.from} recorded while the instance was ${state.status}`;
+    const to = t.to as Lifecycle;
+    const event: LifecycleEvent =
+      to === 'provisioning' && state.status === 'pending' ? { type: 'start' }
+      : to === 'provisioning' ? { type: 'step', step: t.step as Step }
+      : to === 'running' ? { type: 'ready' }
+      : to === 'stopping' ? { type: 'destroy' }
+      : to === 'stopped' ? { type: 'deleted' }
+      : { type: 'fail', reason: 'replay' };
+    try {
+      state = transition(state, event);
+    } catch (err) {
+      return `${state.status}(${state.step ?? '-'}) --${event.type}--> ${to}: ${(err as Error).message}`;
+    }
+    if (state.status !== to) return `replay reached ${state.status}, log says ${to}`;
+  }
+  return null;
+}

@@ -19,6 +19,12 @@ export class Catalogue {
     return this.cached(this.locations, provider, refresh, () => this.providers.get(provider as never)!.listLocations());
   }
 
+  /** Drop what is cached for a provider (its credentials changed). */
+  forget(provider: string): void {
+    this.types.delete(provider);
+    this.locations.delete(provider);
+  }
+
   /** Monthly price of a server type at a location, when the catalogue is already warm. */
   monthlyPrice(provider: string, serverType: string | null, location: string | null): number | null {
     const hit = this.types.get(provider);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
-import type { BootstrapInput, WorkloadKind, WorkloadPlan } from '../bootstrap/types.ts';
+import type { BootstrapInput, Enrollment, WorkloadKind, WorkloadPlan } from '../bootstrap/types.ts';
 import { HangarError, ProviderError, UnauthorizedError, ValidationError } from '../domain/errors.ts';
-import { isActive, STEPS, stepIndex, type Lifecycle, type Step } from '../domain/lifecycle.ts';
+import { isActive, STEPS, type Lifecycle, type Step } from '../domain/lifecycle.ts';
 import { instanceLabels, LABEL_INSTALLATION, LABEL_INSTANCE, serverName } from '../domain/names.ts';
-import { hashToken, newToken, open, seal } from '../domain/tokens.ts';
-import type { CloudProvider, ProviderName, ServerInfo } from '../providers/types.ts';
+import { hashToken, newToken, open, seal, tokenMatches } from '../domain/tokens.ts';
+import type { CloudProvider, Image, ProviderName, ServerInfo } from '../providers/types.ts';
 import type { ProviderRegistry, Tailnet } from './ports.ts';
 import { enqueue, QUEUES, type JobData, type QueueName } from './queue.ts';
 import type { InstanceRow, Store } from './store.ts';
@@ -38,25 +38,42 @@ export interface EngineDeps {
   heartbeatSeconds: number;
   connectTimeoutSeconds: number;
   pollSeconds: number;
+  /** Workers per provision/teardown queue in this process. */
+  workers?: number;
+  /** Seconds an instance may stay in each provisioning state before it fails (on top of the connect timeout). */
+  stateTimeouts?: Partial<Record<ProvisioningState, number>>;
+  /** This process, as events name it (which replica ran a step). */
+  replicaId?: string;
   log: Logger;
   /** Renders cloud-init user-data (src/bootstrap). */
   renderUserData: (input: BootstrapInput) => string;
   /** Renders the workload plan the agent receives at enrollment. */
   renderWorkload: (instance: InstanceRow, secrets: Record<string, string>) => WorkloadPlan;
   bootstrapVersion: string;
+  /** Throws ValidationError naming `config.<field>` for bad workload settings (src/bootstrap). */
+  validateWorkload?: (kind: WorkloadKind, config: Record<string, unknown>, secrets: Record<string, string>, provider?: string) => void;
+  /** Generate once, at creation, the secrets a workload needs and the user did not give. */
+  completeSecrets?: (kind: WorkloadKind, config: Record<string, unknown>, secrets: Record<string, string>) => Record<string, string>;
+  /** Snapshots this installation built (src/engine/snapshots.ts), for choosing the bootstrap path. */
+  snapshots?: {
+    currentSnapshot(provider: string, location?: string | null, cachedOnly?: boolean): Promise<Image | null>;
+    findSnapshot(provider: string, id: string, cachedOnly?: boolean): Promise<Image | null>;
+  };
+  /** Snapshot ids from the environment (HETZNER_SNAPSHOT_ID, DIGITALOCEAN_SNAPSHOT_ID). */
+  snapshotIds?: Partial<Record<ProviderName, string>>;
 }
 
-export interface Enrollment {
-  agentId: string;
-  agentKey: string;
-  instanceId: string;
-  serverName: string;
-  hubUrl: string;
-  heartbeatSeconds: number;
-  env: Record<string, string>;
-  workload: WorkloadPlan;
-  tailscale: { authKey: string; hostname: string; tags: string[] } | null;
+/** Which bootstrap path a new instance takes, with which image, and why. */
+export interface PathChoice {
+  path: 'full' | 'snapshot';
+  /** The image to boot (a snapshot id on the snapshot path; the request's or provider's base image otherwise). */
+  image: string | null;
+  reason: string;
+  /** Set when a requested snapshot was not found and the full install runs instead. */
+  fallback: string | null;
 }
+
+export type { Enrollment };
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
 const TOKEN_GRACE_SECONDS = 300;
@@ -82,9 +99,9 @@ export class Engine {
   /** Write the intent row (with name, labels and a sealed one-time token), then enqueue provisioning. */
   async createInstance(input: CreateInstanceInput, actor: string): Promise<InstanceRow> {
     this.provider(input.provider);
-    if (input.tailscale && !this.deps.tailnet) {
-      // Not an error: the network step is skipped with an event saying so.
-    }
+    this.deps.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
+    input = { ...input, secrets: this.deps.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
+    const choice = await this.choosePath(input);
     const id = randomUUID();
     const token = newToken('hgb');
     const connectTimeoutSeconds = input.connectTimeoutSeconds ?? this.deps.connectTimeoutSeconds;
@@ -96,7 +113,8 @@ export class Engine {
         provider: input.provider,
         location: input.location ?? null,
         serverType: input.serverType ?? null,
-        image: input.image ?? null,
+        image: choice.image,
+        bootstrapPath: choice.path,
         workload: input.workload,
         workloadConfig: input.workloadConfig,
         secretsSealed: Object.keys(input.secrets).length ? seal(JSON.stringify(input.secrets), this.deps.secretKey) : null,
@@ -111,7 +129,14 @@ export class Engine {
       },
       { actor, kind: 'transition', reason: 'instance requested' },
     );
+    if (choice.fallback) {
+      await this.store.event(id, { actor: 'engine', kind: 'warning', reason: choice.fallback, data: { bootstrapPath: 'full', fallback: true, requestedImage: input.image ?? this.deps.snapshotIds?.[input.provider] ?? null } });
+    } else if (choice.path === 'snapshot') {
+      await this.store.event(id, { actor: 'engine', kind: 'info', reason: `bootstrap path ${choice.path}: ${choice.reason}`, data: { bootstrapPath: choice.path, image: choice.image } });
+    }
     await this.enqueue('provision', id);
+    // The timeout watcher wakes at the first deadline (the creating state's, or the connect timeout).
+    await this.enqueue('connectTimeout', id, { startAfter: new Date(Date.now() + Math.min(connectTimeoutSeconds, this.deps.stateTimeouts?.creating ?? connectTimeoutSeconds) * 1000) });
     return row;
   }
 
@@ -131,12 +156,14 @@ export class Engine {
    */
   async plan(input: CreateInstanceInput): Promise<Record<string, unknown>> {
     const provider = this.provider(input.provider);
+    this.deps.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
+    const choice = await this.choosePath(input, { dryRun: true });
     const id = '00000000-0000-4000-8000-000000000000';
     const token = newToken('hgb');
     const name = serverName(id, input.name);
     const userData = this.deps.renderUserData({
       provider: input.provider,
-      path: 'full',
+      path: choice.path,
       bootstrap: { apiUrl: this.deps.publicUrl, token, instanceId: id, serverName: name },
       workload: input.workload,
       bootstrapVersion: this.deps.bootstrapVersion,
@@ -152,8 +179,10 @@ export class Engine {
       serverName: name.replace(/[0-9a-f]{8}$/, '<id>'),
       location: input.location ?? null,
       serverType: input.serverType ?? null,
-      image: input.image ?? null,
-      bootstrapPath: 'full',
+      image: choice.image,
+      bootstrapPath: choice.path,
+      bootstrapPathReason: choice.reason,
+      fallback: choice.fallback,
       workload: input.workload,
       config: input.workloadConfig,
       secrets: Object.keys(input.secrets).sort(),
@@ -164,6 +193,42 @@ export class Engine {
       userDataLimit: provider.userDataLimit,
       userData: userData.split(token).join('[REDACTED]'),
     };
+  }
+
+  /**
+   * Snapshot or full path. Clouds only: a snapshot id in the request (a number), else the
+   * environment's `HETZNER_SNAPSHOT_ID` / `DIGITALOCEAN_SNAPSHOT_ID`, else the newest snapshot
+   * this installation built for the current bootstrap version. A requested snapshot that does
+   * not exist → full path on the provider's base image, with a fallback reason (never silent).
+   */
+  async choosePath(input: Pick<CreateInstanceInput, 'provider' | 'image' | 'location'>, opts: { dryRun?: boolean } = {}): Promise<PathChoice> {
+    const cachedOnly = Boolean(opts.dryRun); // a dry run answers from the cached snapshot list
+    const cloud = input.provider === 'hetzner' || input.provider === 'digital-ocean';
+    if (!cloud || !this.deps.snapshots) return { path: 'full', image: input.image ?? null, reason: cloud ? 'snapshots not available' : `${input.provider} always runs the full install`, fallback: null };
+    const snapshots = this.deps.snapshots;
+    const requested = input.image && /^\d+$/.test(input.image) ? { id: input.image, from: 'requested' } : null;
+    const fromEnv = !input.image && this.deps.snapshotIds?.[input.provider] ? { id: this.deps.snapshotIds[input.provider]!, from: input.provider === 'hetzner' ? 'HETZNER_SNAPSHOT_ID' : 'DIGITALOCEAN_SNAPSHOT_ID' } : null;
+    const wanted = requested ?? fromEnv;
+    if (wanted) {
+      let found: Image | null = null;
+      let lookupError: string | null = null;
+      try {
+        found = await snapshots.findSnapshot(input.provider, wanted.id, cachedOnly);
+      } catch (err) {
+        lookupError = (err as Error).message;
+      }
+      if (found) return { path: 'snapshot', image: found.id, reason: `${wanted.from} snapshot ${found.id} (${found.name})`, fallback: null };
+      const why = lookupError ? `could not be looked up (${lookupError})` : `was not found on ${input.provider}`;
+      return { path: 'full', image: null, reason: 'full install on the base image', fallback: `snapshot ${wanted.id} (${wanted.from}) ${why}: running the full install on the base image instead` };
+    }
+    if (input.image) return { path: 'full', image: input.image, reason: `requested image ${input.image}`, fallback: null };
+    try {
+      const current = await snapshots.currentSnapshot(input.provider, input.location, cachedOnly);
+      if (current) return { path: 'snapshot', image: current.id, reason: `snapshot ${current.id} (${current.name}) built by this installation for bootstrap version ${this.deps.bootstrapVersion}`, fallback: null };
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message, provider: input.provider }, 'listing snapshots failed; full install');
+    }
+    return { path: 'full', image: null, reason: `no snapshot for bootstrap version ${this.deps.bootstrapVersion}: full install on the base image`, fallback: null };
   }
 
   /** The user-data this instance's server gets (the only secret in it is the one-time token). */
@@ -224,7 +289,7 @@ export class Engine {
     const spec = { name: row.serverName, labels: ownership(row), location: row.location ?? undefined, serverType: row.serverType ?? undefined, image: row.image ?? undefined, userData };
     try {
       const server = await provider.createServer(spec);
-      await this.store.event(row.id, { actor: 'engine', kind: 'info', reason: `server ${server.id} created on ${provider.name}`, data: { serverId: server.id, name: server.name } });
+      await this.store.event(row.id, { actor: 'engine', kind: 'info', reason: `server ${server.id} created on ${provider.name}`, data: { serverId: server.id, name: server.name, replica: this.deps.replicaId } });
       return server;
     } catch (err) {
       if (err instanceof ProviderError && err.code === 'uniqueness_error') {
@@ -242,16 +307,12 @@ export class Engine {
   private async recordServer(instanceId: string, server: ServerInfo): Promise<void> {
     const row = await this.store.get(instanceId);
     const set = { serverId: server.id, ipv4: server.ipv4 ?? row.ipv4, ipv6: server.ipv6 ?? row.ipv6 };
-    if (row.status === 'provisioning' && row.step === 'create_server') {
-      await this.store.transition(instanceId, { type: 'step', step: 'boot' }, { actor: 'engine', reason: `server ${server.id} booting`, data: { serverId: server.id } }, set);
-    } else {
-      await this.store.update(instanceId, set);
-    }
+    await this.store.advance(instanceId, 'boot', { actor: 'engine', reason: `server ${server.id} booting`, data: { serverId: server.id } }, set);
     if (row.status === 'stopping' || row.status === 'stopped') {
       // A destroy raced with this create: make sure teardown sees the new server.
       await this.enqueue('teardown', instanceId);
     }
-    await this.enqueue('connectTimeout', instanceId, { startAfter: row.connectTimeoutSeconds });
+    await this.enqueue('connectTimeout', instanceId, { startAfter: Math.min(row.connectTimeoutSeconds, this.deps.stateTimeouts?.booting ?? row.connectTimeoutSeconds) });
   }
 
   /** Record a failed attempt as an event with the vendor's code; on the last attempt, fail the instance. */
@@ -334,14 +395,22 @@ export class Engine {
   async connectTimeoutStep(instanceId: string): Promise<void> {
     const row = await this.store.find(instanceId);
     if (!row || row.status !== 'provisioning') return;
-    const deadline = (row.createdAt.getTime() + row.connectTimeoutSeconds * 1000);
-    if (Date.now() < deadline - 1000) {
-      await this.enqueue('connectTimeout', instanceId, { startAfter: new Date(deadline) });
+    const deadline = row.createdAt.getTime() + row.connectTimeoutSeconds * 1000;
+    // Each state also has its own bound (creating, booting, enrolling, configuring).
+    const state = stateOfStep(row.step as Step | null);
+    const limit = state ? this.deps.stateTimeouts?.[state] : undefined;
+    const entered = limit ? ((await this.store.lastTransitionAt(instanceId)) ?? row.updatedAt).getTime() : 0;
+    const stepDeadline = limit ? entered + limit * 1000 : Number.POSITIVE_INFINITY;
+    const next = Math.min(deadline, stepDeadline);
+    if (Date.now() < next - 100) {
+      await this.enqueue('connectTimeout', instanceId, { startAfter: new Date(next) });
       return;
     }
-    const reason = row.connection === 'connecting'
-      ? `agent did not dial home within ${row.connectTimeoutSeconds}s (stuck at ${row.step})`
-      : `instance did not become ready within ${row.connectTimeoutSeconds}s (stuck at ${row.step})`;
+    const reason = stepDeadline < deadline
+      ? `stuck ${state} (at ${row.step}) for more than ${limit}s`
+      : row.connection === 'connecting'
+        ? `agent did not dial home within ${row.connectTimeoutSeconds}s (stuck at ${row.step})`
+        : `instance did not become ready within ${row.connectTimeoutSeconds}s (stuck at ${row.step})`;
     if (row.connection === 'connecting') await this.store.connection(instanceId, { type: 'timeout' }, { actor: 'timeout', reason });
     await this.fail(instanceId, reason, 'timeout');
   }
@@ -353,22 +422,38 @@ export class Engine {
    * workload plan and a single-use Tailscale auth key. The token is spent even if the response
    * is lost: an agent that cannot enroll is caught by the connect timeout.
    */
-  async enroll(token: string, meta: { version?: string; hostname?: string }): Promise<Enrollment> {
+  async enroll(token: string, meta: { version?: string; hostname?: string; nonce?: string }): Promise<Enrollment> {
     const hash = hashToken(token);
     const row = await this.store.findBy('bootstrapTokenHash', hash);
     if (!row) throw new UnauthorizedError('unknown bootstrap token');
-    if (row.bootstrapTokenUsedAt) throw new UnauthorizedError('bootstrap token already used');
-    if (row.bootstrapTokenExpiresAt && row.bootstrapTokenExpiresAt.getTime() < Date.now()) throw new UnauthorizedError('bootstrap token expired');
+    if (!row.bootstrapTokenUsedAt && row.bootstrapTokenExpiresAt && row.bootstrapTokenExpiresAt.getTime() < Date.now()) throw new UnauthorizedError('bootstrap token expired');
     if (!isActive(row.status as Lifecycle) || row.status === 'running') throw new UnauthorizedError(`instance is ${row.status}`);
-    const agentId = randomUUID();
+    // The same agent asking again (its first response was lost to a crash or the network):
+    // same nonce, never connected → a fresh key for the same agent id. Anyone else: refused.
+    const retry = Boolean(row.bootstrapTokenUsedAt && meta.nonce && row.enrollNonceHash && tokenMatches(meta.nonce, row.enrollNonceHash) && row.connection === 'connecting' && row.agentId);
+    if (row.bootstrapTokenUsedAt && !retry) throw new UnauthorizedError('bootstrap token already used');
+    // Mint the tailnet key before the token is spent: if the tailnet fails, the agent retries.
+    const tailscale = await this.networkStep(row);
+    let agentId: string;
     const agentKey = newToken('hga');
-    const spent = await this.store.spendBootstrapToken(hash, { agentId, agentKeyHash: hashToken(agentKey), agentVersion: meta.version ?? null });
-    if (!spent) throw new UnauthorizedError('bootstrap token already used');
-    await this.store.event(row.id, { actor: 'agent', kind: 'info', reason: `agent ${agentId} enrolled`, data: { agentId, version: meta.version, hostname: meta.hostname } });
+    if (retry) {
+      agentId = row.agentId!;
+      await this.store.update(row.id, { agentKeyHash: hashToken(agentKey) });
+      await this.store.event(row.id, { actor: 'agent', kind: 'warning', reason: `agent ${agentId} enrolled again (its first enrollment response was lost); key rotated`, data: { agentId } });
+    } else {
+      agentId = randomUUID();
+      const spent = await this.store.spendBootstrapToken(hash, { agentId, agentKeyHash: hashToken(agentKey), agentVersion: meta.version ?? null, enrollNonceHash: meta.nonce ? hashToken(meta.nonce) : null });
+      if (!spent) throw new UnauthorizedError('bootstrap token already used');
+      await this.store.event(row.id, { actor: 'agent', kind: 'info', reason: `agent ${agentId} enrolled`, data: { agentId, version: meta.version, hostname: meta.hostname } });
+    }
     await this.advance(row.id, 'enroll', 'agent enrolled');
     const secrets = row.secretsSealed ? (JSON.parse(open(row.secretsSealed, this.deps.secretKey)) as Record<string, string>) : {};
-    const tailscale = await this.networkStep(row);
     await this.advance(row.id, 'network', tailscale ? 'tailscale auth key issued' : 'network step done');
+    if (!row.ipv4 && row.serverId) {
+      // Some clouds (DigitalOcean) assign addresses after create: one look, now that it booted.
+      const server = await this.provider(row.provider).getServer(row.serverId).catch(() => null);
+      if (server?.ipv4 || server?.ipv6) await this.store.update(row.id, { ipv4: server.ipv4 ?? null, ipv6: server.ipv6 ?? null });
+    }
     const fresh = await this.store.get(row.id);
     return {
       agentId,
@@ -400,10 +485,7 @@ export class Engine {
 
   /** Move a provisioning instance forward to `step` if it is not already there or past it. */
   async advance(instanceId: string, step: Step, reason: string, actor = 'agent'): Promise<void> {
-    const row = await this.store.get(instanceId);
-    if (row.status !== 'provisioning' || !row.step) return;
-    if (stepIndex(row.step as Step) >= stepIndex(step)) return;
-    await this.store.transition(instanceId, { type: 'step', step }, { actor, reason });
+    await this.store.advance(instanceId, step, { actor, reason });
   }
 
   /** The agent reports its workload healthy: provisioning → running (first time only). */
@@ -419,6 +501,23 @@ export class Engine {
     }
   }
 
+  /**
+   * Give a non-terminal instance its driving job back (after a crash lost it, or a teardown ran
+   * out of retries). Idempotent: the queue keeps one live job per instance. True if enqueued.
+   */
+  async resume(instanceId: string): Promise<boolean> {
+    const row = await this.store.find(instanceId);
+    if (!row) return false;
+    if (row.status === 'stopping') return this.enqueue('teardown', instanceId);
+    if (row.status === 'pending' || (row.status === 'provisioning' && row.step === 'create_server')) {
+      const a = await this.enqueue('provision', instanceId);
+      const b = await this.enqueue('connectTimeout', instanceId, { startAfter: new Date(row.createdAt.getTime() + row.connectTimeoutSeconds * 1000) });
+      return a || b;
+    }
+    if (row.status === 'provisioning') return this.enqueue('connectTimeout', instanceId, { startAfter: new Date(row.createdAt.getTime() + row.connectTimeoutSeconds * 1000) });
+    return false;
+  }
+
   /** Register the pg-boss workers for this process. */
   async work(): Promise<void> {
     const opts = { includeMetadata: true as const, pollingIntervalSeconds: Math.max(0.5, this.deps.pollSeconds), batchSize: 1 };
@@ -428,19 +527,20 @@ export class Engine {
       };
     // A few workers per queue so one slow cloud call does not hold up every instance.
     const boss = this.deps.boss;
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < (this.deps.workers ?? 8); i++) {
       this.workers.provision.push(await boss.work<JobData>(QUEUES.provision.name, opts, run((id, a) => this.provisionStep(id, a))));
       this.workers.teardown.push(await boss.work<JobData>(QUEUES.teardown.name, opts, run((id, a) => this.teardownStep(id, a))));
     }
     this.workers.connectTimeout.push(await boss.work<JobData>(QUEUES.connectTimeout.name, opts, run((id) => this.connectTimeoutStep(id))));
   }
 
-  private readonly workers: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [] };
+  private readonly workers: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [], snapshotBuild: [] };
 
   /** Enqueue a step and wake this process's idle workers for it (others poll). */
-  private async enqueue(queue: QueueName, instanceId: string, opts: { startAfter?: number | Date } = {}): Promise<void> {
-    await enqueue(this.deps.boss, queue, instanceId, opts);
+  private async enqueue(queue: QueueName, instanceId: string, opts: { startAfter?: number | Date } = {}): Promise<boolean> {
+    const id = await enqueue(this.deps.boss, queue, instanceId, opts);
     if (opts.startAfter === undefined) for (const w of this.workers[queue]) this.deps.boss.notifyWorker(w);
+    return id !== null;
   }
 }
 
@@ -449,3 +549,13 @@ function ownership(row: InstanceRow): Record<string, string> {
 }
 
 export { STEPS };
+
+/** The provisioning states operators set timeouts for, and the steps each covers. */
+export type ProvisioningState = 'creating' | 'booting' | 'enrolling' | 'configuring';
+export function stateOfStep(step: Step | null): ProvisioningState | null {
+  if (step === 'create_server') return 'creating';
+  if (step === 'boot') return 'booting';
+  if (step === 'enroll' || step === 'network') return 'enrolling';
+  if (step === 'configure' || step === 'workload') return 'configuring';
+  return null;
+}

@@ -6,6 +6,8 @@ export const QUEUES = {
   provision: { name: 'instance.provision', retryLimit: 8, retryDelay: 2, expireInSeconds: 180 },
   teardown: { name: 'instance.teardown', retryLimit: 20, retryDelay: 2, expireInSeconds: 180 },
   connectTimeout: { name: 'instance.connect-timeout', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
+  /** One job per snapshot build (singleton key: the build id); each run advances it one or more steps. */
+  snapshotBuild: { name: 'snapshot.build', retryLimit: 8, retryDelay: 2, expireInSeconds: 300 },
 } as const;
 export type QueueName = keyof typeof QUEUES;
 
@@ -17,9 +19,21 @@ export interface JobData {
  * Start pg-boss on our own connection (PGlite or the node-postgres pool), so the same queue
  * tables and semantics serve the embedded default and production.
  */
-export async function startQueue(db: SqlExecutor, onError: (e: Error) => void, opts: { exclusive?: boolean } = {}): Promise<PgBoss> {
+export async function startQueue(db: SqlExecutor, onError: (e: Error) => void, opts: { exclusive?: boolean; leaseSeconds?: number } = {}): Promise<PgBoss> {
   const boss = new PgBoss({
-    db: { executeSql: (text, values) => db.executeSql(text, values) },
+    db: {
+      // After shutdown closed the database, a worker still finishing its loop has nothing to
+      // record: its job is recovered by expiry (or at the next embedded start). Not an error.
+      executeSql: async (text, values) => {
+        try {
+          return await db.executeSql(text, values);
+        } catch (err) {
+          // Never settle: pg-boss would read fields of an empty result, and nothing awaits it.
+          if (/PGlite is closed|Client was closed|Cannot use a pool after calling end/i.test(String((err as Error)?.message))) return new Promise<never>(() => {});
+          throw err;
+        }
+      },
+    },
     schema: 'pgboss',
     supervise: true,
     schedule: false,
@@ -29,7 +43,10 @@ export async function startQueue(db: SqlExecutor, onError: (e: Error) => void, o
   await boss.start();
   if (opts.exclusive) await recoverOrphanedJobs(db);
   for (const q of Object.values(QUEUES)) {
-    await boss.createQueue(q.name, { name: q.name, policy: 'stately', retryLimit: q.retryLimit, retryDelay: q.retryDelay, retryBackoff: true, expireInSeconds: q.expireInSeconds });
+    // The expiry is the job's lease: a replica that dies mid-step loses the job after it.
+    const settings = { name: q.name, policy: 'stately' as const, retryLimit: q.retryLimit, retryDelay: q.retryDelay, retryBackoff: true, expireInSeconds: opts.leaseSeconds ?? q.expireInSeconds };
+    await boss.createQueue(q.name, settings);
+    await boss.updateQueue(q.name, settings);
   }
   return boss;
 }
@@ -41,10 +58,16 @@ export async function enqueue(boss: PgBoss, queue: QueueName, instanceId: string
     retryLimit: q.retryLimit,
     retryDelay: q.retryDelay,
     retryBackoff: true,
-    expireInSeconds: q.expireInSeconds,
-    singletonKey: instanceId,
+    // One live job per instance and queue; timeout watchers are keyed by their wake-up time too,
+    // so an earlier deadline (a new state's) can be scheduled while a later one waits.
+    singletonKey: queue === 'connectTimeout' && opts.startAfter !== undefined ? `${instanceId}@${wakeAt(opts.startAfter)}` : instanceId,
     ...(opts.startAfter !== undefined ? { startAfter: opts.startAfter } : {}),
   });
+}
+
+/** A start-after as whole epoch seconds (a number means seconds from now, as pg-boss reads it). */
+function wakeAt(startAfter: number | Date): number {
+  return Math.round((typeof startAfter === 'number' ? Date.now() + startAfter * 1000 : startAfter.getTime()) / 1000);
 }
 
 /**

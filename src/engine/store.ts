@@ -4,11 +4,14 @@ import { instanceEvents, instances } from '../db/schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
 import {
   connectionTransition,
+  STEPS,
+  stepIndex,
   transition,
   type Connection,
   type ConnectionEvent,
   type Lifecycle,
   type LifecycleEvent,
+  type LifecycleState,
   type Step,
 } from '../domain/lifecycle.ts';
 
@@ -121,6 +124,39 @@ export class Store {
     return row;
   }
 
+  /**
+   * Move a provisioning instance forward to `step`, recording every step in between (so each
+   * event log is a complete path even when an agent races ahead of the engine), all under one
+   * row lock. A no-op (returns null, still applying `set`) when the instance is not
+   * provisioning or is already at or past `step`.
+   */
+  async advance(id: string, step: Step, ev: Omit<EventInput, 'kind'>, set: InstanceUpdate = {}): Promise<InstanceRow | null> {
+    const out = await this.db.transaction(async (tx) => {
+      const [cur] = await tx.select().from(instances).where(eq(instances.id, id)).for('update');
+      if (!cur) throw new NotFoundError('instance', id);
+      if (cur.status !== 'provisioning' || !cur.step || stepIndex(cur.step as Step) >= stepIndex(step)) {
+        if (Object.keys(set).length) await tx.update(instances).set({ ...set, updatedAt: new Date() }).where(eq(instances.id, id));
+        return null;
+      }
+      let state: LifecycleState = { status: 'provisioning', step: cur.step as Step };
+      const evRows: EventRow[] = [];
+      for (const s of STEPS.slice(stepIndex(cur.step as Step) + 1, stepIndex(step) + 1)) {
+        const next = transition(state, { type: 'step', step: s });
+        const [evRow] = await tx
+          .insert(instanceEvents)
+          .values({ instanceId: id, actor: ev.actor, kind: 'transition', fromStatus: state.status, toStatus: next.status, step: s, reason: s === step ? (ev.reason ?? null) : `${s} (reached on the way to ${step})`, data: s === step ? (ev.data ?? null) : null })
+          .returning();
+        evRows.push(evRow);
+        state = next;
+      }
+      const [row] = await tx.update(instances).set({ ...set, step, updatedAt: new Date() }).where(eq(instances.id, id)).returning();
+      return { row, evRows };
+    });
+    if (!out) return null;
+    for (const e of out.evRows) this.onEvent(e);
+    return out.row;
+  }
+
   /** Apply a connection-axis event; returns null when it is a no-op (already in that state). */
   async connection(id: string, event: ConnectionEvent, ev: Omit<EventInput, 'kind'>, set: InstanceUpdate = {}): Promise<InstanceRow | null> {
     const out = await this.db.transaction(async (tx) => {
@@ -152,6 +188,17 @@ export class Store {
       .returning();
     this.onEvent(row);
     return row;
+  }
+
+  /** When the instance entered its current lifecycle state or step (its latest transition). */
+  async lastTransitionAt(id: string): Promise<Date | null> {
+    const [row] = await this.db
+      .select({ at: instanceEvents.at })
+      .from(instanceEvents)
+      .where(and(eq(instanceEvents.instanceId, id), eq(instanceEvents.kind, 'transition')))
+      .orderBy(desc(instanceEvents.id))
+      .limit(1);
+    return row?.at ?? null;
   }
 
   async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {

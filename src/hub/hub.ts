@@ -16,6 +16,34 @@ interface Conn {
   agentId: string;
 }
 
+type CommandName = Extract<HubMessage, { type: 'command' }>['name'];
+export interface CommandResult {
+  ok: boolean;
+  data?: unknown;
+  error?: string;
+}
+/** LISTEN/NOTIFY on the shared PostgreSQL (the Database's own methods). */
+export interface Relay {
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  notify(channel: string, payload: string): Promise<void>;
+}
+interface RelayedCommand {
+  id: string;
+  to: string;
+  from: string;
+  instanceId: string;
+  name: CommandName;
+  args: Record<string, unknown>;
+  timeoutMs: number;
+}
+interface RelayedResult {
+  id: string;
+  to: string;
+  result: CommandResult | null;
+}
+const COMMANDS_CHANNEL = 'hangar_commands';
+const RESULTS_CHANNEL = 'hangar_command_results';
+
 /**
  * The agent hub: authenticates agents on the WebSocket upgrade, records connection and
  * heartbeats, turns agent progress into engine steps, and sends commands to agents.
@@ -23,7 +51,9 @@ interface Conn {
 export class Hub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
   private readonly conns = new Map<string, Conn>();
-  private readonly waiting = new Map<string, (r: { ok: boolean; data?: unknown; error?: string }) => void>();
+  private readonly waiting = new Map<string, (r: CommandResult | null) => void>();
+  private relay: Relay | null = null;
+  private unrelay: (() => Promise<void>) | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -74,7 +104,12 @@ export class Hub {
     const conn: Conn = { ws, instanceId, agentId };
     this.conns.set(instanceId, conn);
     const store = this.engine.store;
-    ws.on('message', (raw) => void this.onMessage(conn, raw.toString()).catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed')));
+    // One message at a time per agent, in order: progress, health and results must not race.
+    let queue = Promise.resolve();
+    ws.on('message', (raw) => {
+      const text = raw.toString();
+      queue = queue.then(() => this.onMessage(conn, text)).catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed'));
+    });
     ws.on('close', () => {
       if (this.conns.get(instanceId) !== conn) return;
       this.conns.delete(instanceId);
@@ -90,7 +125,7 @@ export class Hub {
       this.send(instanceId, { type: 'command', id: randomUUID(), name: 'shutdown' });
       return;
     }
-    this.send(instanceId, { type: 'welcome', instanceId, serverId: cur.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds });
+    this.send(instanceId, { type: 'welcome', instanceId, serverId: cur.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: cur.workloadConfig?.exec === true });
   }
 
   private async onMessage(conn: Conn, text: string): Promise<void> {
@@ -106,7 +141,7 @@ export class Hub {
     const store = this.engine.store;
     switch (m.type) {
       case 'hello':
-        await store.update(id, { lastHeartbeatAt: new Date(), agentVersion: m.version });
+        await store.update(id, { lastHeartbeatAt: new Date(), agentVersion: m.version, ...(m.tailnetName ? { tailnetName: m.tailnetName } : {}) });
         return;
       case 'heartbeat':
         await store.update(id, { lastHeartbeatAt: new Date() });
@@ -140,15 +175,56 @@ export class Hub {
     return true;
   }
 
-  /** Send a command to the agent if its socket is on this replica; null when not reachable. */
-  async command(instanceId: string, name: Extract<HubMessage, { type: 'command' }>['name'], args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<{ ok: boolean; data?: unknown; error?: string } | null> {
+  /**
+   * With several replicas on one PostgreSQL: commands for an agent whose socket another replica
+   * holds travel by NOTIFY to that replica, and its result comes back the same way.
+   */
+  async startRelay(relay: Relay): Promise<void> {
+    this.relay = relay;
+    const unlistenCmd = await relay.listen(COMMANDS_CHANNEL, (payload) => {
+      const m = JSON.parse(payload) as RelayedCommand;
+      if (m.to !== this.replicaId) return;
+      void this.localCommand(m.instanceId, m.name, m.args, m.timeoutMs).then((result) =>
+        relay.notify(RESULTS_CHANNEL, JSON.stringify({ id: m.id, to: m.from, result } satisfies RelayedResult)).catch((err) => this.log.warn({ err }, 'hub: relaying a result failed')),
+      );
+    });
+    const unlistenRes = await relay.listen(RESULTS_CHANNEL, (payload) => {
+      const m = JSON.parse(payload) as RelayedResult;
+      if (m.to !== this.replicaId) return;
+      const w = this.waiting.get(m.id);
+      if (w && this.waiting.delete(m.id)) w(m.result ?? { ok: false, error: 'agent not connected there' });
+    });
+    this.unrelay = async () => {
+      await unlistenCmd();
+      await unlistenRes();
+    };
+  }
+
+  /** Send a command to the agent wherever its socket is; null when it is not reachable. */
+  async command(instanceId: string, name: CommandName, args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<CommandResult | null> {
+    if (this.conns.has(instanceId) || !this.relay) return this.localCommand(instanceId, name, args, timeoutMs);
+    const row = await this.engine.store.find(instanceId);
+    if (!row?.hubReplica || row.hubReplica === this.replicaId || row.connection !== 'connected') return null;
     const id = randomUUID();
-    const result = new Promise<{ ok: boolean; data?: unknown; error?: string } | null>((resolve) => {
+    const result = this.await(id, timeoutMs + 1000);
+    await this.relay.notify(COMMANDS_CHANNEL, JSON.stringify({ id, to: row.hubReplica, from: this.replicaId, instanceId, name, args, timeoutMs } satisfies RelayedCommand));
+    const r = await result;
+    return r && r.error === 'agent not connected there' ? null : r;
+  }
+
+  private await(id: string, timeoutMs: number): Promise<CommandResult | null> {
+    return new Promise((resolve) => {
       this.waiting.set(id, resolve);
       setTimeout(() => {
         if (this.waiting.delete(id)) resolve(null);
       }, timeoutMs).unref();
     });
+  }
+
+  /** Send a command to the agent if its socket is on this replica; null when not reachable. */
+  private async localCommand(instanceId: string, name: CommandName, args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<CommandResult | null> {
+    const id = randomUUID();
+    const result = this.await(id, timeoutMs);
     if (!this.send(instanceId, { type: 'command', id, name, args })) {
       this.waiting.delete(id);
       return null;
@@ -175,6 +251,7 @@ export class Hub {
   }
 
   async close(): Promise<void> {
+    await this.unrelay?.().catch(() => {});
     if (this.sweeper) clearInterval(this.sweeper);
     for (const c of this.conns.values()) c.ws.terminate();
     this.conns.clear();

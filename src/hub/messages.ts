@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Frames an agent may send, validated by the hub. */
 export const AgentMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), version: z.string(), uptimeSeconds: z.number().optional(), workloadHealthy: z.boolean().nullable().optional(), hostname: z.string().optional() }),
+  z.object({ type: z.literal('hello'), version: z.string(), uptimeSeconds: z.number().optional(), workloadHealthy: z.boolean().nullable().optional(), hostname: z.string().optional(), tailnetName: z.string().max(255).optional() }),
   z.object({ type: z.literal('heartbeat'), workloadHealthy: z.boolean().nullable().optional(), uptimeSeconds: z.number().optional() }),
   z.object({ type: z.literal('progress'), step: z.enum(['configure', 'workload']), detail: z.string().optional() }),
   z.object({ type: z.literal('health'), healthy: z.boolean(), detail: z.string().optional() }),

@@ -8,7 +8,7 @@ import type { AgentMessage } from './messages.ts';
 export type { AgentMessage };
 
 export type HubMessage =
-  | { type: 'welcome'; instanceId: string; serverId: string | null; heartbeatSeconds: number }
+  | { type: 'welcome'; instanceId: string; serverId: string | null; heartbeatSeconds: number; execEnabled?: boolean }
   | { type: 'command'; id: string; name: 'shutdown' | 'status' | 'restart' | 'logs' | 'smoke' | 'doctor' | 'exec'; args?: Record<string, unknown> };
 
 /** Close codes: the agent must not reconnect after these. */

@@ -19,12 +19,18 @@ export interface TestHangar extends Hangar {
 }
 
 /** Start a real Hangar for a test: own data dir, own database, fast heartbeats and polling. */
-export async function startTestHangar(tag: string, overrides: Partial<HangarConfig> = {}, opts: StartOptions = {}): Promise<TestHangar> {
-  const dataDir = mkdtempSync(join(tmpdir(), `hangar-${tag}-`));
-  const db = await testDatabase(tag);
+export async function startTestHangar(
+  tag: string,
+  overrides: Partial<HangarConfig> = {},
+  opts: StartOptions = {},
+  /** Restart on an existing installation: same data dir, database and key. */
+  reuse?: { dataDir: string; db: { url: string | undefined; drop(): Promise<void> }; apiKey: string },
+): Promise<TestHangar & { db: { url: string | undefined; drop(): Promise<void> } }> {
+  const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), `hangar-${tag}-`));
+  const db = reuse?.db ?? (await testDatabase(tag));
   const config = configFromEnv({ ...process.env, DATABASE_URL: db.url ?? '' }, { dataDir, port: 0, heartbeatSeconds: 1, pollSeconds: 0.2, dashboard: false, logLevel: 'warn', ...overrides });
   const hangar = await startHangar(config, { logger: pino({ level: process.env.HANGAR_TEST_LOG ?? 'silent' }), ...opts });
-  const apiKey = hangar.firstApiKey!;
+  const apiKey = reuse?.apiKey ?? hangar.firstApiKey!;
   const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {
     const headers: Record<string, string> = { authorization: `Bearer ${apiKey}`, ...(init.headers as Record<string, string>) };
     if (init.json !== undefined) headers['content-type'] = 'application/json';
@@ -32,6 +38,7 @@ export async function startTestHangar(tag: string, overrides: Partial<HangarConf
   };
   return {
     ...hangar,
+    db,
     apiKey,
     dataDir,
     api,

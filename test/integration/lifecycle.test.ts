@@ -1,7 +1,7 @@
 import { readFileSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canTransition, type Lifecycle, type LifecycleEvent, type LifecycleState, type Step } from '../../src/domain/lifecycle.ts';
+import { replayProblem } from '../../src/domain/lifecycle.ts';
 import { processesMatching } from '../helpers/procs.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 
@@ -15,22 +15,7 @@ afterAll(async () => {
 
 /** Replays an instance's transition events through the pure state machine. */
 export function assertLegalPath(events: { kind: string; from: string | null; to: string | null; step: string | null }[]): void {
-  const transitions = events.filter((e) => e.kind === 'transition');
-  expect(transitions[0].to).toBe('pending');
-  let state: LifecycleState = { status: 'pending', step: null };
-  for (const e of transitions.slice(1)) {
-    expect(e.from).toBe(state.status);
-    const to = e.to as Lifecycle;
-    const ev: LifecycleEvent =
-      to === 'provisioning' && state.status === 'pending' ? { type: 'start' }
-      : to === 'provisioning' ? { type: 'step', step: e.step as Step }
-      : to === 'running' ? { type: 'ready' }
-      : to === 'stopping' ? { type: 'destroy' }
-      : to === 'stopped' ? { type: 'deleted' }
-      : { type: 'fail', reason: 'r' };
-    expect(canTransition(state, ev), `${state.status}(${state.step}) --${ev.type}--> ${to}`).toBe(true);
-    state = { status: to, step: to === 'provisioning' ? (e.step as Step) : to === 'failed' ? state.step : null };
-  }
+  expect(replayProblem(events.filter((e) => e.kind === 'transition'))).toBeNull();
 }
 
 describe('walking skeleton on the local provider', () => {
@@ -103,7 +88,11 @@ describe('walking skeleton on the local provider', () => {
       [{ method: 'POST', json: { provider: 'local', surprise: true } }, '/v1/instances', 400, 'body'],
       [{ method: 'POST', json: { provider: 'local', tailscaleTags: ['nope'] } }, '/v1/instances', 400, 'tailscaleTags.0'],
       [{ method: 'POST', json: { provider: 'hetzner' } }, '/v1/instances', 400, 'provider'],
-      [{ method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } }, '/v1/instances', 400, null],
+      [{ method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } }, '/v1/instances', 400, 'body'],
+      // Workload settings are checked at creation (and in dry runs), not at enrollment.
+      [{ method: 'POST', json: { provider: 'local', workload: 'openclaw' } }, '/v1/instances', 400, 'workload'],
+      [{ method: 'POST', json: { provider: 'local', workload: 'openclaw' } }, '/v1/instances?dryRun=true', 400, 'workload'],
+      [{ method: 'POST', json: { provider: 'local', config: { port: 'eighty' } } }, '/v1/instances', 400, 'config.port'],
       [{ method: 'GET' }, '/v1/instances?limit=0', 400, 'limit'],
       [{ method: 'GET' }, '/v1/instances?status=bogus', 400, 'status'],
       [{ method: 'GET' }, '/v1/instances?cursor=zzz', 400, 'cursor'],

@@ -1,0 +1,75 @@
+import { HangarClient } from './client.ts';
+import { configPath, MISSING_KEY, readConfigFile, resolveSettings, type Settings } from './config.ts';
+import { CliError } from './errors.ts';
+import { colorEnabled, colors, type Colors } from './output.ts';
+import { PlainView, SilentView, SpinnerView, type ProgressView } from './progress.ts';
+
+/** Options every command takes. */
+export interface CommonOptions {
+  url?: string;
+  apiKey?: string;
+  json?: boolean;
+}
+
+export interface Io {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** What a command needs: where to print, how (json, colors), and a client for the server. */
+export class Context {
+  readonly json: boolean;
+  /** Colors for stdout. */
+  readonly c: Colors;
+  /** Colors for stderr. */
+  readonly ce: Colors;
+
+  constructor(
+    readonly io: Io,
+    readonly opts: CommonOptions,
+  ) {
+    this.json = Boolean(opts.json);
+    this.c = colors(!this.json && colorEnabled(io.stdout, io.env));
+    this.ce = colors(colorEnabled(io.stderr, io.env));
+  }
+
+  get interactive(): boolean {
+    return Boolean(this.io.stdout.isTTY) && !this.io.env.CI && this.io.env.TERM !== 'dumb';
+  }
+
+  /** A line on stdout (ignored with --json, where only {@link Context.printJson} prints). */
+  print(text = ''): void {
+    if (!this.json) this.io.stdout.write(`${text}\n`);
+  }
+
+  printJson(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** One compact JSON value per line (for streams of events). */
+  printJsonLine(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value)}\n`);
+  }
+
+  /** A message for the user that is not the command's result (stderr; quiet with --json). */
+  info(text: string): void {
+    if (!this.json) this.io.stderr.write(`${text}\n`);
+  }
+
+  settings(): Settings {
+    return resolveSettings({ url: this.opts.url, apiKey: this.opts.apiKey }, this.io.env, readConfigFile(configPath(this.io.env)));
+  }
+
+  client(): HangarClient {
+    const s = this.settings();
+    if (!s.apiKey) throw new CliError(MISSING_KEY);
+    return new HangarClient({ url: s.url, apiKey: s.apiKey });
+  }
+
+  progress(): ProgressView {
+    if (this.json) return new SilentView();
+    if (this.interactive) return new SpinnerView(this.io.stdout, this.c);
+    return new PlainView((s) => this.io.stdout.write(s), this.c);
+  }
+}

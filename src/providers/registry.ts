@@ -1,0 +1,97 @@
+/**
+ * The cloud providers and the tailnet this installation has configured, built from the
+ * environment (the vendors' own variable names, as seeds 000–003 use them):
+ *
+ * | provider        | token                                          | base URL                                         |
+ * | --------------- | ---------------------------------------------- | ------------------------------------------------ |
+ * | `hetzner`       | `HETZNER_API_TOKEN` or `HCLOUD_TOKEN`          | `HCLOUD_ENDPOINT` (https://api.hetzner.cloud/v1) |
+ * | `digital-ocean` | `DIGITALOCEAN_API_TOKEN` or `DIGITALOCEAN_TOKEN` | `DIGITALOCEAN_API_URL` (https://api.digitalocean.com) |
+ * | tailnet         | `TAILSCALE_API_KEY`, or `TAILSCALE_OAUTH_CLIENT_ID` + `_SECRET` | `TAILSCALE_BASE_URL` (https://api.tailscale.com/api/v2); `TAILSCALE_TAILNET` (default `-`) |
+ *
+ * A provider whose token is unset is simply absent; a half-configured one (an OAuth client id
+ * without its secret) is absent too and named in `warnings`, so the server can log it.
+ *
+ * @example
+ * const { providers, tailnet, warnings } = providersFromEnv(process.env);
+ * for (const w of warnings) log.warn(w);
+ * const hangar = await startHangar(config, { providers, tailnet });
+ */
+import type { Tailnet } from '../engine/ports.ts';
+import { TailscaleClient, tailscaleFromEnv, type TailscaleConfig } from '../network/tailscale.ts';
+import { DigitalOceanProvider, digitalOceanFromEnv, type DigitalOceanOptions } from './digitalocean.ts';
+import { HetznerProvider, hetznerFromEnv, type HetznerOptions } from './hetzner.ts';
+import type { Clock } from './rate-limit.ts';
+import type { FetchLike } from './rest.ts';
+import type { CloudProvider } from './types.ts';
+
+export type Env = Record<string, string | undefined>;
+
+export interface ProvidersFromEnvOptions {
+  /** Injected into every client (tests, proxies). */
+  fetch?: FetchLike;
+  clock?: Clock;
+  /** Per-request timeout for every client, ms (default 30 s). */
+  timeoutMs?: number;
+  /** Extra options per client, applied over what the environment says. */
+  hetzner?: Partial<HetznerOptions>;
+  digitalOcean?: Partial<DigitalOceanOptions>;
+  tailscale?: Partial<TailscaleConfig>;
+}
+
+export interface CloudRegistry {
+  /** The configured cloud providers (`hetzner`, `digital-ocean`), for `startHangar({ providers })`. */
+  providers: CloudProvider[];
+  /** The tailnet, when Tailscale is configured; the engine skips the network step without it. */
+  tailnet?: Tailnet;
+  /** The same Tailscale client with its full API (auth-key revocation, device details). */
+  tailscale?: TailscaleClient;
+  /** Configuration that looks intended but is incomplete, one sentence each. */
+  warnings: string[];
+  /** One line per configured service, without secrets, e.g. `hetzner at https://api.hetzner.cloud/v1`. */
+  summary: string[];
+}
+
+/**
+ * Build the configured providers and tailnet from `env`. Pure apart from constructing clients:
+ * no network call is made until the engine uses them.
+ */
+export function providersFromEnv(env: Env = process.env, opts: ProvidersFromEnvOptions = {}): CloudRegistry {
+  const common = {
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+  };
+  const providers: CloudProvider[] = [];
+  const warnings: string[] = [];
+  const summary: string[] = [];
+
+  const hz: HetznerProvider | null = hetznerFromEnv(env, { ...common, ...opts.hetzner });
+  if (hz) {
+    providers.push(hz);
+    summary.push(`hetzner at ${hz.api.baseUrl}`);
+  } else if (env.HCLOUD_ENDPOINT?.trim()) {
+    warnings.push('HCLOUD_ENDPOINT is set but neither HETZNER_API_TOKEN nor HCLOUD_TOKEN is: the hetzner provider is off');
+  }
+
+  const dop: DigitalOceanProvider | null = digitalOceanFromEnv(env, { ...common, ...opts.digitalOcean });
+  if (dop) {
+    providers.push(dop);
+    summary.push(`digital-ocean at ${dop.api.baseUrl}`);
+  } else if (env.DIGITALOCEAN_API_URL?.trim()) {
+    warnings.push('DIGITALOCEAN_API_URL is set but neither DIGITALOCEAN_API_TOKEN nor DIGITALOCEAN_TOKEN is: the digital-ocean provider is off');
+  }
+
+  const id = env.TAILSCALE_OAUTH_CLIENT_ID?.trim();
+  const secret = env.TAILSCALE_OAUTH_CLIENT_SECRET?.trim();
+  if (!env.TAILSCALE_API_KEY?.trim() && !!id !== !!secret) {
+    warnings.push(`TAILSCALE_OAUTH_CLIENT_${id ? 'SECRET' : 'ID'} is missing: an OAuth client needs both TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET; no tailnet is configured`);
+  }
+  const ts = tailscaleFromEnv(env, { ...common, ...opts.tailscale });
+  let tailnet: Tailnet | undefined;
+  if (ts) {
+    tailnet = ts; // TailscaleClient implements the engine's Tailnet port
+    summary.push(`tailscale tailnet ${ts.tailnet} at ${ts.api.baseUrl} (${env.TAILSCALE_API_KEY?.trim() ? 'API key' : 'OAuth client'})`);
+  }
+
+  return { providers, ...(tailnet ? { tailnet, tailscale: ts! } : {}), warnings, summary };
+}

@@ -1,0 +1,303 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ProviderError } from '../domain/errors.ts';
+import { ManualClock, RateLimitGovernor, type RateLimitPolicy } from './rate-limit.ts';
+import { RestClient, digitalOceanPages, hetznerPages, parseVendorError, type RestClientOptions } from './rest.ts';
+import { FakeApi, json } from './rest.testing.ts';
+
+function make(api: FakeApi, clock = new ManualClock(), o: Partial<RestClientOptions> = {}) {
+  return new RestClient({ provider: 'hetzner', baseUrl: 'http://api.test/v1/', token: 'tok', fetch: api.fetch, clock, rateLimit: null, random: () => 0, ...o });
+}
+
+async function caught(p: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ProviderError) return err;
+    throw err;
+  }
+  throw new Error('expected a ProviderError');
+}
+
+describe('RestClient basics', () => {
+  it('sends bearer auth, JSON bodies and repeated array query params under the base path', async () => {
+    const api = new FakeApi().on('POST', '/v1/things', (req) => json(201, { got: req.body, q: req.url.searchParams.getAll('type') }));
+    const res = await make(api).request<{ got: unknown; q: string[] }>('POST', '/things', { body: { a: 1 }, query: { type: ['system', 'snapshot'], skip: undefined } });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ got: { a: 1 }, q: ['system', 'snapshot'] });
+    const req = api.requests[0];
+    expect(req.headers.get('authorization')).toBe('Bearer tok');
+    expect(req.headers.get('content-type')).toBe('application/json');
+    expect(req.url.search).toBe('?type=system&type=snapshot');
+  });
+
+  it('asks an async token getter for every request', async () => {
+    const api = new FakeApi().on('GET', '/v1/x', (req) => json(200, { auth: req.headers.get('authorization') }));
+    let n = 0;
+    const c = make(api, undefined, { token: async () => `t${++n}` });
+    expect(await c.get('/x')).toEqual({ auth: 'Bearer t1' });
+    expect(await c.get('/x')).toEqual({ auth: 'Bearer t2' });
+  });
+
+  it('sends a form body when asked', async () => {
+    const api = new FakeApi().on('POST', '/v1/oauth/token', (req) => json(200, { form: req.body, ct: req.headers.get('content-type') }));
+    const res = await make(api, undefined, { token: undefined }).post<{ form: unknown; ct: string }>('/oauth/token', undefined, { form: { a: 'b c' } });
+    expect(res).toEqual({ form: { a: 'b c' }, ct: 'application/x-www-form-urlencoded' });
+    expect(api.requests[0].headers.get('authorization')).toBeNull();
+  });
+
+  it('answers undefined for 204 and empty bodies', async () => {
+    const api = new FakeApi().on('DELETE', /^\/v1\/x\/\d+$/, () => json(204));
+    expect(await make(api).delete('/x/1')).toBeUndefined();
+  });
+
+  it('getOrNull and deleteIfExists treat 404 as absence', async () => {
+    const api = new FakeApi()
+      .on('GET', '/v1/gone', () => json(404, { error: { code: 'not_found', message: 'nope' } }))
+      .on('DELETE', '/v1/gone', () => json(404, { id: 'not_found', message: 'nope' }));
+    const c = make(api);
+    expect(await c.getOrNull('/gone')).toBeNull();
+    expect(await c.deleteIfExists('/gone')).toBe(false);
+  });
+});
+
+describe('error mapping', () => {
+  it('keeps the Hetzner code', async () => {
+    const api = new FakeApi().on('POST', '/v1/servers', () => json(409, { error: { code: 'uniqueness_error', message: 'server name is already used', details: {} } }));
+    const err = await caught(make(api).post('/servers', { name: 'a' }));
+    expect(err).toMatchObject({ provider: 'hetzner', code: 'uniqueness_error', httpStatus: 409, retryable: false });
+    expect(err.message).toContain('server name is already used');
+  });
+
+  it('keeps the DigitalOcean id, and derives a code for Tailscale {message}', () => {
+    expect(parseVendorError(422, { id: 'unprocessable_entity', message: 'bad size', request_id: 'r' })).toEqual({ code: 'unprocessable_entity', message: 'bad size' });
+    expect(parseVendorError(404, { message: 'not found' })).toEqual({ code: 'not_found', message: 'not found' });
+    expect(parseVendorError(403, { message: 'no' })).toEqual({ code: 'forbidden', message: 'no' });
+    expect(parseVendorError(502, null, '<html>bad gateway</html>')).toEqual({ code: 'bad_gateway', message: '<html>bad gateway</html>' });
+  });
+
+  it('reads RFC 9457 problem details with a validation list (what Prism answers)', () => {
+    const e = parseVendorError(422, {
+      type: 'https://stoplight.io/prism/errors#UNPROCESSABLE_ENTITY',
+      title: 'Invalid request',
+      status: 422,
+      detail: 'Your request is not valid',
+      validation: [{ location: ['body'], severity: 'Error', code: 'required', message: "must have required property 'image'" }],
+    });
+    expect(e.code).toBe('unprocessable_entity');
+    expect(e.message).toContain("body: must have required property 'image'");
+  });
+
+  it('marks rate limits, locks and server errors retryable', async () => {
+    const api = new FakeApi().on('POST', '/v1/a', () => json(423, { error: { code: 'locked', message: 'action running' } }));
+    expect(await caught(make(api).post('/a'))).toMatchObject({ code: 'locked', retryable: true });
+  });
+});
+
+describe('retries', () => {
+  it('retries a GET on 5xx with jittered exponential backoff', async () => {
+    const clock = new ManualClock();
+    let n = 0;
+    const times: number[] = [];
+    const api = new FakeApi().on('GET', '/v1/x', () => {
+      times.push(clock.now());
+      return ++n < 3 ? json(503, { error: { code: 'unavailable', message: 'busy' } }) : json(200, { ok: n });
+    });
+    const c = make(api, clock, { random: () => 0.5, backoff: { baseMs: 1000, maxMs: 60_000 } });
+    expect(await clock.run(c.get('/x'))).toEqual({ ok: 3 });
+    // attempt 0 waits ½..1 × 1000 → 750 with random 0.5; attempt 1 ½..1 × 2000 → 1500.
+    expect(times.map((t) => t - times[0])).toEqual([0, 750, 2250]);
+  });
+
+  it('gives up after maxRetries and reports the vendor error as retryable', async () => {
+    const clock = new ManualClock();
+    const api = new FakeApi().on('GET', '/v1/x', () => json(500, { error: { code: 'server_error', message: 'boom' } }));
+    const err = await clock.run(caught(make(api, clock, { maxRetries: 2 }).get('/x')));
+    expect(err).toMatchObject({ code: 'server_error', httpStatus: 500, retryable: true });
+    expect(api.requests).toHaveLength(3);
+  });
+
+  it('does not retry a POST on 5xx unless marked safe', async () => {
+    const clock = new ManualClock();
+    const api = new FakeApi().on('POST', '/v1/x', () => json(503, { error: { code: 'unavailable', message: 'busy' } }));
+    const c = make(api, clock);
+    expect(await clock.run(caught(c.post('/x', {})))).toMatchObject({ code: 'unavailable' });
+    expect(api.requests).toHaveLength(1);
+    await clock.run(caught(c.post('/x', {}, { safe: true })));
+    expect(api.requests).toHaveLength(1 + 4);
+  });
+
+  it('retries network errors for GET but not for POST', async () => {
+    const clock = new ManualClock();
+    let n = 0;
+    const c = make(new FakeApi(), clock, {
+      fetch: async (url, init) => {
+        n++;
+        if (init.method === 'GET' && n === 3) return json(200, { ok: true });
+        throw new TypeError('fetch failed');
+      },
+    });
+    expect(await clock.run(c.get('/x'))).toEqual({ ok: true });
+    n = 0;
+    expect(await clock.run(caught(c.post('/x', {})))).toMatchObject({ code: 'network_error', retryable: true });
+    expect(n).toBe(1);
+  });
+
+  it('times out a hung request and retries it when idempotent', async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const hang = async (_url: string, init: RequestInit) => {
+      calls++;
+      return new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason)));
+    };
+    const c = make(new FakeApi(), clock, { fetch: hang, timeoutMs: 5000, maxRetries: 1 });
+    const err = await clock.run(caught(c.get('/slow')));
+    expect(err).toMatchObject({ code: 'timeout', retryable: true });
+    expect(calls).toBe(2);
+  });
+
+  it("rethrows the caller's abort instead of wrapping it", async () => {
+    const clock = new ManualClock();
+    const ac = new AbortController();
+    const c = make(new FakeApi(), clock, {
+      fetch: async (_url, init) => new Promise<Response>((_, reject) => init.signal!.addEventListener('abort', () => reject(init.signal!.reason))),
+    });
+    const p = c.get('/x', { signal: ac.signal });
+    ac.abort(new Error('shutting down'));
+    await expect(p).rejects.toThrow('shutting down');
+  });
+
+  it('retries any method after a 429, waiting retry-after when no governor is set', async () => {
+    const clock = new ManualClock();
+    let n = 0;
+    const api = new FakeApi().on('POST', '/v1/servers', () =>
+      ++n === 1 ? json(429, { error: { code: 'rate_limit_exceeded', message: 'slow down' } }, { 'retry-after': '3' }) : json(201, { n }),
+    );
+    const t0 = clock.now();
+    expect(await clock.run(make(api, clock).post('/servers', {}))).toEqual({ n: 2 });
+    expect(clock.now() - t0).toBe(3000);
+  });
+
+  it('retries a 429 through the governor, which holds the call until the reset', async () => {
+    const clock = new ManualClock();
+    const policy: RateLimitPolicy = { vendor: 'v', reset: 'oldest', initial: { limit: 100, windowMs: 60_000 } };
+    const governor = new RateLimitGovernor(policy, { clock });
+    let n = 0;
+    const resetAt = Math.floor(clock.now() / 1000) + 10;
+    const api = new FakeApi().on('POST', '/v1/x', () =>
+      ++n === 1
+        ? json(429, { id: 'too_many_requests', message: 'API Rate limit exceeded.' }, { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': String(resetAt) })
+        : json(201, { n }, { 'ratelimit-limit': '100', 'ratelimit-remaining': '99' }),
+    );
+    const t0 = clock.now();
+    expect(await clock.run(make(api, clock, { governor }).post('/x', {}))).toEqual({ n: 2 });
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('gives up on 429 after maxRateLimitRetries with rate_limit_exceeded', async () => {
+    const clock = new ManualClock();
+    const api = new FakeApi().on('GET', '/v1/x', () => json(429, { error: { code: 'rate_limit_exceeded', message: 'limit' } }, { 'retry-after': '1' }));
+    const err = await clock.run(caught(make(api, clock, { maxRateLimitRetries: 2 }).get('/x')));
+    expect(err).toMatchObject({ code: 'rate_limit_exceeded', httpStatus: 429, retryable: true });
+    expect(api.requests).toHaveLength(3);
+  });
+
+  it('gives up waiting for the governor at the call deadline: retryable rate_limit_exceeded, and leaves the queue', async () => {
+    const clock = new ManualClock();
+    const policy: RateLimitPolicy = { vendor: 'v', reset: 'oldest', initial: { limit: 100, windowMs: 60_000 } };
+    const governor = new RateLimitGovernor(policy, { clock });
+    const resetAt = Math.floor(clock.now() / 1000) + 600; // the budget is back in 10 minutes
+    let n = 0;
+    const api = new FakeApi().on('POST', '/v1/x', () =>
+      ++n === 1
+        ? json(429, { id: 'too_many_requests', message: 'API Rate limit exceeded.' }, { 'ratelimit-limit': '100', 'ratelimit-remaining': '0', 'ratelimit-reset': String(resetAt) })
+        : json(201, { n }, { 'ratelimit-limit': '100', 'ratelimit-remaining': '99' }),
+    );
+    const c = make(api, clock, { governor, deadlineMs: 60_000 });
+    const t0 = clock.now();
+    const err = await clock.run(caught(c.post('/x', {})));
+    expect(err).toMatchObject({ code: 'rate_limit_exceeded', retryable: true });
+    expect(err.message).toMatch(/gave up after 60000 ms \(still waiting for the rate limit\)/);
+    expect(clock.now() - t0).toBe(60_000);
+    expect(api.requests).toHaveLength(1);
+    expect(governor.state().queued).toBe(0);
+    // A later call (a retried engine step) goes once the budget is back.
+    expect(await clock.run(make(api, clock, { governor, deadlineMs: 0 }).post('/x', {}))).toEqual({ n: 2 });
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(600_000);
+  });
+
+  it('gives up on 5xx retries at the call deadline with a retryable timeout', async () => {
+    const clock = new ManualClock();
+    const api = new FakeApi().on('GET', '/v1/x', () => json(503, { error: { code: 'unavailable', message: 'busy' } }));
+    const c = make(api, clock, { deadlineMs: 5000, maxRetries: 10, backoff: { baseMs: 1000, maxMs: 60_000 }, random: () => 1 });
+    const err = await clock.run(caught(c.get('/x')));
+    expect(err).toMatchObject({ code: 'timeout', retryable: true, httpStatus: undefined });
+    // waits 1 s, 2 s, then the 4 s wait is cut short by the 5 s deadline
+    expect(api.requests).toHaveLength(3);
+  });
+
+  it('on 401 with a token getter, invalidates and retries once', async () => {
+    let token = 'old';
+    const onUnauthorized = vi.fn(() => {
+      token = 'new';
+    });
+    const api = new FakeApi().on('GET', '/v1/x', (req) =>
+      req.headers.get('authorization') === 'Bearer new' ? json(200, { ok: true }) : json(401, { message: 'expired' }),
+    );
+    const c = make(api, undefined, { token: async () => token, onUnauthorized });
+    expect(await c.get('/x')).toEqual({ ok: true });
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+    token = 'bad';
+    onUnauthorized.mockImplementation(() => undefined);
+    expect(await caught(c.get('/x'))).toMatchObject({ code: 'unauthorized', httpStatus: 401 });
+  });
+});
+
+describe('pagination', () => {
+  const items = Array.from({ length: 120 }, (_, i) => ({ id: i + 1 }));
+
+  it('follows Hetzner meta.pagination.next_page with per_page ≤ 50', async () => {
+    const api = new FakeApi().on('GET', '/v1/servers', (req) => {
+      const page = Number(req.url.searchParams.get('page'));
+      const per = Number(req.url.searchParams.get('per_page'));
+      const last = Math.ceil(items.length / per);
+      return json(200, {
+        servers: items.slice((page - 1) * per, page * per),
+        meta: { pagination: { page, per_page: per, previous_page: page > 1 ? page - 1 : null, next_page: page < last ? page + 1 : null, last_page: last, total_entries: items.length } },
+      });
+    });
+    const got = await hetznerPages<{ id: number }>(make(api), '/servers', 'servers', { label_selector: 'a=b' }, { perPage: 500 });
+    expect(got.map((s) => s.id)).toEqual(items.map((s) => s.id));
+    expect(api.requests.map((r) => [r.url.searchParams.get('page'), r.url.searchParams.get('per_page'), r.url.searchParams.get('label_selector')])).toEqual([
+      ['1', '50', 'a=b'],
+      ['2', '50', 'a=b'],
+      ['3', '50', 'a=b'],
+    ]);
+  });
+
+  it('stops when next_page does not move forward', async () => {
+    const api = new FakeApi().on('GET', '/v1/x', () => json(200, { xs: [1], meta: { pagination: { page: 3, next_page: 1 } } }));
+    expect(await hetznerPages(make(api), '/x', 'xs')).toEqual([1]);
+  });
+
+  it('follows DigitalOcean links.pages.next (page number only, our base URL) with per_page ≤ 200', async () => {
+    const many = Array.from({ length: 450 }, (_, i) => ({ id: i }));
+    const api = new FakeApi().on('GET', '/v2/droplets', (req) => {
+      const page = Number(req.url.searchParams.get('page'));
+      const per = Number(req.url.searchParams.get('per_page'));
+      const more = page * per < many.length;
+      return json(200, {
+        droplets: many.slice((page - 1) * per, page * per),
+        links: { pages: more ? { next: `https://api.digitalocean.com/v2/droplets?page=${page + 1}&per_page=${per}` } : {} },
+        meta: { total: many.length },
+      });
+    });
+    const c = new RestClient({ provider: 'digital-ocean', baseUrl: 'http://do.test', token: 't', fetch: api.fetch, rateLimit: null });
+    const got = await digitalOceanPages<{ id: number }>(c, '/v2/droplets', 'droplets', { tag_name: 'x' }, { perPage: 1000 });
+    expect(got).toHaveLength(450);
+    expect(api.requests.map((r) => `${r.url.host}${r.url.search}`)).toEqual([
+      'do.test?tag_name=x&page=1&per_page=200',
+      'do.test?tag_name=x&page=2&per_page=200',
+      'do.test?tag_name=x&page=3&per_page=200',
+    ]);
+  });
+});

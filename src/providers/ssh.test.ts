@@ -1,0 +1,349 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ensureAgentBundle } from '../agent-bundle.ts';
+import { ConflictError, ProviderError, ValidationError } from '../domain/errors.ts';
+import { open } from '../domain/tokens.ts';
+import { processesMatching } from '../../test/helpers/procs.ts';
+import { freePort } from '../../test/helpers/process.ts';
+import { startSshd, type TestSshd } from '../../test/helpers/sshd.ts';
+import {
+  extractInstallScript,
+  fingerprint,
+  InMemorySshHostStore,
+  isSupportedOs,
+  normalizeHostKey,
+  parseOsRelease,
+  probeHost,
+  redactHost,
+  registerHost,
+  remoteRootProblem,
+  renderSshBootstrap,
+  renderSshTeardown,
+  SshProvider,
+  unregisterHost,
+  type SshHost,
+} from './ssh.ts';
+import type { ServerSpec } from './types.ts';
+
+const secretKey = randomBytes(32);
+
+/** User-data as cloud-init would get it: the bootstrap config (and optionally an install script). */
+function userData(instanceId: string, serverName: string, installScript?: string): string {
+  const files: { path: string; permissions: string; content: string }[] = [
+    { path: '/opt/hangar/config/bootstrap.json', permissions: '0600', content: JSON.stringify({ apiUrl: 'http://127.0.0.1:9', token: 'hgb_test', instanceId, serverName }) },
+  ];
+  if (installScript) files.push({ path: '/opt/hangar/bootstrap/install.sh', permissions: '0700', content: installScript });
+  return `#cloud-config\n${stringify({ write_files: files, runcmd: [['bash', '/opt/hangar/bootstrap/install.sh']] })}`;
+}
+
+function spec(location: string, extra: Partial<ServerSpec> = {}, installScript?: string): ServerSpec {
+  const instanceId = randomUUID();
+  const name = `hangar-ssh-${instanceId.slice(0, 8)}`;
+  return { name, labels: { 'hangar.dev/installation': 'test', 'hangar.dev/instance': instanceId }, location, userData: userData(instanceId, name, installScript), ...extra };
+}
+
+function agentsUnder(root: string) {
+  return processesMatching(`${root}/agent/agent.mjs`, '--config');
+}
+
+describe('pure helpers', () => {
+  it('computes host-key fingerprints exactly as ssh-keygen prints them, from blobs and public key lines', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-fp-'));
+    try {
+      for (const t of ['ed25519', 'ecdsa', 'rsa']) {
+        const p = join(dir, t);
+        execFileSync('ssh-keygen', ['-q', '-t', t, '-N', '', '-f', p]);
+        const line = readFileSync(`${p}.pub`, 'utf8').trim();
+        const want = /(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${p}.pub`], { encoding: 'utf8' }))![1];
+        expect(fingerprint(Buffer.from(line.split(' ')[1], 'base64'))).toBe(want);
+        expect(normalizeHostKey(line)).toBe(want);
+        expect(normalizeHostKey(`[203.0.113.7]:2222 ${line}`)).toBe(want);
+        expect(normalizeHostKey(want)).toBe(want);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(normalizeHostKey('SHA256:short')).toBeNull();
+    expect(normalizeHostKey('ssh-ed25519 AAAAB3NzaC1yc2EAAAADAQABAAABAQC7')).toBeNull();
+  });
+
+  it('accepts Debian, Ubuntu and their derivatives only', () => {
+    const deb = parseOsRelease('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n');
+    expect(deb).toMatchObject({ ID: 'debian', VERSION_ID: '12', PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)' });
+    expect(isSupportedOs(deb)).toBe(true);
+    expect(isSupportedOs(parseOsRelease('ID=ubuntu\nVERSION_ID="24.04"\nID_LIKE=debian'))).toBe(true);
+    expect(isSupportedOs(parseOsRelease('ID=linuxmint\nID_LIKE="ubuntu debian"'))).toBe(true);
+    expect(isSupportedOs(parseOsRelease('ID="rocky"\nID_LIKE="rhel centos fedora"'))).toBe(false);
+    expect(isSupportedOs(parseOsRelease('ID=alpine'))).toBe(false);
+    expect(isSupportedOs(parseOsRelease(''))).toBe(false);
+  });
+
+  it('refuses remote roots teardown could not safely remove', () => {
+    expect(remoteRootProblem('/opt/hangar')).toBeNull();
+    expect(remoteRootProblem('/srv/hangar/agent-1')).toBeNull();
+    for (const bad of ['/', '/usr', '/opt', '/etc/', 'opt/hangar', '/opt/../etc', '/opt/ha ngar', "/opt/h'x", '/hangar']) expect(remoteRootProblem(bad), bad).not.toBeNull();
+    expect(() => new SshProvider({ hosts: new InMemorySshHostStore(), secretKey, agentBundle: 'x', remoteRoot: '/etc' })).toThrow(ValidationError);
+  });
+
+  it('renders bootstrap and teardown scripts that pass shellcheck and sh -n', () => {
+    const common = { root: '/opt/hangar', stopTimeoutSeconds: 10 };
+    const scripts = [
+      renderSshBootstrap({ ...common, node: 'node', start: 'nohup', instanceId: randomUUID(), serverName: 'hangar-x-0f0e0d0c', bundleSha: 'ab'.repeat(32), installScript: false, bootstrapJson: '{"token":"hgb_x"}' }),
+      renderSshBootstrap({ ...common, node: '/usr/bin/node', start: 'systemd', instanceId: randomUUID(), serverName: 'hangar-x-0f0e0d0c', bundleSha: 'ab'.repeat(32), installScript: true, bootstrapJson: '{"token":"hgb_x"}' }),
+      renderSshTeardown({ ...common, keepFiles: false }),
+      renderSshTeardown({ ...common, keepFiles: true }),
+    ];
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-sh-'));
+    try {
+      scripts.forEach((s, i) => {
+        const p = join(dir, `s${i}.sh`);
+        writeFileSync(p, s);
+        execFileSync('sh', ['-n', p]);
+        execFileSync('shellcheck', ['-s', 'sh', p]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(scripts[2]).toContain('rm -rf -- "$ROOT"');
+    expect(scripts[3]).not.toContain('rm -rf');
+  });
+
+  it('finds the install script cloud-init would run in user-data', () => {
+    expect(extractInstallScript(userData(randomUUID(), 'n', '#!/bin/bash\necho hi\n'))).toBe('#!/bin/bash\necho hi\n');
+    expect(extractInstallScript(userData(randomUUID(), 'n'))).toBeNull();
+    expect(extractInstallScript('#!/bin/sh')).toBeNull();
+  });
+});
+
+describe('registerHost', () => {
+  let keyText: string;
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hangar-reg-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'pw', '-f', join(dir, 'enc')]);
+    keyText = readFileSync(join(dir, 'k'), 'utf8');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stores the private key sealed, defaults port 22 and user root, and trusts on first use without a pin', async () => {
+    const store = new InMemorySshHostStore();
+    const host = await registerHost(store, { name: 'vps-1', address: '203.0.113.7', privateKey: keyText }, secretKey);
+    expect(host).toMatchObject({ name: 'vps-1', port: 22, user: 'root', hostKey: null, hostKeyTrust: 'tofu', state: 'free', labels: {}, keyPath: null });
+    expect(host.privateKeySealed).not.toContain('PRIVATE KEY');
+    expect(open(host.privateKeySealed!, secretKey)).toBe(keyText);
+    expect(await store.get(host.id)).toEqual(host);
+    expect(JSON.stringify(redactHost(host))).not.toContain(host.privateKeySealed!);
+    expect(redactHost(host).auth).toBe('key');
+    const pinned = await registerHost(store, { name: 'vps-2', address: 'vps2.example.com', port: 2222, user: 'deploy', keyPath: join(dir, 'k'), hostKey: readFileSync(join(dir, 'k.pub'), 'utf8') }, secretKey);
+    expect(pinned.hostKeyTrust).toBe('pinned');
+    expect(pinned.hostKey).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    const enc = await registerHost(store, { name: 'vps-3', address: '2001:db8::1', keyPath: join(dir, 'enc'), passphrase: 'pw' }, secretKey);
+    expect(open(enc.passphraseSealed!, secretKey)).toBe('pw');
+    await expect(registerHost(store, { name: 'vps-1', address: '198.51.100.1', privateKey: keyText }, secretKey)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('names every bad field in one ValidationError', async () => {
+    const store = new InMemorySshHostStore();
+    const fields = async (input: object) => {
+      try {
+        await registerHost(store, input as never, secretKey);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ValidationError);
+        return (err as ValidationError).errors!.map((e) => e.field).sort();
+      }
+      throw new Error('accepted');
+    };
+    expect(await fields({ name: 'Bad Name', address: 'a b', port: 70000, user: 'r;m', privateKey: keyText, hostKey: 'md5:xx', remoteRoot: '/usr' })).toEqual(['address', 'hostKey', 'name', 'port', 'remoteRoot', 'user']);
+    expect(await fields({ name: 'h', address: '203.0.113.7' })).toEqual(['privateKey']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', privateKey: keyText, keyPath: join(dir, 'k') })).toEqual(['keyPath']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', privateKey: 'not a key' })).toEqual(['privateKey']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', privateKey: readFileSync(join(dir, 'k.pub'), 'utf8') })).toEqual(['privateKey']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: join(dir, 'enc') })).toEqual(['keyPath']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: 'relative/key' })).toEqual(['keyPath']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: join(dir, 'missing') })).toEqual(['keyPath']);
+    expect(await store.list()).toEqual([]);
+  });
+});
+
+describe('against a real OpenSSH server', () => {
+  let sshd: TestSshd;
+  let bundle: string;
+  const providers: SshProvider[] = [];
+  let n = 0;
+
+  beforeAll(async () => {
+    [sshd, bundle] = await Promise.all([startSshd(), ensureAgentBundle()]);
+  });
+  afterAll(async () => {
+    // Stop any agent a failing test left behind, then the server.
+    for (const p of providers) for (const s of await p.findServers({})) await p.deleteServer(s.id).catch(() => {});
+    await sshd?.stop();
+  });
+
+  /** A store with one host on the test sshd, and a provider with a scratch remote root per host. */
+  async function setup(host: Partial<Parameters<typeof registerHost>[1]> = {}, opts: Partial<ConstructorParameters<typeof SshProvider>[0]> = {}) {
+    const store = new InMemorySshHostStore();
+    const lines: string[] = [];
+    const root = join(sshd.dir, `root-${++n}`);
+    const h = await registerHost(store, { name: `h${n}`, address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, hostKey: sshd.hostFingerprint, remoteRoot: root, ...host }, secretKey);
+    const provider = new SshProvider({ hosts: store, secretKey, agentBundle: async () => bundle, nodeBinary: process.execPath, start: 'nohup', connectTimeoutMs: 5000, stopTimeoutSeconds: 3, onLog: (_id, l) => lines.push(l), ...opts });
+    providers.push(provider);
+    return { store, host: h, provider, root, lines };
+  }
+
+  it('provisions: uploads the bundle and a 0600 bootstrap config, starts the real agent detached, streams the output; teardown removes it all and keeps the host', async () => {
+    const { store, host, provider, root, lines } = await setup();
+    const s = spec(host.name);
+    const info = await provider.createServer(s);
+    expect(info).toMatchObject({ id: host.id, name: s.name, labels: s.labels, status: 'running', ipv4: '127.0.0.1', location: host.name });
+    const agents = agentsUnder(root);
+    expect(agents).toHaveLength(1);
+    expect(Number(readFileSync(join(root, 'run', 'agent.pid'), 'utf8'))).toBe(agents[0].pid);
+    expect(statSync(join(root, 'config', 'bootstrap.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(root, 'config')).mode & 0o777).toBe(0o700);
+    expect(JSON.parse(readFileSync(join(root, 'config', 'bootstrap.json'), 'utf8')).instanceId).toBe(s.labels['hangar.dev/instance']);
+    expect(readFileSync(join(root, 'agent', 'agent.mjs'))).toEqual(readFileSync(bundle));
+    expect(lines.some((l) => l.startsWith(`connected to ${sshd.user}@127.0.0.1:${sshd.port} (Debian`))).toBe(true);
+    expect(lines.some((l) => /hangar-ssh: agent started \(pid \d+\)/.test(l))).toBe(true);
+    expect(lines.some((l) => l.includes('wrote the bootstrap config (0600)'))).toBe(true);
+    expect(readFileSync(join(root, 'logs', 'install.log'), 'utf8')).toContain('agent started');
+    expect(readFileSync(join(root, 'logs', 'install.log'), 'utf8')).not.toContain('hgb_');
+
+    expect(await provider.findServers({ labels: { 'hangar.dev/instance': s.labels['hangar.dev/instance'] } })).toHaveLength(1);
+    expect(await provider.findServers({ name: s.name })).toHaveLength(1);
+    expect(await provider.findServers({ labels: { 'hangar.dev/instance': 'other' } })).toEqual([]);
+    expect((await provider.getServer(host.id))?.status).toBe('running');
+    expect((await provider.listLocations())[0]).toMatchObject({ name: host.name });
+    expect((await provider.listServerTypes())[0]).toMatchObject({ name: host.name, prices: [{ location: host.name, monthly: 0 }] });
+    expect((await provider.listServerTypes())[0].cores).toBeGreaterThan(0);
+
+    // Another instance cannot take a busy host.
+    await expect(provider.createServer(spec(host.name))).rejects.toMatchObject({ code: 'host_busy' });
+
+    await provider.deleteServer(host.id);
+    expect(agentsUnder(root)).toHaveLength(0);
+    expect(existsSync(root)).toBe(false);
+    expect(await provider.getServer(host.id)).toBeNull();
+    expect(await provider.findServers({})).toEqual([]);
+    expect(await store.get(host.id)).toMatchObject({ id: host.id, state: 'free', labels: {}, serverName: null });
+    await provider.deleteServer(host.id); // deleting a free host again is harmless
+    await provider.deleteServer(randomUUID()); // unknown id: already gone
+    await expect(unregisterHost(store, host.id)).resolves.toBeUndefined();
+  });
+
+  it('re-running on the same host replaces the previous agent (idempotent) and skips an unchanged bundle', async () => {
+    const { host, provider, root, lines } = await setup();
+    const s = spec(host.name);
+    await provider.createServer(s);
+    const [first] = agentsUnder(root);
+    lines.length = 0;
+    const again = await provider.createServer(s);
+    expect(again.status).toBe('running');
+    const agents = agentsUnder(root);
+    expect(agents).toHaveLength(1);
+    expect(agents[0].pid).not.toBe(first.pid);
+    expect(lines).toContain('agent bundle already up to date');
+    expect(lines.some((l) => l.includes(`stopping the agent (pid ${first.pid})`))).toBe(true);
+    // keepFiles: teardown stops the agent but leaves the files (without the agent's identity).
+    const store = provider.hosts;
+    await store.put({ ...(await store.get(host.id))!, keepFiles: true });
+    await provider.deleteServer(host.id);
+    expect(agentsUnder(root)).toHaveLength(0);
+    expect(existsSync(join(root, 'agent', 'agent.mjs'))).toBe(true);
+    expect(existsSync(join(root, 'config', 'bootstrap.json'))).toBe(false);
+  });
+
+  it('a connection dropped mid-upload fails with retryable connection_lost and frees the host; the retry succeeds', async () => {
+    let killed = 0;
+    const { store, host, provider, root } = await setup({}, {
+      onLog: (_id, l) => {
+        if (!killed && l.startsWith('uploading the agent bundle')) killed = sshd.killSessions();
+      },
+    });
+    const s = spec(host.name);
+    const err = await provider.createServer(s).catch((e: unknown) => e);
+    expect(killed).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ code: 'connection_lost', retryable: true });
+    expect((err as Error).message).toMatch(/lost while uploading .*agent\.mjs/);
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+    expect(await provider.findServers({ labels: s.labels })).toEqual([]);
+    expect(agentsUnder(root)).toHaveLength(0);
+
+    const info = await provider.createServer(s);
+    expect(info.status).toBe('running');
+    expect(agentsUnder(root)).toHaveLength(1);
+    await provider.deleteServer(host.id);
+    expect(agentsUnder(root)).toHaveLength(0);
+  });
+
+  it('refuses a wrong client key with auth_failed', async () => {
+    const { store, host, provider } = await setup({ privateKey: sshd.wrongClientKey });
+    const err = await provider.createServer(spec(host.name)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'auth_failed', retryable: false });
+    expect((err as Error).message).toContain(`authentication as ${sshd.user}`);
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+  });
+
+  it('refuses a server whose host key does not match the pin, naming both fingerprints', async () => {
+    const { host, provider, root } = await setup({ hostKey: sshd.otherHostFingerprint });
+    const err = await provider.createServer(spec(host.name)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'host_key_mismatch', retryable: false });
+    expect((err as Error).message).toContain(sshd.hostFingerprint);
+    expect((err as Error).message).toContain(sshd.otherHostFingerprint);
+    expect(existsSync(root)).toBe(false);
+    await expect(probeHost(host, secretKey)).rejects.toMatchObject({ code: 'host_key_mismatch' });
+  });
+
+  it('trusts on first use: records the fingerprint, then enforces it', async () => {
+    const { store, host, provider } = await setup({ hostKey: undefined });
+    expect(host.hostKey).toBeNull();
+    const probed = await provider.probe(host.id);
+    expect(probed).toMatchObject({ fingerprint: sshd.hostFingerprint, os: 'debian' });
+    expect(probed.arch).toMatch(/^(x86_64|aarch64)$/);
+    const rec = (await store.get(host.id))!;
+    expect(rec).toMatchObject({ hostKey: sshd.hostFingerprint, hostKeyTrust: 'tofu' });
+    expect(rec.hostKeyRecordedAt).toBeTruthy();
+    expect(rec.facts?.os).toBe('debian');
+    // The recorded key is now enforced: a server presenting another key is refused.
+    const tampered: SshHost = { ...rec, hostKey: sshd.otherHostFingerprint };
+    await store.put(tampered);
+    await expect(provider.probe(host.id)).rejects.toMatchObject({ code: 'host_key_mismatch' });
+    expect((await store.get(host.id))!.hostKey).toBe(sshd.otherHostFingerprint);
+  });
+
+  it('names a refused connection; teardown of an unreachable host fails retryably and keeps the host and its labels', async () => {
+    const { store, host, provider } = await setup({ port: await freePort() });
+    await expect(provider.createServer(spec(host.name))).rejects.toMatchObject({ code: 'connection_refused', retryable: true });
+    const labels = { 'hangar.dev/installation': 'test', 'hangar.dev/instance': randomUUID() };
+    await store.put({ ...(await store.get(host.id))!, state: 'ready', labels, serverName: 'hangar-gone-00000000' });
+    const err = await provider.deleteServer(host.id).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ code: 'connection_refused', retryable: true });
+    expect(await store.get(host.id)).toMatchObject({ state: 'ready', labels });
+    await store.put({ ...(await store.get(host.id))!, state: 'free', labels: {}, serverName: null });
+  });
+
+  it('runs the install script from user-data when asked, streaming its output, then starts the agent', async () => {
+    const { host, provider, root, lines } = await setup({}, { runInstallScript: true });
+    const s = spec(host.name, {}, '#!/bin/bash\necho "installing packages"\necho "hardening sshd" >&2\n');
+    await provider.createServer(s);
+    expect(lines).toEqual(expect.arrayContaining(['installing packages', 'hardening sshd']));
+    expect(statSync(join(root, 'bootstrap', 'install.sh')).mode & 0o777).toBe(0o700);
+    expect(agentsUnder(root)).toHaveLength(1);
+    await provider.deleteServer(host.id);
+  });
+
+  it('reports a missing node and host_not_found', async () => {
+    const { host, provider, store } = await setup({}, { nodeBinary: '/nonexistent/node' });
+    await expect(provider.createServer(spec(host.name))).rejects.toMatchObject({ code: 'node_missing', retryable: false });
+    expect(await store.get(host.id)).toMatchObject({ state: 'free' });
+    await expect(provider.createServer(spec('nope'))).rejects.toMatchObject({ code: 'host_not_found' });
+  });
+});

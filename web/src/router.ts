@@ -1,0 +1,43 @@
+import { useEffect, useState } from 'react';
+
+/**
+ * Hash routes (`#/instances/<id>`): the server needs no rewrite rules, links work as plain
+ * anchors, and the API key never appears in a URL.
+ */
+export type Route =
+  | { name: 'instances' }
+  | { name: 'create' }
+  | { name: 'instance'; id: string }
+  | { name: 'providers' }
+  | { name: 'not-found'; path: string };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '').split('?')[0] || '/';
+  if (path === '/' || path === '/instances') return { name: 'instances' };
+  if (path === '/create' || path === '/instances/new') return { name: 'create' };
+  if (path === '/providers') return { name: 'providers' };
+  const m = /^\/instances\/([0-9a-fA-F-]{36})$/.exec(path);
+  if (m) return { name: 'instance', id: m[1].toLowerCase() };
+  return { name: 'not-found', path };
+}
+
+export const href = {
+  instances: () => '#/instances',
+  create: () => '#/create',
+  providers: () => '#/providers',
+  instance: (id: string) => `#/instances/${id}`,
+};
+
+export function navigate(to: string): void {
+  if (window.location.hash !== to) window.location.hash = to;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(window.location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseRoute(window.location.hash));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
