@@ -7,10 +7,14 @@ import WebSocket from 'ws';
 import type { BootstrapConfig, Enrollment } from '../src/bootstrap/types.ts';
 import { CLOSE_REVOKED, CLOSE_UNAUTHORIZED, type AgentMessage, type HubMessage } from '../src/hub/protocol.ts';
 import { CLOSE_PUBLIC_SSH_ARGV, CLOSE_PUBLIC_SSH_PATH, tailscaleUpArgv } from '../src/bootstrap/tailnet.ts';
-import { parseTailscaleStatus, RESTART_EXIT_CODE, runArgv, runOp, which, type OpsContext } from './ops.ts';
+import { parseTailscaleStatus, runArgv, runOp, which, type OpsContext } from './ops.ts';
+import { RESTART_EXIT_CODE, takeOutcomes, UPDATE_EXIT_CODE, writeStatus } from './release-files.ts';
+import { checkForUpdate } from './update.ts';
 import { Workload } from './workload.ts';
 
-export const AGENT_VERSION = '0.1.0';
+declare const __HANGAR_AGENT_VERSION__: string | undefined;
+/** This build's version: set by the release build (esbuild define), else the development version. */
+export const AGENT_VERSION = typeof __HANGAR_AGENT_VERSION__ === 'string' ? __HANGAR_AGENT_VERSION__ : '0.1.0';
 
 /** The enrollment answer as kept in state.json (the tailnet key is blanked once used). */
 interface AgentState extends Omit<Enrollment, 'tailscale'> {
@@ -100,6 +104,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
     if (healthy !== lastHealthy) {
       lastHealthy = healthy;
       send({ type: 'health', healthy, detail });
+      status();
     }
   };
   (async () => {
@@ -117,6 +122,11 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       flush();
       setTimeout(() => process.exit(0), 200);
       exiting = true;
+      return;
+    }
+    if (m.name === 'update') {
+      const u = await update();
+      send({ type: 'result', id: m.id, ok: true, data: u });
       return;
     }
     const r = await runOp(ops, m.name, m.args ?? {});
@@ -156,6 +166,70 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
     },
   };
 
+  // What the supervisor judges a release on: our version, the hub connection, workload health.
+  const status = () =>
+    void writeStatus(opts.stateDir, {
+      pid: process.pid,
+      version: AGENT_VERSION,
+      connected: ws?.readyState === WebSocket.OPEN,
+      workloadHealthy: lastHealthy,
+      detail: lastHealth.detail,
+      health: workloadStarted ? workload.health : null,
+      at: Date.now(),
+    }).catch(() => {});
+  // Decisions the supervisor took (release committed, rolled back, refused) become events.
+  const reportOutcomes = async () => {
+    for (const o of await takeOutcomes(opts.stateDir)) send({ type: 'update', phase: o.phase, version: o.version, from: o.from, detail: o.detail });
+  };
+  setInterval(() => {
+    status();
+    void reportOutcomes().catch(() => {});
+  }, Math.min(state.heartbeatSeconds * 1000, 5000)).unref();
+
+  // Self-update: ask for an approved release on a timer (and when the control plane says so).
+  let updating = false;
+  const update = async (): Promise<{ staged: boolean; detail: string }> => {
+    if (updating || exiting) return { staged: false, detail: 'an update is already in progress' };
+    updating = true;
+    try {
+      const r = await checkForUpdate({
+        stateDir: opts.stateDir,
+        apiUrl: state.env.API_URL,
+        authorization: `Bearer ${state.agentId}:${state.agentKey}`,
+        version: AGENT_VERSION,
+        keys: state.releaseKeys ?? [],
+        trialSeconds: state.updateTrialSeconds ?? 120,
+        supervised: Boolean(process.env.HANGAR_SUPERVISOR_PID),
+        report: (u) => send({ type: 'update', ...u }),
+        log: (l) => log(l),
+      });
+      if (!r.staged) return { staged: false, detail: r.detail };
+      log(`switching to agent ${r.staged.version}: stopping the workload and handing over to the supervisor`);
+      send({ type: 'update', phase: 'switching', version: r.staged.version, from: AGENT_VERSION, detail: 'stopping the workload; the supervisor starts the new release on trial' });
+      setTimeout(() => {
+        exiting = true;
+        flush();
+        void workload.stop().finally(() => {
+          ws?.close(1000, 'updating');
+          setTimeout(() => process.exit(UPDATE_EXIT_CODE), 200);
+        });
+      }, 200);
+      return { staged: true, detail: r.detail };
+    } catch (err) {
+      log(`update check failed: ${(err as Error).message}`);
+      return { staged: false, detail: `update check failed: ${(err as Error).message}` };
+    } finally {
+      updating = false;
+    }
+  };
+  const every = (state.updateCheckSeconds ?? 900) * 1000;
+  const scheduleUpdate = () => setTimeout(() => void update().finally(scheduleUpdate), every * (0.8 + 0.4 * Math.random())).unref();
+  scheduleUpdate();
+
+  // Under a supervisor: if it dies (SIGKILL), stop too rather than run unsupervised.
+  const parent = Number(process.env.HANGAR_SUPERVISOR_PID);
+  if (parent) setInterval(() => process.ppid !== parent && void shutdown(0), 1000).unref();
+
   for (let attempt = 0; !exiting; ) {
     const outcome = await new Promise<'closed' | 'revoked'>((resolve) => {
       const sock = new WebSocket(state.hubUrl, { headers: { authorization: `Bearer ${state.agentId}:${state.agentKey}` }, handshakeTimeout: 10_000 });
@@ -169,6 +243,8 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
         if (lastHealthy !== null) sock.send(JSON.stringify({ type: 'health', healthy: lastHealthy } satisfies AgentMessage));
         flush();
         beat = setInterval(() => send({ type: 'heartbeat', workloadHealthy: lastHealthy, uptimeSeconds: Math.round((Date.now() - started) / 1000) }), state.heartbeatSeconds * 1000);
+        status();
+        void reportOutcomes().catch(() => {});
         void startWorkload();
       });
       sock.on('message', (raw) => {
@@ -191,6 +267,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       });
       sock.on('close', (code) => {
         if (beat) clearInterval(beat);
+        status();
         resolve(code === CLOSE_REVOKED || code === CLOSE_UNAUTHORIZED ? 'revoked' : 'closed');
       });
       sock.on('error', () => {});

@@ -8,9 +8,14 @@
  * 3. Writes agent.env (AGENT_ID, SERVER_NAME, SERVER_ID, API_URL, NODE_ENV) and its workload files.
  * 4. Dials the hub over WebSocket, heartbeats, starts the workload, reports it healthy.
  * 5. Reconnects with jittered backoff; on a shutdown command stops the workload and exits.
+ * 6. Asks for approved, signed releases on a timer and hands them to its supervisor to try.
+ *
+ * Without `--run` the file is the supervisor (agent/supervisor.ts): it runs the agent from the
+ * committed release, restarts it, and tries, commits or rolls back new releases.
  */
-import { runAgent } from './agent.ts';
+import { AGENT_VERSION, runAgent } from './agent.ts';
 import { runDemoService } from './demo-service.ts';
+import { supervise } from './supervisor.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -27,7 +32,8 @@ if (args.includes('--demo-service')) {
     process.stderr.write('usage: agent.mjs --config <bootstrap.json> --state-dir <dir>\n');
     process.exit(2);
   }
-  runAgent({ configPath: config, stateDir }).catch((err) => {
+  const main = args.includes('--run') ? runAgent({ configPath: config, stateDir }) : supervise({ configPath: config, stateDir, selfFile: process.argv[1], selfVersion: AGENT_VERSION });
+  main.catch((err) => {
     process.stderr.write(`agent: fatal: ${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });

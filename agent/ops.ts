@@ -312,8 +312,9 @@ export function supervised(env: NodeJS.ProcessEnv = process.env): boolean {
   return Boolean(env.INVOCATION_ID || env.HANGAR_SUPERVISED);
 }
 
-/** Exit code the agent's systemd unit restarts on (Restart=always covers it as well). */
-export const RESTART_EXIT_CODE = 75;
+/** Exit code the supervisor (and the systemd unit, Restart=always) restarts the agent on. */
+import { RESTART_EXIT_CODE } from './release-files.ts';
+export { RESTART_EXIT_CODE };
 
 export async function opRestart(ctx: OpsContext, args: Record<string, unknown>): Promise<OpResult> {
   const target = args.target === 'agent' ? 'agent' : 'workload';

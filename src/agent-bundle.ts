@@ -19,18 +19,7 @@ export function ensureAgentBundle(): Promise<string> {
   building ??= (async () => {
     if (existsSync(AGENT_BUNDLE) && statSync(AGENT_BUNDLE).mtimeMs >= newestSource()) return AGENT_BUNDLE;
     const tmp = `${AGENT_BUNDLE}.${process.pid}.tmp`;
-    const result = await build({
-      absWorkingDir: ROOT,
-      entryPoints: [join(ROOT, 'agent', 'main.ts')],
-      outfile: tmp,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-      logLevel: 'silent',
-      metafile: true,
-    });
+    const result = await bundleAgent(tmp);
     const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.includes('node_modules'));
     writeFileSync(`${INPUTS}.${process.pid}.tmp`, JSON.stringify(inputs));
     renameSync(`${INPUTS}.${process.pid}.tmp`, INPUTS);
@@ -38,6 +27,29 @@ export function ensureAgentBundle(): Promise<string> {
     return AGENT_BUNDLE;
   })();
   return building;
+}
+
+/**
+ * Bundle the agent to `outfile`. With `version`, the bundle reports that version (a release
+ * build for `hangar agent release publish`); without, the development version.
+ *
+ * @example
+ * await bundleAgent('/tmp/agent-2.0.0.mjs', '2.0.0');
+ */
+export function bundleAgent(outfile: string, version?: string) {
+  return build({
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, 'agent', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    logLevel: 'silent',
+    metafile: true,
+    ...(version ? { define: { __HANGAR_AGENT_VERSION__: JSON.stringify(version) } } : {}),
+  });
 }
 
 /** Newest mtime of the agent's own sources and of every project file the last build read. */

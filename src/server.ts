@@ -31,7 +31,11 @@ const CLOUD_NAMES = ['hetzner', 'digital-ocean'] as const;
 const CREDENTIALS_CHANNEL = 'hangar_credentials';
 import { ensureDashboardBuilt } from './dashboard.ts';
 import { Reconciler } from './engine/reconciler.ts';
+import { AgentOps } from './engine/ops.ts';
+import { SmokeTimer } from './engine/smoke.ts';
 import { SnapshotBuilder } from './engine/snapshots.ts';
+import { Releases } from './engine/releases.ts';
+import { releaseKeyProblem } from './domain/releases.ts';
 import { ConflictError } from './domain/errors.ts';
 
 export interface StartOptions {
@@ -76,6 +80,10 @@ const REDACT = ['req.headers.authorization', '*.token', '*.agentKey', '*.authKey
  */
 export async function startHangar(config: HangarConfig, opts: StartOptions = {}): Promise<Hangar> {
   const log = opts.logger ?? pino({ level: config.logLevel, redact: { paths: REDACT, censor: '[REDACTED]' } });
+  config.releaseKeys.forEach((k, i) => {
+    const problem = releaseKeyProblem(k);
+    if (problem) throw new Error(`HANGAR_RELEASE_KEYS: key ${i + 1} ${problem}; use the public key \`hangar agent release keygen\` printed`);
+  });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const releaseLock = config.databaseUrl ? () => {} : acquireLock(config.dataDir);
   const cleanups: (() => Promise<void> | void)[] = [releaseLock];
@@ -142,6 +150,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       secretKey: sealingKey,
       publicUrl: config.publicUrl ?? '',
       heartbeatSeconds: config.heartbeatSeconds,
+      releaseKeys: config.releaseKeys,
+      updateCheckSeconds: config.updateCheckSeconds,
+      updateTrialSeconds: config.updateTrialSeconds,
       connectTimeoutSeconds: config.connectTimeoutSeconds,
       pollSeconds: config.pollSeconds,
       workers: config.workers,
@@ -192,7 +203,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: ensureAgentBundle, webDir, sshHosts, snapshots, hub });
+    const app = buildApp({ credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: ensureAgentBundle, webDir, sshHosts, snapshots, hub, releases: new Releases(database.db, config.releaseKeys) });
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);
     await app.listen({ host: config.host, port: config.port });
@@ -214,6 +225,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     reconcilerRef.r = reconciler;
     if (config.reconcileSeconds > 0) reconciler.start();
     cleanups.unshift(() => reconciler.stop());
+    const smokeTimer = new SmokeTimer({ boss, db: database.db, store, log: log.child({ mod: 'smoke' }), intervalSeconds: config.smokeIntervalSeconds, pollSeconds: config.pollSeconds, ops: new AgentOps({ store, send: (id, n, a, t) => hub.command(id, n, a, t), onSmoke: (result) => metrics.smoke.inc({ result }) }) });
+    await smokeTimer.start();
+    cleanups.unshift(() => smokeTimer.stop());
     let stopped = false;
     return {
       url,

@@ -16,7 +16,11 @@ import type { Catalogue } from '../engine/catalogue.ts';
 import type { EventBus } from '../engine/bus.ts';
 import type { Engine } from '../engine/engine.ts';
 import { splitConfig } from '../engine/workload-config.ts';
+import { AgentOps, type OpResult, type OpsCommand } from '../engine/ops.ts';
+import { lastSmoke } from '../engine/smoke.ts';
 import { snapshotBuildJson, type SnapshotBuilder } from '../engine/snapshots.ts';
+import type { Releases } from '../engine/releases.ts';
+import { registerReleaseRoutes } from './releases.ts';
 import type { ApiKeyAuth } from './auth.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Metrics } from './metrics.ts';
@@ -44,11 +48,15 @@ export interface AppDeps {
   hub?: Pick<Hub, 'command'>;
   /** Snapshot builds and the labelled-snapshot catalogue. */
   snapshots?: SnapshotBuilder;
+  /** Signed agent releases (self-update). */
+  releases?: Releases;
 }
 
 /** A builder server's report: public, authorized by its build token instead of an API key. */
 const SNAPSHOT_READY = /^\/v1\/snapshot-builds\/[^/]+\/ready$/;
 const PUBLIC = new Set(['/healthz', '/metrics', '/openapi.json', '/v1/agents/enroll', '/v1/agent/bundle']);
+/** Agents' own routes: they present their agent key, checked by the route. */
+const AGENT_ROUTES = /^\/v1\/agents\/(update|releases\/)/;
 
 /**
  * The HTTP API: a thin shell over the engine. Problem details for every error, bearer API keys,
@@ -82,7 +90,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.addHook('preHandler', async (req: FastifyRequest & { actor?: string }) => {
     const path = req.url.split('?')[0];
-    if (!path.startsWith('/v1/') || PUBLIC.has(path) || SNAPSHOT_READY.test(path)) return;
+    if (!path.startsWith('/v1/') || PUBLIC.has(path) || SNAPSHOT_READY.test(path) || AGENT_ROUTES.test(path)) return;
     req.actor = await auth.check(req.headers.authorization);
   });
 
@@ -312,27 +320,28 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
 
   // ── operating agents: status, doctor, logs, smoke, restart, exec (each audited) ──────────
-  const agentOps = async (req: FastifyRequest, name: OpsCommand, args: Record<string, unknown>, timeoutMs: number, summarize: (r: { ok: boolean; data?: unknown; error?: string }) => string, audit: Record<string, unknown> = {}) => {
-    const id = (req.params as { id: string }).id;
-    const row = await store.get(id);
-    const hub = deps.hub;
-    const notConnected = () => new ConflictError(`agent is not connected (status ${row.status}, connection ${row.connection}); try again when it is`);
-    if (!hub || row.connection !== 'connected' || row.status === 'stopped' || row.status === 'stopping') throw notConnected();
-    const result = await hub.command(id, name, { ...args, serverTime: Date.now() }, timeoutMs);
-    const actor = actorOf(req);
-    if (!result) {
-      await store.event(id, { actor, kind: 'info', reason: `command ${name}: no answer from the agent`, data: { command: name, ok: false, ...audit } });
-      throw Object.assign(new HangarError('agent-timeout', `the agent did not answer ${name} within ${Math.round(timeoutMs / 1000)} s (connection ${row.connection}); try again`, 504));
-    }
-    await store.event(id, { actor, kind: 'info', reason: `command ${name}: ${summarize(result).slice(0, 300)}`, data: { command: name, ok: result.ok, ...audit } });
-    return { row, result };
-  };
+  const ops = new AgentOps({ store, send: deps.hub ? (id, name, args, t) => deps.hub!.command(id, name, args, t) : undefined, onSmoke: (result) => metrics.smoke.inc({ result }) });
+  const agentOps = (req: FastifyRequest, name: OpsCommand, args: Record<string, unknown>, timeoutMs: number, summarize: (r: OpResult) => string, audit: Record<string, unknown> = {}) =>
+    ops.run(idOf(req), name, args, { timeoutMs, actor: actorOf(req), summarize, audit });
   const idOf = (req: FastifyRequest) => (req.params as { id: string }).id;
   const agentFailed = (name: string, r: { error?: string }) => new HangarError('agent-command-failed', `${name} failed on the agent: ${r.error ?? 'unknown error'}`, 502);
 
+  // ── agent self-update: releases, and asking agents to check now ─────────────────
+  if (deps.releases) {
+    const askToUpdate = (id: string, actor: string) =>
+      ops.run(id, 'update', {}, { timeoutMs: 60_000, actor, summarize: (r) => (r.ok ? (r.data as { detail?: string })?.detail ?? 'checked' : `failed: ${r.error}`) });
+    const nudge = () =>
+      void (async () => {
+        const rows = (await store.byConnection('connected')).filter((r) => r.status === 'running');
+        for (let i = 0; i < rows.length; i += 8) await Promise.all(rows.slice(i, i + 8).map((r) => askToUpdate(r.id, 'release-rollout').catch(() => {})));
+      })().catch((err) => deps.log.warn({ err }, 'asking agents to update failed'));
+    registerReleaseRoutes(app, { releases: deps.releases, engine, actorOf, nudge });
+    app.post('/v1/instances/:id/agent-update', async (req) => (await askToUpdate(idOf(req), actorOf(req))).result);
+  }
+
   app.get('/v1/instances/:id/status', async (req) => {
     const row = await store.get(idOf(req));
-    const cp = { id: row.id, name: row.name, status: row.status, step: row.step, connection: row.connection, lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null, agentVersion: row.agentVersion, workloadHealthy: row.workloadHealthy, tailnetName: row.tailnetName, hubReplica: row.hubReplica, execEnabled: row.workloadConfig?.exec === true };
+    const cp = { id: row.id, name: row.name, status: row.status, step: row.step, connection: row.connection, lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null, agentVersion: row.agentVersion, workloadHealthy: row.workloadHealthy, tailnetName: row.tailnetName, hubReplica: row.hubReplica, execEnabled: row.workloadConfig?.exec === true, lastSmoke: await lastSmoke(store.db, row.id) };
     if (!deps.hub || row.connection !== 'connected') return { ...cp, agent: null, agentError: `agent is not connected (status ${row.status}, connection ${row.connection})` };
     const { result } = await agentOps(req, 'status', {}, 10_000, (r) => (r.ok ? `agent v${(r.data as { version?: string })?.version ?? '?'} up` : `failed: ${r.error}`));
     return { ...cp, agent: result.ok ? result.data : null, ...(result.ok ? {} : { agentError: result.error }) };
@@ -354,9 +363,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return result.data;
   });
   app.post('/v1/instances/:id/smoke', async (req) => {
-    const { result } = await agentOps(req, 'smoke', {}, 310_000, (r) => (r.ok ? `${(r.data as { result: string; detail: string }).result}: ${(r.data as { detail: string }).detail}` : `failed: ${r.error}`));
+    const { result } = await ops.smoke(idOf(req), actorOf(req));
     if (!result.ok) throw agentFailed('smoke', result);
-    metrics.smoke.inc({ result: (result.data as { result: string }).result === 'pass' ? 'pass' : 'fail' });
     return result.data;
   });
   app.post('/v1/instances/:id/restart', async (req) => {
@@ -435,8 +443,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   return app;
 }
-
-type OpsCommand = 'status' | 'doctor' | 'logs' | 'smoke' | 'restart' | 'exec';
 
 /** argv for audit events: values of secret-looking flags and Hangar/Tailscale tokens masked. */
 export function redactArgv(argv: string[]): string[] {

@@ -137,4 +137,10 @@ export interface Enrollment {
   env: Record<string, string>;
   workload: WorkloadPlan;
   tailscale: { authKey: string; hostname: string; tags: string[] } | null;
+  /** Ed25519 public keys (base64 SPKI DER) the agent pins: only releases they signed are run. */
+  releaseKeys: string[];
+  /** How often the agent asks for an approved release (seed 004's update timer: 15 minutes). */
+  updateCheckSeconds: number;
+  /** How long a new release has to report itself healthy before it is rolled back. */
+  updateTrialSeconds: number;
 }

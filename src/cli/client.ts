@@ -54,6 +54,8 @@ export interface SnapshotBuildInfo {
   events: { at: string; status: string; message: string }[];
 }
 export type Plan = Record<string, unknown> & { dryRun: true; steps: string[]; userData: string };
+/** A signed agent release as the API shows it. */
+export type ReleaseInfo = import('../engine/releases.ts').ReleaseInfo;
 
 export type LogUnit = 'agent' | 'bootstrap' | 'workload';
 export interface DoctorCheck {
@@ -89,6 +91,8 @@ export interface InstanceStatus {
   workloadHealthy: boolean | null;
   tailnetName: string | null;
   execEnabled: boolean;
+  /** The latest smoke test (manual or timed), from its event; null if none ran. */
+  lastSmoke?: { result: 'pass' | 'fail'; detail: string | null; at: string; actor: string } | null;
   agent: AgentStatus | null;
   agentError?: string;
 }
@@ -234,6 +238,27 @@ export class HangarClient {
 
   async removeHost(ref: string, force: boolean): Promise<void> {
     await this.request('DELETE', `/v1/ssh-hosts/${encodeURIComponent(ref)}${force ? '?force=true' : ''}`);
+  }
+
+  listReleases(): Promise<{ items: ReleaseInfo[]; trustedKeys: number }> {
+    return this.request('GET', '/v1/agent-releases');
+  }
+
+  publishRelease(body: { version: string; bundle: string; signature: string; notes?: string }): Promise<ReleaseInfo> {
+    return this.request('POST', '/v1/agent-releases', body);
+  }
+
+  approveRelease(version: string, canaryPercent?: number): Promise<ReleaseInfo> {
+    return this.request('POST', `/v1/agent-releases/${encodeURIComponent(version)}/approve`, canaryPercent ? { canaryPercent } : {});
+  }
+
+  revokeRelease(version: string): Promise<ReleaseInfo> {
+    return this.request('POST', `/v1/agent-releases/${encodeURIComponent(version)}/revoke`, {});
+  }
+
+  /** Ask one agent to check for an approved release now. */
+  agentUpdate(id: string): Promise<{ ok: boolean; data?: { staged: boolean; detail: string }; error?: string }> {
+    return this.request('POST', `/v1/instances/${encodeURIComponent(id)}/agent-update`, {});
   }
 
   buildSnapshot(body: { provider: string; location?: string }): Promise<SnapshotBuildInfo> {

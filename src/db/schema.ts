@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/** Binary data (node-postgres gives a Buffer, PGlite a Uint8Array: both become a Buffer). */
+const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({ dataType: () => 'bytea', fromDriver: (v) => Buffer.from(v) });
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -152,4 +155,24 @@ export const providerCredentials = pgTable('provider_credentials', {
   provider: text('provider').primaryKey(),
   sealed: text('sealed').notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * Agent releases: a signed bundle, published by an operator, reaching agents only once approved
+ * (to a canary share first if wished). The most recently approved, unrevoked release is the target.
+ */
+export const agentReleases = pgTable('agent_releases', {
+  version: text('version').primaryKey(),
+  sha256: text('sha256').notNull(),
+  signature: text('signature').notNull(),
+  size: integer('size').notNull(),
+  bundle: bytea('bundle').notNull(),
+  notes: text('notes'),
+  publishedAt: ts('published_at').notNull().defaultNow(),
+  publishedBy: text('published_by'),
+  approvedAt: ts('approved_at'),
+  approvedBy: text('approved_by'),
+  /** Share of agents (1–100) that get it once approved. */
+  canaryPercent: integer('canary_percent').notNull().default(100),
+  revokedAt: ts('revoked_at'),
 });

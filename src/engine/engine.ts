@@ -36,6 +36,12 @@ export interface EngineDeps {
   /** URL agents dial (enrollment and hub). */
   publicUrl: string;
   heartbeatSeconds: number;
+  /** Trusted agent release keys (HANGAR_RELEASE_KEYS), pinned by agents at enrollment. */
+  releaseKeys?: readonly string[];
+  /** How often agents ask for an approved release (HANGAR_AGENT_UPDATE_SECONDS, default 900). */
+  updateCheckSeconds?: number;
+  /** How long a new agent release has to prove itself healthy (HANGAR_AGENT_UPDATE_TRIAL_SECONDS, default 120). */
+  updateTrialSeconds?: number;
   connectTimeoutSeconds: number;
   pollSeconds: number;
   /** Workers per provision/teardown queue in this process. */
@@ -465,7 +471,24 @@ export class Engine {
       env: { AGENT_ID: agentId, SERVER_NAME: row.serverName, SERVER_ID: fresh.serverId ?? '', API_URL: this.deps.publicUrl, NODE_ENV: 'production' },
       workload: this.deps.renderWorkload(fresh, secrets),
       tailscale,
+      releaseKeys: [...(this.deps.releaseKeys ?? [])],
+      updateCheckSeconds: this.deps.updateCheckSeconds ?? 900,
+      updateTrialSeconds: this.deps.updateTrialSeconds ?? 120,
     };
+  }
+
+  /**
+   * The live instance whose agent presents `Authorization: Bearer <agentId>:<agentKey>`, or null.
+   *
+   * @example
+   * const row = await engine.agentByAuthorization(req.headers.authorization); // null → 401
+   */
+  async agentByAuthorization(header: string | undefined): Promise<InstanceRow | null> {
+    const m = /^Bearer ([0-9a-f-]{36}):(hga_[A-Za-z0-9_-]+)$/.exec(header ?? '');
+    if (!m) return null;
+    const row = await this.store.findBy('agentId', m[1]);
+    if (!row || !row.agentKeyHash || !tokenMatches(m[2], row.agentKeyHash) || row.status === 'stopped') return null;
+    return row;
   }
 
   private async networkStep(row: InstanceRow): Promise<Enrollment['tailscale']> {
@@ -534,7 +557,7 @@ export class Engine {
     this.workers.connectTimeout.push(await boss.work<JobData>(QUEUES.connectTimeout.name, opts, run((id) => this.connectTimeoutStep(id))));
   }
 
-  private readonly workers: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [], snapshotBuild: [] };
+  private readonly workers: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [], snapshotBuild: [], smokeSweep: [] };
 
   /** Enqueue a step and wake this process's idle workers for it (others poll). */
   private async enqueue(queue: QueueName, instanceId: string, opts: { startAfter?: number | Date } = {}): Promise<boolean> {

@@ -8,6 +8,8 @@ export const QUEUES = {
   connectTimeout: { name: 'instance.connect-timeout', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
   /** One job per snapshot build (singleton key: the build id); each run advances it one or more steps. */
   snapshotBuild: { name: 'snapshot.build', retryLimit: 8, retryDelay: 2, expireInSeconds: 300 },
+  /** The periodic smoke test: one job per period (singleton key: the interval), never retried; its own lease. */
+  smokeSweep: { name: 'smoke.sweep', retryLimit: 0, retryDelay: 0, expireInSeconds: 3600, ownLease: true },
 } as const;
 export type QueueName = keyof typeof QUEUES;
 
@@ -44,7 +46,7 @@ export async function startQueue(db: SqlExecutor, onError: (e: Error) => void, o
   if (opts.exclusive) await recoverOrphanedJobs(db);
   for (const q of Object.values(QUEUES)) {
     // The expiry is the job's lease: a replica that dies mid-step loses the job after it.
-    const settings = { name: q.name, policy: 'stately' as const, retryLimit: q.retryLimit, retryDelay: q.retryDelay, retryBackoff: true, expireInSeconds: opts.leaseSeconds ?? q.expireInSeconds };
+    const settings = { name: q.name, policy: 'stately' as const, retryLimit: q.retryLimit, retryDelay: q.retryDelay, retryBackoff: true, expireInSeconds: 'ownLease' in q ? q.expireInSeconds : (opts.leaseSeconds ?? q.expireInSeconds) };
     await boss.createQueue(q.name, settings);
     await boss.updateQueue(q.name, settings);
   }

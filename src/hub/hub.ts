@@ -3,7 +3,6 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { tokenMatches } from '../domain/tokens.ts';
 import type { Engine } from '../engine/engine.ts';
 import { AgentMessage } from './messages.ts';
 import { CLOSE_REVOKED, type HubMessage } from './protocol.ts';
@@ -83,18 +82,15 @@ export class Hub {
       socket.write(`HTTP/1.1 ${status} ${msg}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
     };
-    const auth = req.headers.authorization ?? '';
-    const m = /^Bearer ([0-9a-f-]{36}):(hga_[A-Za-z0-9_-]+)$/.exec(auth);
-    if (!m) return reject(401, 'Unauthorized');
-    const [, agentId, key] = m;
     let row;
     try {
-      row = await this.engine.store.findBy('agentId', agentId);
+      row = await this.engine.agentByAuthorization(req.headers.authorization);
     } catch (err) {
       this.log.warn({ err }, 'hub: lookup failed');
       return reject(503, 'Service Unavailable');
     }
-    if (!row || !row.agentKeyHash || !tokenMatches(key, row.agentKeyHash) || row.status === 'stopped') return reject(401, 'Unauthorized');
+    if (!row) return reject(401, 'Unauthorized');
+    const agentId = row.agentId!;
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, row.id, agentId));
   }
 
@@ -156,6 +152,9 @@ export class Hub {
         return;
       case 'log':
         await store.event(id, { actor: 'agent', kind: 'log', reason: m.lines.join('\n'), data: { source: m.source, lines: m.lines.length } });
+        return;
+      case 'update':
+        await store.event(id, { actor: 'agent', kind: m.phase === 'rolled-back' || m.phase === 'refused' ? 'warning' : 'info', reason: updateReason(m), data: { update: m.phase, version: m.version, from: m.from ?? null } });
         return;
       case 'result': {
         const resolve = this.waiting.get(m.id);
@@ -257,4 +256,11 @@ export class Hub {
     this.conns.clear();
     this.wss.close();
   }
+}
+
+/** The event text for an agent's self-update step. */
+function updateReason(m: Extract<AgentMessage, { type: 'update' }>): string {
+  const what = `agent update ${m.from ? `${m.from} → ` : 'to '}${m.version}`;
+  const verb = { available: 'offered', downloaded: 'downloaded and verified', refused: 'refused', switching: 'switching', committed: 'healthy: committed', 'rolled-back': 'rolled back' }[m.phase];
+  return m.detail ? `${what}: ${verb}: ${m.detail}` : `${what}: ${verb}`;
 }

@@ -1,11 +1,12 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { sshHosts } from '../db/schema.ts';
-import type { SshHost, SshHostStore } from './ssh.ts';
+import { FREE_HOST, type SshClaim, type SshHost, type SshHostStore } from './ssh.ts';
 
 /**
  * The `ssh` provider's hosts in the database (the private key inside stays sealed), shared by
- * every replica.
+ * every replica. Claims are compare-and-set `UPDATE … WHERE … RETURNING` on the `host` jsonb, so
+ * of two replicas claiming one free host exactly one gets a row back.
  *
  * @example
  * new SshProvider({ hosts: new DbSshHostStore(db), secretKey, agentBundle })
@@ -30,4 +31,34 @@ export class DbSshHostStore implements SshHostStore {
   async remove(id: string): Promise<void> {
     await this.db.delete(sshHosts).where(eq(sshHosts.id, id));
   }
+
+  async claim(id: string, owner: SshClaim): Promise<SshHost | null> {
+    const labels = json(owner.labels);
+    // Free, or already held by exactly these labels (jsonb equality ignores key order).
+    const claimable = sql`(${sshHosts.host}->>'state' = 'free' OR (${sshHosts.host}->'labels' = ${labels} AND ${labels} <> '{}'::jsonb))`;
+    return this.merge(id, { labels: owner.labels, serverName: owner.serverName, state: 'provisioning' }, claimable);
+  }
+
+  async release(id: string, labels?: Record<string, string>): Promise<boolean> {
+    return !!(await this.merge(id, FREE_HOST, labels ? sql`${sshHosts.host}->'labels' = ${json(labels)}` : undefined));
+  }
+
+  async update(id: string, set: Partial<SshHost>): Promise<SshHost | null> {
+    return this.merge(id, set);
+  }
+
+  /** `host = host || set` in one statement, when `cond` holds; the new host or null. */
+  private async merge(id: string, set: Partial<SshHost>, cond?: SQL): Promise<SshHost | null> {
+    const [r] = await this.db
+      .update(sshHosts)
+      .set({ host: sql`${sshHosts.host} || ${json(set)}`, updatedAt: new Date() })
+      .where(cond ? and(eq(sshHosts.id, id), cond) : eq(sshHosts.id, id))
+      .returning();
+    return r ? (r.host as unknown as SshHost) : null;
+  }
+}
+
+/** A value as a jsonb parameter. */
+function json(value: unknown): SQL {
+  return sql`${JSON.stringify(value)}::jsonb`;
 }

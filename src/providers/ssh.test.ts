@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { ensureAgentBundle } from '../agent-bundle.ts';
 import { ConflictError, ProviderError, ValidationError } from '../domain/errors.ts';
 import { open } from '../domain/tokens.ts';
-import { processesMatching } from '../../test/helpers/procs.ts';
+import { agentsUnder, processesMatching } from '../../test/helpers/procs.ts';
 import { freePort } from '../../test/helpers/process.ts';
 import { startSshd, type TestSshd } from '../../test/helpers/sshd.ts';
 import {
@@ -45,10 +45,6 @@ function spec(location: string, extra: Partial<ServerSpec> = {}, installScript?:
   const instanceId = randomUUID();
   const name = `hangar-ssh-${instanceId.slice(0, 8)}`;
   return { name, labels: { 'hangar.dev/installation': 'test', 'hangar.dev/instance': instanceId }, location, userData: userData(instanceId, name, installScript), ...extra };
-}
-
-function agentsUnder(root: string) {
-  return processesMatching(`${root}/agent/agent.mjs`, '--config');
 }
 
 describe('pure helpers', () => {
@@ -249,7 +245,7 @@ describe('against a real OpenSSH server', () => {
     expect(agents).toHaveLength(1);
     expect(agents[0].pid).not.toBe(first.pid);
     expect(lines).toContain('agent bundle already up to date');
-    expect(lines.some((l) => l.includes(`stopping the agent (pid ${first.pid})`))).toBe(true);
+    expect(lines.some((l) => l.includes(`stopping the agent (pid ${first.pid}`))).toBe(true);
     // keepFiles: teardown stops the agent but leaves the files (without the agent's identity).
     const store = provider.hosts;
     await store.put({ ...(await store.get(host.id))!, keepFiles: true });
@@ -257,6 +253,18 @@ describe('against a real OpenSSH server', () => {
     expect(agentsUnder(root)).toHaveLength(0);
     expect(existsSync(join(root, 'agent', 'agent.mjs'))).toBe(true);
     expect(existsSync(join(root, 'config', 'bootstrap.json'))).toBe(false);
+  });
+
+  it('teardown also stops an agent whose supervisor was killed (found by its config path)', async () => {
+    const { host, provider, root } = await setup();
+    await provider.createServer(spec(host.name));
+    const ours = () => processesMatching(`--config ${join(root, 'config', 'bootstrap.json')} `);
+    await expect.poll(() => ours().length).toBe(2); // the supervisor and the agent it runs
+    process.kill(agentsUnder(root)[0].pid, 'SIGKILL');
+    await expect.poll(() => agentsUnder(root).length).toBe(0);
+    expect(ours()).toHaveLength(1); // the orphaned agent runs on
+    await provider.deleteServer(host.id);
+    expect(ours()).toEqual([]);
   });
 
   it('a connection dropped mid-upload fails with retryable connection_lost and frees the host; the retry succeeds', async () => {

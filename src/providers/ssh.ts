@@ -7,7 +7,9 @@
  *   with the installation's secret key or a key file path, and a pinned host-key fingerprint or
  *   trust on first use) and kept in an {@link SshHostStore}.
  * - `createServer(spec)` picks the host named by `spec.location` (host name or id; falling back
- *   to `spec.serverType`, then to any free host), connects with ssh2 enforcing the host key,
+ *   to `spec.serverType`, then to any free host) and claims it with a compare-and-set in the
+ *   store ({@link SshHostStore.claim}: of replicas racing for one host exactly one wins, the
+ *   others get `host_busy` or try the next free host), connects with ssh2 enforcing the host key,
  *   uploads the agent bundle and the bootstrap config extracted from `spec.userData` (0600, under
  *   the remote root, default `/opt/hangar`), runs a small POSIX `sh` bootstrap whose output is
  *   streamed line by line to `onLog` (and appended to `<root>/logs/install.log`, which the agent
@@ -15,7 +17,8 @@
  *   PID 1 and we are root (or have sudo), otherwise `setsid nohup`. The returned server id is the
  *   host id. Re-running on the same host stops the previous agent first (idempotent).
  * - `deleteServer(id)` stops the agent (SIGTERM to its process group: the agent stops its
- *   workload first), removes the unit and the remote root unless `keepFiles`, and clears the
+ *   workload first; any process running with this root's `--config`, so an agent its supervisor
+ *   left behind too), removes the unit and the remote root unless `keepFiles`, and clears the
  *   host's labels. It never deletes the host record.
  * - Errors are {@link ProviderError}s with stable codes: `connection_refused`, `auth_failed`,
  *   `host_key_mismatch` (both fingerprints in the message), `unsupported_os`, `connection_lost`
@@ -104,13 +107,45 @@ export interface SshHost {
   createdAt: string;
 }
 
-/** Where hosts live. The control plane backs it with a table; tests use {@link InMemorySshHostStore}. */
+/** Who claims a host: the instance's ownership labels and its server name. */
+export interface SshClaim {
+  labels: Record<string, string>;
+  serverName: string;
+}
+
+/**
+ * Where hosts live. The control plane backs it with a table shared by every replica
+ * ({@link DbSshHostStore}); tests use {@link InMemorySshHostStore}. `claim`, `release` and
+ * `update` are atomic compare-and-set / merge operations, so replicas never read-modify-write a
+ * host's claim.
+ */
 export interface SshHostStore {
   list(): Promise<SshHost[]>;
   get(id: string): Promise<SshHost | null>;
   /** Insert or replace (by id). */
   put(host: SshHost): Promise<void>;
   remove(id: string): Promise<void>;
+  /**
+   * Claim a host for `owner` (labels, server name, state `provisioning`) only when it is free or
+   * already held by exactly `owner.labels`. The claimed host, or null when another instance
+   * holds it (or it is not registered): of two racing claims exactly one wins.
+   */
+  claim(id: string, owner: SshClaim): Promise<SshHost | null>;
+  /**
+   * Free a host (no labels, no server name, state `free`), only while it is still held by
+   * `labels` when they are given. Whether it was released.
+   */
+  release(id: string, labels?: Record<string, string>): Promise<boolean>;
+  /** Merge `set` into a host in one step; the updated host, or null when it is not registered. */
+  update(id: string, set: Partial<SshHost>): Promise<SshHost | null>;
+}
+
+/** The fields {@link SshHostStore.release} resets. */
+export const FREE_HOST = { labels: {}, serverName: null, state: 'free', provisionedAt: null } as const satisfies Partial<SshHost>;
+
+/** Whether `owner` may claim `host`: it is free, or already held by exactly these (non-empty) labels. */
+function claimable(host: SshHost, labels: Record<string, string>): boolean {
+  return host.state === 'free' || sameOwner(host.labels, labels);
 }
 
 /** An {@link SshHostStore} in memory (copies in and out, so callers cannot alias records). */
@@ -128,6 +163,23 @@ export class InMemorySshHostStore implements SshHostStore {
   }
   async remove(id: string): Promise<void> {
     this.hosts.delete(id);
+  }
+  async claim(id: string, owner: SshClaim): Promise<SshHost | null> {
+    const h = this.hosts.get(id);
+    if (!h || !claimable(h, owner.labels)) return null;
+    return this.update(id, { labels: { ...owner.labels }, serverName: owner.serverName, state: 'provisioning' });
+  }
+  async release(id: string, labels?: Record<string, string>): Promise<boolean> {
+    const h = this.hosts.get(id);
+    if (!h || (labels && !sameLabels(h.labels, labels))) return false;
+    await this.update(id, FREE_HOST);
+    return true;
+  }
+  async update(id: string, set: Partial<SshHost>): Promise<SshHost | null> {
+    const h = this.hosts.get(id);
+    if (!h) return null;
+    this.hosts.set(id, structuredClone({ ...h, ...set }));
+    return structuredClone(this.hosts.get(id)!);
   }
 }
 
@@ -690,9 +742,14 @@ log() {
 }
 die() { log "ERROR: $*"; exit 1; }
 
-# is_agent PID: is PID this installation's agent (node $BUNDLE --config …)?
+# is_agent PID: is PID this installation's agent: its supervisor (node $BUNDLE --config $CONFIG …) or
+# an agent the supervisor runs from any release (node … --run --config $CONFIG …), maybe orphaned?
 is_agent() {
-  tr '\000' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$BUNDLE --config"
+  tr '\000' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "--config $CONFIG "
+}
+# pgid PID: its process group.
+pgid() {
+  sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f3
 }
 # alive PID: running and not a zombie.
 alive() {
@@ -718,7 +775,7 @@ stop_agent() {
   fi
   # One grep over every command line, then an exact check of each candidate (paths have no spaces).
   # shellcheck disable=SC2013
-  for f in $(grep -lsaF -- "$BUNDLE" /proc/[0-9]*/cmdline 2>/dev/null); do
+  for f in $(grep -lsaF -- "$CONFIG" /proc/[0-9]*/cmdline 2>/dev/null); do
     p="${'$'}{f#/proc/}"
     p="${'$'}{p%/cmdline}"
     [ "$p" = "$$" ] && continue
@@ -728,7 +785,14 @@ stop_agent() {
   pids="${'$'}{pids# }"
   if [ -z "$pids" ]; then rm -f "$PIDFILE"; return 0; fi
   log "stopping the agent (pid $pids) and its workload"
-  for p in $pids; do kill -s TERM -- "-$p" 2>/dev/null || kill -s TERM "$p" 2>/dev/null || true; done
+  # A group leader (the detached supervisor) gets its whole group; any other agent is signalled
+  # alone unless its group's leader is one of ours (then it already got the group's signal).
+  for p in $pids; do
+    g="$(pgid "$p")"
+    if [ "$g" = "$p" ]; then kill -s TERM -- "-$p" 2>/dev/null || kill -s TERM "$p" 2>/dev/null || true
+    else case " $pids " in *" $g "*) ;; *) kill -s TERM "$p" 2>/dev/null || true ;; esac
+    fi
+  done
   i=0
   while [ "$i" -lt $((STOP_TIMEOUT * 5)) ]; do
     left=""
@@ -990,21 +1054,32 @@ export class SshProvider implements CloudProvider {
     } catch (err) {
       throw sshError('invalid_input', `cannot read the bootstrap config from user-data: ${(err as Error).message}`, false, 422);
     }
-    const picked = await this.pickHost(spec);
-    return this.withLock(picked.id, async () => {
-      const host = await this.requireHost(picked.id);
-      if (busyFor(host, spec.labels)) throw busy(host);
-      await this.patch(host.id, { labels: { ...spec.labels }, serverName: spec.name, state: 'provisioning' });
-      try {
-        await this.bootstrap(host, spec, bootstrap);
-      } catch (err) {
-        // Release the claim: the engine retries createServer (a claimed host would be adopted as if ready).
-        await this.patch(host.id, { labels: {}, serverName: null, state: 'free', provisionedAt: null }).catch(() => {});
-        throw err;
-      }
-      const ready = await this.patch(host.id, { state: 'ready', provisionedAt: new Date().toISOString() });
-      return this.info(ready);
-    });
+    const candidates = await this.candidates(spec);
+    for (const c of candidates) {
+      const info = await this.withLock(c.id, () => this.provisionOn(c.id, spec, bootstrap));
+      if (info) return info;
+    }
+    // Every candidate was claimed by another instance (maybe on another replica) in the meantime.
+    if (spec.location ?? spec.serverType) throw busy((await this.opts.hosts.get(candidates[0].id)) ?? candidates[0]);
+    throw noFreeHost((await this.opts.hosts.list()).length);
+  }
+
+  /**
+   * Claim the host in the database (compare-and-set, so one instance wins across replicas),
+   * bootstrap it, and mark it ready. Null when another instance holds the host.
+   */
+  private async provisionOn(id: string, spec: ServerSpec, bootstrap: BootstrapConfig): Promise<ServerInfo | null> {
+    const host = await this.opts.hosts.claim(id, { labels: spec.labels, serverName: spec.name });
+    if (!host) return null;
+    try {
+      await this.bootstrap(host, spec, bootstrap);
+    } catch (err) {
+      // Release the claim: the engine retries createServer (a claimed host would be adopted as if ready).
+      await this.opts.hosts.release(id, spec.labels).catch(() => {});
+      throw err;
+    }
+    const ready = await this.patch(id, { state: 'ready', provisionedAt: new Date().toISOString() });
+    return this.info(ready);
   }
 
   async findServers(query: FindQuery): Promise<ServerInfo[]> {
@@ -1040,7 +1115,7 @@ export class SshProvider implements CloudProvider {
       } finally {
         conn.close();
       }
-      await this.patch(id, { labels: {}, serverName: null, state: 'free', provisionedAt: null });
+      await this.opts.hosts.release(id, host.labels);
     });
   }
 
@@ -1151,19 +1226,23 @@ export class SshProvider implements CloudProvider {
     return host.remoteRoot ?? this.opts.remoteRoot ?? DEFAULT_REMOTE_ROOT;
   }
 
-  private async pickHost(spec: ServerSpec): Promise<SshHost> {
+  /**
+   * The hosts `createServer` tries to claim, in order: the one `spec.location` (or
+   * `spec.serverType`) names; else the host this instance already holds, then every free host.
+   */
+  private async candidates(spec: ServerSpec): Promise<SshHost[]> {
     const hosts = await this.opts.hosts.list();
     const want = spec.location ?? spec.serverType;
     if (want) {
       const host = hosts.find((h) => h.id === want || h.name === want);
       if (!host) throw sshError('host_not_found', `no SSH host named "${want}" is registered${hosts.length ? ` (registered: ${hosts.map((h) => h.name).join(', ')})` : ''}`, false, 404);
-      if (busyFor(host, spec.labels)) throw busy(host);
-      return host;
+      if (!claimable(host, spec.labels)) throw busy(host);
+      return [host];
     }
-    const mine = hosts.find((h) => !busyFor(h, spec.labels) && h.state !== 'free');
-    const free = mine ?? hosts.find((h) => h.state === 'free');
-    if (!free) throw sshError('no_free_host', hosts.length ? `all ${hosts.length} registered SSH hosts are in use; register another or name one with location` : 'no SSH host is registered', false, 409);
-    return free;
+    const mine = hosts.filter((h) => h.state !== 'free' && claimable(h, spec.labels));
+    const found = [...mine, ...hosts.filter((h) => h.state === 'free')];
+    if (!found.length) throw noFreeHost(hosts.length);
+    return found;
   }
 
   private async requireHost(id: string): Promise<SshHost> {
@@ -1172,10 +1251,10 @@ export class SshProvider implements CloudProvider {
     return host;
   }
 
+  /** Merge fields into a host in the store (atomic: never overwrites a claim made meanwhile). */
   private async patch(id: string, set: Partial<SshHost>): Promise<SshHost> {
-    const cur = await this.requireHost(id);
-    const next = { ...cur, ...set };
-    await this.opts.hosts.put(next);
+    const next = await this.opts.hosts.update(id, set);
+    if (!next) throw sshError('host_not_found', `SSH host ${id} is not registered`, false, 404);
     return next;
   }
 
@@ -1208,14 +1287,18 @@ export class SshProvider implements CloudProvider {
   }
 }
 
-function sameOwner(a: Record<string, string>, b: Record<string, string>): boolean {
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
-  return ka.length > 0 && ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-/** A host is busy for `labels` when another instance holds it. */
-function busyFor(host: SshHost, labels: Record<string, string>): boolean {
-  return host.state !== 'free' && !sameOwner(host.labels, labels);
+/** `a` and `b` name the same (some) owner. */
+function sameOwner(a: Record<string, string>, b: Record<string, string>): boolean {
+  return Object.keys(a).length > 0 && sameLabels(a, b);
+}
+
+function noFreeHost(registered: number): ProviderError {
+  return sshError('no_free_host', registered ? `all ${registered} registered SSH hosts are in use; register another or name one with location` : 'no SSH host is registered', false, 409);
 }
 
 function busy(host: SshHost): ProviderError {

@@ -89,7 +89,7 @@ export function localFleet(dataDir: string): Fleet {
     env: {},
     createBody: (k) => ({ provider: 'local', name: `chaos ${k}` }),
     servers: () =>
-      records().map((s) => ({ id: s.id, instance: s.labels['hangar.dev/instance'] ?? null, agents: processesMatching('--state-dir', join(serversDir, s.id)).length })),
+      records().map((s) => ({ id: s.id, instance: s.labels['hangar.dev/instance'] ?? null, agents: processesMatching('--run', '--state-dir', join(serversDir, s.id)).length })),
     overlaps: () => new Map(),
     extraLeaks() {
       const ids = records().map((s) => s.id);

@@ -16,3 +16,12 @@ export function processesMatching(...fragments: string[]): { pid: number; cmd: s
   }
   return out;
 }
+
+/**
+ * The agents installed under a remote root `root` (as the `ssh` provider starts them): the
+ * process started as `node <root>/agent/agent.mjs --config …` (the supervisor; the agent it runs
+ * with `--run` is not counted).
+ */
+export function agentsUnder(root: string): { pid: number; cmd: string }[] {
+  return processesMatching(`${root}/agent/agent.mjs --config`);
+}

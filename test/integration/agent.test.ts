@@ -120,7 +120,7 @@ describe('connection', () => {
   it('a frozen agent shows disconnected within two heartbeat intervals and recovers by itself', async () => {
     const { id } = await create('freeze');
     const row = await h.waitFor(id, (r) => r.status === 'running' && r.connection === 'connected');
-    const [agent] = processesMatching('--state-dir', join(h.dataDir, 'local-servers', row.serverId!));
+    const [agent] = processesMatching('--run', '--state-dir', join(h.dataDir, 'local-servers', row.serverId!));
     process.kill(agent.pid, 'SIGSTOP');
     const stoppedAt = Date.now();
     try {

@@ -109,7 +109,7 @@ describe('provision → running → destroy on emulated clouds, with Tailscale',
       const device = [...ts.state.devices.values()].find((x) => x.hostname === inst.serverName)!;
       expect(device.tags).toEqual(['tag:hangar', 'tag:acme']);
       expect(device.isEphemeral).toBe(true);
-      expect(processesMatching('--state-dir', agent.dir)).toHaveLength(1);
+      expect(processesMatching('--run', '--state-dir', agent.dir)).toHaveLength(1);
 
       const del = await h.api(`/v1/instances/${inst.id}`, { method: 'DELETE' });
       expect(del.status).toBe(202);

@@ -56,7 +56,7 @@ describe('kill -9 of the Hangar process mid-provision', () => {
     for (const id of ids) {
       const mine = servers.filter((s) => s.labels['hangar.dev/instance'] === id);
       expect(mine, `servers for ${id}`).toHaveLength(1);
-      expect(processesMatching('--state-dir', join(serversDir, mine[0].id)), `agent processes for ${id}`).toHaveLength(1);
+      expect(processesMatching('--run', '--state-dir', join(serversDir, mine[0].id)), `agent processes for ${id}`).toHaveLength(1);
       const row = await (await api(`/v1/instances/${id}`)).json();
       expect(row.serverId).toBe(mine[0].id);
       // Agents back off (jittered, ≤ 30 s) while the control plane is down, then reconnect.

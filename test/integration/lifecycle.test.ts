@@ -43,7 +43,8 @@ describe('walking skeleton on the local provider', () => {
     expect(env).toMatch(/^SERVER_ID=/m);
     for (const f of ['agent.env', 'state.json', 'bootstrap.json']) expect(statSync(join(dir, f)).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(join(dir, 'bootstrap.json'), 'utf8')).token).toBe('');
-    expect(processesMatching('--state-dir', dir)).toHaveLength(1);
+    expect(processesMatching('--run', '--state-dir', dir)).toHaveLength(1); // the agent, under its supervisor
+    expect(processesMatching('--state-dir', dir)).toHaveLength(2);
 
     const del = await h.api(`/v1/instances/${created.id}`, { method: 'DELETE' });
     expect(del.status).toBe(202);

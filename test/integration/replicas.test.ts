@@ -91,7 +91,7 @@ pgOnly('three replicas on one PostgreSQL', () => {
       // A create step killed with r2 is finished by a survivor once its lease runs out.
       let serverId: string | null = null;
       await expect.poll(async () => (serverId = ((await (await api(`/v1/instances/${id}`)).json()) as { serverId: string | null }).serverId), { timeout: 60_000, interval: 500 }).not.toBeNull();
-      expect(processesMatching('--state-dir', join(dataDir, 'local-servers', serverId!)).length, `agent processes for ${id}`).toBe(1);
+      expect(processesMatching('--run', '--state-dir', join(dataDir, 'local-servers', serverId!)).length, `agent processes for ${id}`).toBe(1);
     }
 
     // 4. Destroy everything through the survivors: the shutdown command reaches whichever

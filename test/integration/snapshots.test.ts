@@ -6,7 +6,7 @@
  * requested snapshot that does not exist falls back to the full path with a warning event.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LABEL_BOOTSTRAP_VERSION, LABEL_INSTALLATION, LABEL_ROLE, labelsToTags } from '../../src/domain/names.ts';
 import { LABEL_CONTENTS, LABEL_SNAPSHOT_BUILD } from '../../src/engine/snapshots.ts';
 import { runCli } from '../../src/cli/program.ts';
@@ -96,7 +96,8 @@ describe('snapshot builds and bootstrap paths on emulated clouds', () => {
       expect(messages).toMatch(/builder reported ready/);
       expect(messages).toMatch(/(powered off|is off)/);
       expect(messages).toMatch(/builder server .* deleted/);
-      expect(builderGone(cloud, b.serverId!)).toBe(true);
+      // The delete is an asynchronous cloud action: the builder disappears when it finishes.
+      await vi.waitFor(() => expect(builderGone(cloud, b.serverId!)).toBe(true), { timeout: 10_000, interval: 50 });
       const boots = (emuState(cloud).boots as { kind: string; buildId?: string; report?: number | null }[]).filter((r) => r.buildId === b.id);
       expect(boots).toEqual([expect.objectContaining({ kind: 'builder', report: 200 })]);
       const labels = snapshotLabels(cloud, b.imageId!);

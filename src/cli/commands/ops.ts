@@ -177,6 +177,7 @@ export function statusDetails(s: InstanceStatus, c: Colors, now = Date.now()): s
       ['tailnet', a?.tailnetName ?? s.tailnetName],
       ['runtime', a ? `node ${a.node} ${a.platform}` : null],
       ['exec', s.execEnabled ? c.yellow('enabled') : 'disabled'],
+      ['last smoke', s.lastSmoke ? `${s.lastSmoke.result === 'pass' ? c.green('passed') : c.red('failed')} at ${s.lastSmoke.at.replace(/\.\d+Z$/, 'Z')}${s.lastSmoke.detail ? ` (${s.lastSmoke.detail})` : ''}` : null],
     ],
     c,
   );

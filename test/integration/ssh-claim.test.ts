@@ -1,0 +1,159 @@
+/**
+ * Claiming an SSH host is atomic across replicas: the claim is a compare-and-set in the
+ * database, so of two replicas (two SshProviders, each with its own connection on PostgreSQL)
+ * racing for one free host exactly one provisions it and the other gets `host_busy` (or
+ * `no_free_host`); a released host can be claimed again. The store contract runs on the
+ * in-memory store too, so unit tests keep the same semantics.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ensureAgentBundle } from '../../src/agent-bundle.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { DbSshHostStore } from '../../src/providers/ssh-hosts.ts';
+import { InMemorySshHostStore, registerHost, SshProvider, type SshHost, type SshHostStore } from '../../src/providers/ssh.ts';
+import type { ServerSpec } from '../../src/providers/types.ts';
+import { testDatabase } from '../helpers/db.ts';
+import { agentsUnder } from '../helpers/procs.ts';
+import { startSshd, type TestSshd } from '../helpers/sshd.ts';
+
+const secretKey = randomBytes(32);
+let sshd: TestSshd;
+let bundle: string;
+let pgdb: Awaited<ReturnType<typeof testDatabase>>;
+const databases: Database[] = [];
+const providers: SshProvider[] = [];
+
+beforeAll(async () => {
+  [sshd, bundle, pgdb] = await Promise.all([startSshd(), ensureAgentBundle(), testDatabase('ssh_claim')]);
+});
+afterAll(async () => {
+  for (const p of providers) for (const s of await p.findServers({}).catch(() => [])) await p.deleteServer(s.id).catch(() => {});
+  for (const d of databases) await d.close().catch(() => {});
+  await pgdb?.drop();
+  await sshd?.stop();
+});
+
+/** Two replicas' stores: two connections on PostgreSQL; one PGlite (it has a single connection) otherwise. */
+async function replicaStores(): Promise<[SshHostStore, SshHostStore]> {
+  const a = await openDatabase({ url: pgdb.url });
+  databases.push(a);
+  const b = pgdb.url ? await openDatabase({ url: pgdb.url }) : a;
+  if (b !== a) databases.push(b);
+  return [new DbSshHostStore(a.db), new DbSshHostStore(b.db)];
+}
+
+function owner(instance = randomUUID()) {
+  return { labels: { 'hangar.dev/installation': 'test', 'hangar.dev/instance': instance }, serverName: `hangar-claim-${instance.slice(0, 8)}` };
+}
+
+let n = 0;
+async function addHost(store: SshHostStore): Promise<SshHost> {
+  n++;
+  return registerHost(store, { name: `claim-${n}`, address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, hostKey: sshd.hostFingerprint, remoteRoot: join(sshd.dir, `claim-${n}`) }, secretKey);
+}
+
+/** Two "replicas" sharing one in-memory store. */
+async function memoryStores(): Promise<[SshHostStore, SshHostStore]> {
+  const store = new InMemorySshHostStore();
+  return [store, store];
+}
+
+describe.each([
+  ['in memory', memoryStores],
+  ['database', replicaStores],
+])('SshHostStore claim/release (%s)', (_kind, stores) => {
+  it('claims a free host once; the owner may claim again; release frees it for the next', async () => {
+    const [a, b] = await stores();
+    const host = await addHost(a);
+    const first = owner();
+    const second = owner();
+    expect(await a.claim(host.id, first)).toMatchObject({ id: host.id, state: 'provisioning', labels: first.labels, serverName: first.serverName, address: '127.0.0.1' });
+    expect(await b.claim(host.id, second)).toBeNull();
+    // The owner again (a retried createServer), with the labels in another order.
+    const reordered = { ...first, labels: Object.fromEntries(Object.entries(first.labels).reverse()) };
+    expect(await b.claim(host.id, reordered)).toMatchObject({ labels: first.labels });
+    expect(await b.claim(randomUUID(), second)).toBeNull();
+    // An update merges: it never drops the claim made meanwhile.
+    expect(await b.update(host.id, { state: 'ready', provisionedAt: '2026-01-01T00:00:00.000Z' })).toMatchObject({ state: 'ready', labels: first.labels });
+    expect(await b.release(host.id, second.labels)).toBe(false);
+    expect(await a.get(host.id)).toMatchObject({ state: 'ready', labels: first.labels });
+    expect(await b.release(host.id, first.labels)).toBe(true);
+    expect(await a.get(host.id)).toMatchObject({ state: 'free', labels: {}, serverName: null, provisionedAt: null, hostKey: sshd.hostFingerprint });
+    expect(await b.claim(host.id, second)).toMatchObject({ state: 'provisioning', labels: second.labels });
+    expect(await a.release(host.id)).toBe(true);
+    expect(await a.release(randomUUID())).toBe(false);
+  });
+
+  it('of many racing claims for one free host exactly one wins', async () => {
+    const [a, b] = await stores();
+    const host = await addHost(a);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).claim(host.id, owner())));
+    const winners = results.filter((r) => r !== null);
+    expect(winners).toHaveLength(1);
+    expect((await a.get(host.id))!.labels).toEqual(winners[0]!.labels);
+    await a.release(host.id);
+  });
+});
+
+describe('two replicas provisioning over SSH on one database', () => {
+  let replicaA: SshProvider;
+  let replicaB: SshProvider;
+  let store: SshHostStore;
+
+  beforeAll(async () => {
+    const [a, b] = await replicaStores();
+    store = a;
+    const make = (hosts: SshHostStore) => new SshProvider({ hosts, secretKey, agentBundle: async () => bundle, nodeBinary: process.execPath, start: 'nohup', connectTimeoutMs: 5000, stopTimeoutSeconds: 3 });
+    replicaA = make(a);
+    replicaB = make(b);
+    providers.push(replicaA, replicaB);
+  });
+
+  /** A spec as the engine builds it: the bootstrap config in cloud-init user-data. */
+  function spec(location?: string): ServerSpec {
+    const o = owner();
+    const instanceId = o.labels['hangar.dev/instance'];
+    const bootstrap = { apiUrl: 'http://127.0.0.1:9', token: 'hgb_test', instanceId, serverName: o.serverName };
+    const userData = `#cloud-config\n${stringify({ write_files: [{ path: '/opt/hangar/config/bootstrap.json', permissions: '0600', content: JSON.stringify(bootstrap) }] })}`;
+    return { name: o.serverName, labels: o.labels, userData, ...(location ? { location } : {}) };
+  }
+
+  it('one replica wins a named host, the other gets host_busy; after teardown the loser gets it', async () => {
+    const host = await addHost(store);
+    const root = join(sshd.dir, host.name);
+    const specs = [spec(host.name), spec(host.name)];
+    const results = await Promise.allSettled([replicaA.createServer(specs[0]), replicaB.createServer(specs[1])]);
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    const lost = 1 - won;
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((results[lost] as PromiseRejectedResult).reason).toMatchObject({ code: 'host_busy', message: expect.stringContaining(specs[won].name) });
+    expect(await store.get(host.id)).toMatchObject({ state: 'ready', labels: specs[won].labels });
+    expect(agentsUnder(root)).toHaveLength(1);
+
+    const [winner, loser] = won === 0 ? [replicaA, replicaB] : [replicaB, replicaA];
+    await loser.deleteServer(host.id); // teardown from either replica frees the host
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+    expect(agentsUnder(root)).toHaveLength(0);
+    expect(await loser.createServer(specs[lost])).toMatchObject({ id: host.id, labels: specs[lost].labels, status: 'running' });
+    await expect(winner.createServer(specs[won])).rejects.toMatchObject({ code: 'host_busy' });
+    await winner.deleteServer(host.id);
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+  });
+
+  it('without a location the loser finds no free host (no_free_host) once every host is taken', async () => {
+    // Free hosts: only the one added here (the previous test's host is free too: take it first).
+    for (const h of await store.list()) if (h.state === 'free') await store.claim(h.id, owner());
+    const host = await addHost(store);
+    const specs = [spec(), spec()];
+    const results = await Promise.allSettled([replicaA.createServer(specs[0]), replicaB.createServer(specs[1])]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toMatchObject({ code: 'no_free_host' });
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    expect(await store.get(host.id)).toMatchObject({ state: 'ready', labels: specs[won].labels });
+    await replicaA.deleteServer(host.id);
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+  });
+});
