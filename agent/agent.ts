@@ -162,7 +162,11 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
     log: (l) => log(l),
     exitForRestart: () => {
       exiting = true;
-      void workload.stop().finally(() => process.exit(RESTART_EXIT_CODE));
+      void workload.stop().finally(() => {
+        flush();
+        ws?.close(1000, 'restarting');
+        setTimeout(() => process.exit(RESTART_EXIT_CODE), 200);
+      });
     },
   };
 

@@ -13,6 +13,8 @@ interface Conn {
   ws: WebSocket;
   instanceId: string;
   agentId: string;
+  /** Commands sent on this socket and not answered yet: they fail at once when it closes. */
+  pending: Set<string>;
 }
 
 type CommandName = Extract<HubMessage, { type: 'command' }>['name'];
@@ -97,7 +99,7 @@ export class Hub {
   private async accept(ws: WebSocket, instanceId: string, agentId: string): Promise<void> {
     const prev = this.conns.get(instanceId);
     if (prev) prev.ws.close(1000, 'replaced by a newer connection');
-    const conn: Conn = { ws, instanceId, agentId };
+    const conn: Conn = { ws, instanceId, agentId, pending: new Set() };
     this.conns.set(instanceId, conn);
     const store = this.engine.store;
     // One message at a time per agent, in order: progress, health and results must not race.
@@ -107,6 +109,11 @@ export class Hub {
       queue = queue.then(() => this.onMessage(conn, text)).catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed'));
     });
     ws.on('close', () => {
+      for (const id of conn.pending) {
+        const w = this.waiting.get(id);
+        if (w && this.waiting.delete(id)) w(null);
+      }
+      conn.pending.clear();
       if (this.conns.get(instanceId) !== conn) return;
       this.conns.delete(instanceId);
       void store
@@ -224,11 +231,13 @@ export class Hub {
   private async localCommand(instanceId: string, name: CommandName, args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<CommandResult | null> {
     const id = randomUUID();
     const result = this.await(id, timeoutMs);
-    if (!this.send(instanceId, { type: 'command', id, name, args })) {
+    const conn = this.conns.get(instanceId);
+    if (!conn || !this.send(instanceId, { type: 'command', id, name, args })) {
       this.waiting.delete(id);
       return null;
     }
-    return result;
+    conn.pending.add(id);
+    return result.finally(() => conn.pending.delete(id));
   }
 
   /** Mark agents whose heartbeats stopped (two intervals) as disconnected, wherever they were. */

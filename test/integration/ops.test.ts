@@ -114,10 +114,14 @@ describe('operating agents on the local provider', () => {
     const after = (await (await h.api(`/v1/instances/${id}/status`)).json()).agent.workload;
     expect(after).toMatchObject({ pid: r.pidAfter });
     await h.waitFor(id, (row) => row.workloadHealthy === true && row.status === 'running', 10_000);
-    // Without a supervisor (local), restarting the agent restarts the workload and says so.
+    // The agent's supervisor restarts it: a new agent process connects again, the workload healthy.
+    const agentPid = (await (await h.api(`/v1/instances/${id}/status`)).json()).agent.pid;
     const ra = await (await h.api(`/v1/instances/${id}/restart`, { method: 'POST', json: { target: 'agent' } })).json();
-    expect(ra).toMatchObject({ target: 'agent', restarted: 'workload', healthy: true });
-    expect(ra.note).toMatch(/no supervisor/);
+    expect(ra).toMatchObject({ target: 'agent', restarted: 'agent' });
+    await expect.poll(async () => {
+      const s = await (await h.api(`/v1/instances/${id}/status`)).json();
+      return s.connection === 'connected' && s.agent?.pid !== undefined && s.agent.pid !== agentPid && s.agent.workload.healthy === true;
+    }, { timeout: 30_000, interval: 250 }).toBe(true);
     expect((await h.api(`/v1/instances/${id}/restart`, { method: 'POST', json: { target: 'server' } })).status).toBe(400);
     expect((await auditEvents(id, 'restart')).length).toBe(2);
   });
