@@ -1,12 +1,13 @@
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { sshHosts } from '../db/schema.ts';
-import { FREE_HOST, type SshClaim, type SshHost, type SshHostStore } from './ssh.ts';
+import { FREE_HOST, newClaimId, type SshClaim, type SshHost, type SshHostStore } from './ssh.ts';
 
 /**
  * The `ssh` provider's hosts in the database (the private key inside stays sealed), shared by
  * every replica. Claims are compare-and-set `UPDATE … WHERE … RETURNING` on the `host` jsonb, so
- * of two replicas claiming one free host exactly one gets a row back.
+ * of two replicas claiming one free host exactly one gets a row back; the claim id is set in that
+ * same statement (fresh for a free host, kept for its owner).
  *
  * @example
  * new SshProvider({ hosts: new DbSshHostStore(db), secretKey, agentBundle })
@@ -36,11 +37,16 @@ export class DbSshHostStore implements SshHostStore {
     const labels = json(owner.labels);
     // Free, or already held by exactly these labels (jsonb equality ignores key order).
     const claimable = sql`(${sshHosts.host}->>'state' = 'free' OR (${sshHosts.host}->'labels' = ${labels} AND ${labels} <> '{}'::jsonb))`;
-    return this.merge(id, { labels: owner.labels, serverName: owner.serverName, state: 'provisioning' }, claimable);
+    // A free host gets a new claim id; its owner claiming again keeps the one it has (none on a claim from before claim ids).
+    const claimId = sql`CASE WHEN ${sshHosts.host}->>'state' = 'free' THEN jsonb_build_object('claimId', ${owner.claimId ?? newClaimId()}::text) ELSE '{}'::jsonb END`;
+    return this.mergeSql(id, sql`${json({ labels: owner.labels, serverName: owner.serverName, state: 'provisioning' })} || ${claimId}`, claimable);
   }
 
-  async release(id: string, labels?: Record<string, string>): Promise<boolean> {
-    return !!(await this.merge(id, FREE_HOST, labels ? sql`${sshHosts.host}->'labels' = ${json(labels)}` : undefined));
+  async release(id: string, labels?: Record<string, string>, claimId?: string | null): Promise<boolean> {
+    const conds: SQL[] = [];
+    if (labels) conds.push(sql`${sshHosts.host}->'labels' = ${json(labels)}`);
+    if (claimId !== undefined) conds.push(claimId === null ? sql`${sshHosts.host}->>'claimId' IS NULL` : sql`${sshHosts.host}->>'claimId' = ${claimId}`);
+    return !!(await this.merge(id, FREE_HOST, conds.length ? and(...conds) : undefined));
   }
 
   async update(id: string, set: Partial<SshHost>): Promise<SshHost | null> {
@@ -49,9 +55,14 @@ export class DbSshHostStore implements SshHostStore {
 
   /** `host = host || set` in one statement, when `cond` holds; the new host or null. */
   private async merge(id: string, set: Partial<SshHost>, cond?: SQL): Promise<SshHost | null> {
+    return this.mergeSql(id, json(set), cond);
+  }
+
+  /** `host = host || <jsonb expression over the current row>` in one statement, when `cond` holds. */
+  private async mergeSql(id: string, set: SQL, cond?: SQL): Promise<SshHost | null> {
     const [r] = await this.db
       .update(sshHosts)
-      .set({ host: sql`${sshHosts.host} || ${json(set)}`, updatedAt: new Date() })
+      .set({ host: sql`${sshHosts.host} || ${set}`, updatedAt: new Date() })
       .where(cond ? and(eq(sshHosts.id, id), cond) : eq(sshHosts.id, id))
       .returning();
     return r ? (r.host as unknown as SshHost) : null;

@@ -24,7 +24,10 @@ import {
   remoteRootProblem,
   renderSshBootstrap,
   renderSshTeardown,
+  newClaimId,
+  parseSshServerId,
   SshProvider,
+  sshServerId,
   unregisterHost,
   type SshHost,
 } from './ssh.ts';
@@ -48,6 +51,17 @@ function spec(location: string, extra: Partial<ServerSpec> = {}, installScript?:
 }
 
 describe('pure helpers', () => {
+  it('names a server by its host and claim: `<host id>~<claim id>`, a bare host id for a claim without a claim id', () => {
+    const hostId = randomUUID();
+    expect(sshServerId({ id: hostId, claimId: 'abc123' })).toBe(`${hostId}~abc123`);
+    expect(sshServerId({ id: hostId, claimId: null })).toBe(hostId);
+    expect(sshServerId({ id: hostId })).toBe(hostId);
+    expect(parseSshServerId(`${hostId}~abc123`)).toEqual({ hostId, claimId: 'abc123' });
+    expect(parseSshServerId(hostId)).toEqual({ hostId, claimId: null });
+    expect(newClaimId()).toMatch(/^[0-9a-f]{16}$/);
+    expect(newClaimId()).not.toBe(newClaimId());
+  });
+
   it('computes host-key fingerprints exactly as ssh-keygen prints them, from blobs and public key lines', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hangar-fp-'));
     try {
@@ -197,7 +211,9 @@ describe('against a real OpenSSH server', () => {
     const { store, host, provider, root, lines } = await setup();
     const s = spec(host.name);
     const info = await provider.createServer(s);
-    expect(info).toMatchObject({ id: host.id, name: s.name, labels: s.labels, status: 'running', ipv4: '127.0.0.1', location: host.name });
+    // The server id names this claim of the host: `<host id>~<claim id>`.
+    expect(info).toMatchObject({ id: expect.stringMatching(new RegExp(`^${host.id}~[0-9a-f]{16}$`)), name: s.name, labels: s.labels, status: 'running', ipv4: '127.0.0.1', location: host.name });
+    expect(info.id).toBe(sshServerId((await store.get(host.id))!));
     const agents = agentsUnder(root);
     expect(agents).toHaveLength(1);
     expect(Number(readFileSync(join(root, 'run', 'agent.pid'), 'utf8'))).toBe(agents[0].pid);
@@ -214,7 +230,9 @@ describe('against a real OpenSSH server', () => {
     expect(await provider.findServers({ labels: { 'hangar.dev/instance': s.labels['hangar.dev/instance'] } })).toHaveLength(1);
     expect(await provider.findServers({ name: s.name })).toHaveLength(1);
     expect(await provider.findServers({ labels: { 'hangar.dev/instance': 'other' } })).toEqual([]);
-    expect((await provider.getServer(host.id))?.status).toBe('running');
+    expect((await provider.getServer(info.id))?.status).toBe('running');
+    expect(await provider.getServer(host.id)).toBeNull(); // a bare host id names only a claim from before claim ids
+    expect(await provider.getServer(`${host.id}~${'0'.repeat(16)}`)).toBeNull();
     expect((await provider.listLocations())[0]).toMatchObject({ name: host.name });
     expect((await provider.listServerTypes())[0]).toMatchObject({ name: host.name, prices: [{ location: host.name, monthly: 0 }] });
     expect((await provider.listServerTypes())[0].cores).toBeGreaterThan(0);
@@ -222,13 +240,18 @@ describe('against a real OpenSSH server', () => {
     // Another instance cannot take a busy host.
     await expect(provider.createServer(spec(host.name))).rejects.toMatchObject({ code: 'host_busy' });
 
+    // Neither the bare host id nor another claim's id tears it down.
     await provider.deleteServer(host.id);
+    await provider.deleteServer(`${host.id}~${'0'.repeat(16)}`);
+    expect(agentsUnder(root)).toHaveLength(1);
+    await provider.deleteServer(info.id);
     expect(agentsUnder(root)).toHaveLength(0);
     expect(existsSync(root)).toBe(false);
-    expect(await provider.getServer(host.id)).toBeNull();
+    expect(await provider.getServer(info.id)).toBeNull();
     expect(await provider.findServers({})).toEqual([]);
-    expect(await store.get(host.id)).toMatchObject({ id: host.id, state: 'free', labels: {}, serverName: null });
-    await provider.deleteServer(host.id); // deleting a free host again is harmless
+    expect(await store.get(host.id)).toMatchObject({ id: host.id, state: 'free', labels: {}, serverName: null, claimId: null });
+    await provider.deleteServer(info.id); // deleting again is harmless
+    await provider.deleteServer(host.id);
     await provider.deleteServer(randomUUID()); // unknown id: already gone
     await expect(unregisterHost(store, host.id)).resolves.toBeUndefined();
   });
@@ -236,11 +259,12 @@ describe('against a real OpenSSH server', () => {
   it('re-running on the same host replaces the previous agent (idempotent) and skips an unchanged bundle', async () => {
     const { host, provider, root, lines } = await setup();
     const s = spec(host.name);
-    await provider.createServer(s);
+    const created = await provider.createServer(s);
     const [first] = agentsUnder(root);
     lines.length = 0;
     const again = await provider.createServer(s);
     expect(again.status).toBe('running');
+    expect(again.id).toBe(created.id); // the same claim: the same server id
     const agents = agentsUnder(root);
     expect(agents).toHaveLength(1);
     expect(agents[0].pid).not.toBe(first.pid);
@@ -249,7 +273,7 @@ describe('against a real OpenSSH server', () => {
     // keepFiles: teardown stops the agent but leaves the files (without the agent's identity).
     const store = provider.hosts;
     await store.put({ ...(await store.get(host.id))!, keepFiles: true });
-    await provider.deleteServer(host.id);
+    await provider.deleteServer(again.id);
     expect(agentsUnder(root)).toHaveLength(0);
     expect(existsSync(join(root, 'agent', 'agent.mjs'))).toBe(true);
     expect(existsSync(join(root, 'config', 'bootstrap.json'))).toBe(false);
@@ -257,13 +281,13 @@ describe('against a real OpenSSH server', () => {
 
   it('teardown also stops an agent whose supervisor was killed (found by its config path)', async () => {
     const { host, provider, root } = await setup();
-    await provider.createServer(spec(host.name));
+    const info = await provider.createServer(spec(host.name));
     const ours = () => processesMatching(`--config ${join(root, 'config', 'bootstrap.json')} `);
     await expect.poll(() => ours().length).toBe(2); // the supervisor and the agent it runs
     process.kill(agentsUnder(root)[0].pid, 'SIGKILL');
     await expect.poll(() => agentsUnder(root).length).toBe(0);
     expect(ours()).toHaveLength(1); // the orphaned agent runs on
-    await provider.deleteServer(host.id);
+    await provider.deleteServer(info.id);
     expect(ours()).toEqual([]);
   });
 
@@ -287,7 +311,7 @@ describe('against a real OpenSSH server', () => {
     const info = await provider.createServer(s);
     expect(info.status).toBe('running');
     expect(agentsUnder(root)).toHaveLength(1);
-    await provider.deleteServer(host.id);
+    await provider.deleteServer(info.id);
     expect(agentsUnder(root)).toHaveLength(0);
   });
 
@@ -341,11 +365,11 @@ describe('against a real OpenSSH server', () => {
   it('runs the install script from user-data when asked, streaming its output, then starts the agent', async () => {
     const { host, provider, root, lines } = await setup({}, { runInstallScript: true });
     const s = spec(host.name, {}, '#!/bin/bash\necho "installing packages"\necho "hardening sshd" >&2\n');
-    await provider.createServer(s);
+    const info = await provider.createServer(s);
     expect(lines).toEqual(expect.arrayContaining(['installing packages', 'hardening sshd']));
     expect(statSync(join(root, 'bootstrap', 'install.sh')).mode & 0o777).toBe(0o700);
     expect(agentsUnder(root)).toHaveLength(1);
-    await provider.deleteServer(host.id);
+    await provider.deleteServer(info.id);
   });
 
   it('reports a missing node and host_not_found', async () => {

@@ -14,12 +14,19 @@
  *   the remote root, default `/opt/hangar`), runs a small POSIX `sh` bootstrap whose output is
  *   streamed line by line to `onLog` (and appended to `<root>/logs/install.log`, which the agent
  *   forwards as instance events), and starts the agent detached: a systemd unit when systemd is
- *   PID 1 and we are root (or have sudo), otherwise `setsid nohup`. The returned server id is the
- *   host id. Re-running on the same host stops the previous agent first (idempotent).
+ *   PID 1 and we are root (or have sudo), otherwise `setsid nohup`. Re-running on the same host
+ *   for the same instance stops the previous agent first (idempotent).
+ * - Server ids are per claim, `<host id>~<claim id>` ({@link sshServerId}): claiming a free host
+ *   records a fresh random `claimId` on it (in the same compare-and-set as the claim), the owner
+ *   claiming again keeps it, releasing clears it. Host ids are reused by the next instance, claim
+ *   ids never are, so a late `getServer`/`deleteServer` with a previous instance's server id finds
+ *   nothing (null / no-op) instead of that next instance's server. A bare host id (what servers
+ *   got before claim ids) stands for a claim made before them, i.e. one without a `claimId`.
  * - `deleteServer(id)` stops the agent (SIGTERM to its process group: the agent stops its
  *   workload first; any process running with this root's `--config`, so an agent its supervisor
  *   left behind too), removes the unit and the remote root unless `keepFiles`, and clears the
- *   host's labels. It never deletes the host record.
+ *   host's labels, only while the host is still held by that server id's claim (otherwise the
+ *   server is already gone). It never deletes the host record.
  * - Errors are {@link ProviderError}s with stable codes: `connection_refused`, `auth_failed`,
  *   `host_key_mismatch` (both fingerprints in the message), `unsupported_os`, `connection_lost`
  *   (retryable), `connection_timeout`, `host_not_found`, `host_busy`, `no_free_host`,
@@ -29,9 +36,9 @@
  * const hosts = new InMemorySshHostStore();
  * await registerHost(hosts, { name: 'vps-1', address: '203.0.113.7', privateKey: pem }, secretKey);
  * const ssh = new SshProvider({ hosts, secretKey, agentBundle: ensureAgentBundle });
- * await ssh.createServer({ name, labels, location: 'vps-1', userData }); // → { id: <host id>, status: 'running', … }
+ * await ssh.createServer({ name, labels, location: 'vps-1', userData }); // → { id: '<host id>~<claim id>', status: 'running', … }
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -102,6 +109,12 @@ export interface SshHost {
   serverName: string | null;
   /** `free` → `provisioning` (bootstrap running) → `ready` (agent started) → `free` on teardown. */
   state: 'free' | 'provisioning' | 'ready';
+  /**
+   * Random id of the current claim (set when a free host is claimed, kept while the same owner
+   * claims again, null when free); part of the server id. Absent or null on a claim made before
+   * claim ids existed.
+   */
+  claimId?: string | null;
   provisionedAt: string | null;
   facts: SshHostFacts | null;
   createdAt: string;
@@ -111,6 +124,8 @@ export interface SshHost {
 export interface SshClaim {
   labels: Record<string, string>;
   serverName: string;
+  /** The claim id to record when the host is free (default: a fresh {@link newClaimId}); an owner claiming again keeps its own. */
+  claimId?: string;
 }
 
 /**
@@ -127,21 +142,56 @@ export interface SshHostStore {
   remove(id: string): Promise<void>;
   /**
    * Claim a host for `owner` (labels, server name, state `provisioning`) only when it is free or
-   * already held by exactly `owner.labels`. The claimed host, or null when another instance
-   * holds it (or it is not registered): of two racing claims exactly one wins.
+   * already held by exactly `owner.labels`. A free host gets a new `claimId` (`owner.claimId`, or
+   * a fresh one); the owner claiming again keeps the claim id it has. The claimed host, or null
+   * when another instance holds it (or it is not registered): of two racing claims exactly one wins.
    */
   claim(id: string, owner: SshClaim): Promise<SshHost | null>;
   /**
-   * Free a host (no labels, no server name, state `free`), only while it is still held by
-   * `labels` when they are given. Whether it was released.
+   * Free a host (no labels, no server name, no claim id, state `free`), only while it is still
+   * held by `labels` when they are given, and by the claim `claimId` when that is given (null: a
+   * claim without a claim id). Whether it was released.
    */
-  release(id: string, labels?: Record<string, string>): Promise<boolean>;
+  release(id: string, labels?: Record<string, string>, claimId?: string | null): Promise<boolean>;
   /** Merge `set` into a host in one step; the updated host, or null when it is not registered. */
   update(id: string, set: Partial<SshHost>): Promise<SshHost | null>;
 }
 
 /** The fields {@link SshHostStore.release} resets. */
-export const FREE_HOST = { labels: {}, serverName: null, state: 'free', provisionedAt: null } as const satisfies Partial<SshHost>;
+export const FREE_HOST = { labels: {}, serverName: null, state: 'free', provisionedAt: null, claimId: null } as const satisfies Partial<SshHost>;
+
+/** A fresh claim id: 16 hex characters. */
+export function newClaimId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/**
+ * The server id of a host's current claim: `<host id>~<claim id>`, or the bare host id for a
+ * claim made before claim ids existed.
+ *
+ * @example
+ * sshServerId({ id: 'f1c…', claimId: '9a3e…' }) // → 'f1c…~9a3e…'
+ */
+export function sshServerId(host: Pick<SshHost, 'id' | 'claimId'>): string {
+  return host.claimId ? `${host.id}~${host.claimId}` : host.id;
+}
+
+/**
+ * The host id and claim id a server id names (claim id null for a bare host id).
+ *
+ * @example
+ * parseSshServerId('f1c…~9a3e…') // → { hostId: 'f1c…', claimId: '9a3e…' }
+ * parseSshServerId('f1c…') // → { hostId: 'f1c…', claimId: null }
+ */
+export function parseSshServerId(id: string): { hostId: string; claimId: string | null } {
+  const i = id.indexOf('~');
+  return i < 0 ? { hostId: id, claimId: null } : { hostId: id.slice(0, i), claimId: id.slice(i + 1) };
+}
+
+/** Whether `host` is claimed, and by the claim `claimId` names (null: a claim without a claim id). */
+export function holdsClaim(host: SshHost, claimId: string | null): boolean {
+  return host.state !== 'free' && (host.claimId ?? null) === claimId;
+}
 
 /** Whether `owner` may claim `host`: it is free, or already held by exactly these (non-empty) labels. */
 function claimable(host: SshHost, labels: Record<string, string>): boolean {
@@ -167,11 +217,13 @@ export class InMemorySshHostStore implements SshHostStore {
   async claim(id: string, owner: SshClaim): Promise<SshHost | null> {
     const h = this.hosts.get(id);
     if (!h || !claimable(h, owner.labels)) return null;
-    return this.update(id, { labels: { ...owner.labels }, serverName: owner.serverName, state: 'provisioning' });
+    const claimId = h.state === 'free' ? (owner.claimId ?? newClaimId()) : (h.claimId ?? null);
+    return this.update(id, { labels: { ...owner.labels }, serverName: owner.serverName, state: 'provisioning', claimId });
   }
-  async release(id: string, labels?: Record<string, string>): Promise<boolean> {
+  async release(id: string, labels?: Record<string, string>, claimId?: string | null): Promise<boolean> {
     const h = this.hosts.get(id);
     if (!h || (labels && !sameLabels(h.labels, labels))) return false;
+    if (claimId !== undefined && (h.claimId ?? null) !== claimId) return false;
     await this.update(id, FREE_HOST);
     return true;
   }
@@ -337,6 +389,7 @@ export async function registerHost(store: SshHostStore, input: RegisterHostInput
     labels: {},
     serverName: null,
     state: 'free',
+    claimId: null,
     provisionedAt: null,
     facts: null,
     createdAt: new Date().toISOString(),
@@ -1012,8 +1065,8 @@ export interface SshProviderOptions {
 
 /**
  * The `ssh` provider (see the module comment). A host is a "server" while an instance is
- * provisioned on it: `getServer` returns null for a free host, `findServers` lists only claimed
- * hosts.
+ * provisioned on it, named by the claim (`<host id>~<claim id>`): `getServer` returns null for a
+ * free host or one claimed since, `findServers` lists only claimed hosts.
  */
 export class SshProvider implements CloudProvider {
   readonly name = 'ssh' as const;
@@ -1030,9 +1083,9 @@ export class SshProvider implements CloudProvider {
     return this.opts.hosts;
   }
 
-  /** Probe a registered host, record its facts and (TOFU) its fingerprint. */
+  /** Probe a registered host (by host id, or a server id on it), record its facts and (TOFU) its fingerprint. */
   async probe(hostId: string): Promise<ProbeResult> {
-    const host = await this.requireHost(hostId);
+    const host = await this.requireHost(parseSshServerId(hostId).hostId);
     return this.withLock(host.id, async () => {
       const conn = await this.connect(host);
       try {
@@ -1065,17 +1118,18 @@ export class SshProvider implements CloudProvider {
   }
 
   /**
-   * Claim the host in the database (compare-and-set, so one instance wins across replicas),
-   * bootstrap it, and mark it ready. Null when another instance holds the host.
+   * Claim the host in the database (compare-and-set, so one instance wins across replicas; a
+   * fresh claim id, or the one this instance's claim already has), bootstrap it, and mark it
+   * ready. Null when another instance holds the host.
    */
   private async provisionOn(id: string, spec: ServerSpec, bootstrap: BootstrapConfig): Promise<ServerInfo | null> {
-    const host = await this.opts.hosts.claim(id, { labels: spec.labels, serverName: spec.name });
+    const host = await this.opts.hosts.claim(id, { labels: spec.labels, serverName: spec.name, claimId: newClaimId() });
     if (!host) return null;
     try {
       await this.bootstrap(host, spec, bootstrap);
     } catch (err) {
       // Release the claim: the engine retries createServer (a claimed host would be adopted as if ready).
-      await this.opts.hosts.release(id, spec.labels).catch(() => {});
+      await this.opts.hosts.release(id, spec.labels, host.claimId ?? null).catch(() => {});
       throw err;
     }
     const ready = await this.patch(id, { state: 'ready', provisionedAt: new Date().toISOString() });
@@ -1090,22 +1144,26 @@ export class SshProvider implements CloudProvider {
       .map((h) => this.info(h));
   }
 
+  /** The server `id` names, or null when its host is free or claimed by another claim since. */
   async getServer(id: string): Promise<ServerInfo | null> {
-    const host = await this.opts.hosts.get(id);
-    return host && host.state !== 'free' ? this.info(host) : null;
+    const { hostId, claimId } = parseSshServerId(id);
+    const host = await this.opts.hosts.get(hostId);
+    return host && holdsClaim(host, claimId) ? this.info(host) : null;
   }
 
   /**
    * Stop the agent and its workload, remove what Hangar installed (unless the host's
-   * `keepFiles`), and free the host. The host record stays. An unknown id counts as deleted;
-   * an unreachable host fails with a retryable ProviderError and the host keeps its labels.
+   * `keepFiles`), and free the host. The host record stays. An unknown id, a free host and a
+   * host held by another claim (a later instance) count as deleted and are left alone; an
+   * unreachable host fails with a retryable ProviderError and the host keeps its labels.
    */
   async deleteServer(id: string): Promise<void> {
-    const found = await this.opts.hosts.get(id);
-    if (!found) return;
-    await this.withLock(id, async () => {
-      const host = await this.opts.hosts.get(id);
-      if (!host) return;
+    const { hostId, claimId } = parseSshServerId(id);
+    const found = await this.opts.hosts.get(hostId);
+    if (!found || !holdsClaim(found, claimId)) return;
+    await this.withLock(hostId, async () => {
+      const host = await this.opts.hosts.get(hostId);
+      if (!host || !holdsClaim(host, claimId)) return;
       const instance = host.labels[LABEL_INSTANCE] ?? host.serverName ?? host.name;
       const conn = await this.connect(host);
       try {
@@ -1115,7 +1173,8 @@ export class SshProvider implements CloudProvider {
       } finally {
         conn.close();
       }
-      await this.opts.hosts.release(id, host.labels);
+      // Only this claim: never a claim made meanwhile (by another replica).
+      await this.opts.hosts.release(hostId, host.labels, claimId);
     });
   }
 
@@ -1273,7 +1332,7 @@ export class SshProvider implements CloudProvider {
 
   private info(h: SshHost): ServerInfo {
     return {
-      id: h.id,
+      id: sshServerId(h),
       name: h.serverName ?? h.name,
       labels: { ...h.labels },
       status: h.state === 'ready' ? 'running' : h.state === 'provisioning' ? 'creating' : 'off',

@@ -13,7 +13,7 @@ import { ensureAgentBundle } from '../../src/agent-bundle.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { DbSshHostStore } from '../../src/providers/ssh-hosts.ts';
 import { InMemorySshHostStore, registerHost, SshProvider, type SshHost, type SshHostStore } from '../../src/providers/ssh.ts';
-import type { ServerSpec } from '../../src/providers/types.ts';
+import type { ServerInfo, ServerSpec } from '../../src/providers/types.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { agentsUnder } from '../helpers/procs.ts';
 import { startSshd, type TestSshd } from '../helpers/sshd.ts';
@@ -69,21 +69,42 @@ describe.each([
     const host = await addHost(a);
     const first = owner();
     const second = owner();
-    expect(await a.claim(host.id, first)).toMatchObject({ id: host.id, state: 'provisioning', labels: first.labels, serverName: first.serverName, address: '127.0.0.1' });
-    expect(await b.claim(host.id, second)).toBeNull();
-    // The owner again (a retried createServer), with the labels in another order.
+    expect(host.claimId).toBeNull();
+    expect(await a.claim(host.id, { ...first, claimId: 'c1' })).toMatchObject({ id: host.id, state: 'provisioning', labels: first.labels, serverName: first.serverName, address: '127.0.0.1', claimId: 'c1' });
+    expect(await b.claim(host.id, { ...second, claimId: 'c2' })).toBeNull();
+    // The owner again (a retried createServer), with the labels in another order: it keeps its claim id.
     const reordered = { ...first, labels: Object.fromEntries(Object.entries(first.labels).reverse()) };
-    expect(await b.claim(host.id, reordered)).toMatchObject({ labels: first.labels });
+    expect(await b.claim(host.id, { ...reordered, claimId: 'c3' })).toMatchObject({ labels: first.labels, claimId: 'c1' });
     expect(await b.claim(randomUUID(), second)).toBeNull();
     // An update merges: it never drops the claim made meanwhile.
-    expect(await b.update(host.id, { state: 'ready', provisionedAt: '2026-01-01T00:00:00.000Z' })).toMatchObject({ state: 'ready', labels: first.labels });
+    expect(await b.update(host.id, { state: 'ready', provisionedAt: '2026-01-01T00:00:00.000Z' })).toMatchObject({ state: 'ready', labels: first.labels, claimId: 'c1' });
     expect(await b.release(host.id, second.labels)).toBe(false);
-    expect(await a.get(host.id)).toMatchObject({ state: 'ready', labels: first.labels });
-    expect(await b.release(host.id, first.labels)).toBe(true);
-    expect(await a.get(host.id)).toMatchObject({ state: 'free', labels: {}, serverName: null, provisionedAt: null, hostKey: sshd.hostFingerprint });
-    expect(await b.claim(host.id, second)).toMatchObject({ state: 'provisioning', labels: second.labels });
+    // Only the claim named is released: not another claim id, nor "a claim without one".
+    expect(await b.release(host.id, first.labels, 'c2')).toBe(false);
+    expect(await b.release(host.id, first.labels, null)).toBe(false);
+    expect(await a.get(host.id)).toMatchObject({ state: 'ready', labels: first.labels, claimId: 'c1' });
+    expect(await b.release(host.id, first.labels, 'c1')).toBe(true);
+    expect(await a.get(host.id)).toMatchObject({ state: 'free', labels: {}, serverName: null, provisionedAt: null, claimId: null, hostKey: sshd.hostFingerprint });
+    // A new claim gets a new claim id (a fresh one when none is given).
+    const again = await b.claim(host.id, second);
+    expect(again).toMatchObject({ state: 'provisioning', labels: second.labels, claimId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(await a.release(host.id, second.labels, 'c1')).toBe(false);
     expect(await a.release(host.id)).toBe(true);
     expect(await a.release(randomUUID())).toBe(false);
+  });
+
+  it('a claim made before claim ids (none on the host) keeps none when its owner claims again, and releases by null', async () => {
+    const [a, b] = await stores();
+    const host = await addHost(a);
+    const o = owner();
+    // As a host record written before claim ids: no claimId field at all.
+    const { claimId: _none, ...legacy } = { ...host, state: 'ready' as const, labels: o.labels, serverName: o.serverName };
+    await a.put(legacy as SshHost);
+    expect(await b.claim(host.id, owner())).toBeNull();
+    expect((await b.claim(host.id, { ...o, claimId: 'c9' }))?.claimId ?? null).toBeNull();
+    expect(await b.release(host.id, o.labels, 'c9')).toBe(false);
+    expect(await b.release(host.id, o.labels, null)).toBe(true);
+    expect(await a.get(host.id)).toMatchObject({ state: 'free', labels: {}, claimId: null });
   });
 
   it('of many racing claims for one free host exactly one wins', async () => {
@@ -92,7 +113,8 @@ describe.each([
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).claim(host.id, owner())));
     const winners = results.filter((r) => r !== null);
     expect(winners).toHaveLength(1);
-    expect((await a.get(host.id))!.labels).toEqual(winners[0]!.labels);
+    expect(await a.get(host.id)).toMatchObject({ labels: winners[0]!.labels, claimId: winners[0]!.claimId });
+    expect(winners[0]!.claimId).toMatch(/^[0-9a-f]{16}$/);
     await a.release(host.id);
   });
 });
@@ -133,13 +155,82 @@ describe('two replicas provisioning over SSH on one database', () => {
     expect(agentsUnder(root)).toHaveLength(1);
 
     const [winner, loser] = won === 0 ? [replicaA, replicaB] : [replicaB, replicaA];
-    await loser.deleteServer(host.id); // teardown from either replica frees the host
-    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+    const first = (results[won] as PromiseFulfilledResult<ServerInfo>).value;
+    expect(first.id).toMatch(new RegExp(`^${host.id}~[0-9a-f]{16}$`));
+    await loser.deleteServer(first.id); // teardown from either replica frees the host
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {}, claimId: null });
     expect(agentsUnder(root)).toHaveLength(0);
-    expect(await loser.createServer(specs[lost])).toMatchObject({ id: host.id, labels: specs[lost].labels, status: 'running' });
+    const second = await loser.createServer(specs[lost]);
+    expect(second).toMatchObject({ id: expect.stringMatching(new RegExp(`^${host.id}~[0-9a-f]{16}$`)), labels: specs[lost].labels, status: 'running' });
+    expect(second.id).not.toBe(first.id);
     await expect(winner.createServer(specs[won])).rejects.toMatchObject({ code: 'host_busy' });
-    await winner.deleteServer(host.id);
+    await winner.deleteServer(second.id);
     expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
+  });
+
+  it("a late teardown of the host's previous instance leaves the next instance alone", async () => {
+    const host = await addHost(store);
+    const root = join(sshd.dir, host.name);
+    const a = spec(host.name);
+    const b = spec(host.name);
+    const serverA = await replicaA.createServer(a);
+    await replicaA.deleteServer(serverA.id);
+    expect(agentsUnder(root)).toHaveLength(0);
+    const serverB = await replicaB.createServer(b);
+    expect(serverB.id).not.toBe(serverA.id);
+    const [agentB] = agentsUnder(root);
+    expect(agentB).toBeDefined();
+    const heldByB = { state: 'ready', labels: b.labels, serverName: b.name, claimId: serverB.id.split('~')[1] };
+    expect(await store.get(host.id)).toMatchObject(heldByB);
+
+    // A's server is gone for A, from either replica; B's server is B's.
+    for (const r of [replicaA, replicaB]) {
+      expect(await r.getServer(serverA.id)).toBeNull();
+      expect(await r.getServer(serverB.id)).toMatchObject({ id: serverB.id, name: b.name, labels: b.labels, status: 'running' });
+      expect(await r.findServers({ labels: a.labels })).toEqual([]);
+      expect((await r.findServers({ labels: b.labels })).map((s) => s.id)).toEqual([serverB.id]);
+    }
+    // A retried teardown step of A (both replicas, also concurrently with a getServer): a no-op.
+    await Promise.all([replicaA.deleteServer(serverA.id), replicaB.deleteServer(serverA.id), replicaA.getServer(serverB.id)]);
+    expect(agentsUnder(root).map((p) => p.pid)).toEqual([agentB.pid]);
+    expect(await store.get(host.id)).toMatchObject(heldByB);
+    // A retried createServer for B (same labels) returns the same server and keeps B's claim.
+    const retried = await replicaA.createServer(b);
+    expect(retried).toMatchObject({ id: serverB.id, labels: b.labels, status: 'running' });
+    expect(await store.get(host.id)).toMatchObject(heldByB);
+    expect(agentsUnder(root)).toHaveLength(1); // the retry replaced B's agent with a new one
+
+    await replicaB.deleteServer(serverB.id);
+    expect(agentsUnder(root)).toHaveLength(0);
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {}, claimId: null });
+    expect(await replicaA.getServer(serverB.id)).toBeNull();
+  });
+
+  it('a bare host id still names a claim made before claim ids', async () => {
+    const host = await addHost(store);
+    const root = join(sshd.dir, host.name);
+    const s = spec(host.name);
+    const created = await replicaA.createServer(s);
+    // As if provisioned before claim ids: no claim id on the host, the bare host id as server id.
+    await store.update(host.id, { claimId: null });
+    expect(await replicaB.getServer(created.id)).toBeNull();
+    expect(await replicaB.getServer(host.id)).toMatchObject({ id: host.id, labels: s.labels, status: 'running' });
+    expect((await replicaB.findServers({ labels: s.labels })).map((x) => x.id)).toEqual([host.id]);
+    // Its owner's createServer retry keeps it that way.
+    expect(await replicaB.createServer(s)).toMatchObject({ id: host.id, status: 'running' });
+    await replicaB.deleteServer(created.id); // not this claim's id: nothing happens
+    expect(agentsUnder(root)).toHaveLength(1);
+    await replicaB.deleteServer(host.id);
+    expect(agentsUnder(root)).toHaveLength(0);
+    expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {}, claimId: null });
+    // The next claim has a claim id: the bare host id no longer names it.
+    const next = await replicaA.createServer(spec(host.name));
+    expect(next.id).toMatch(new RegExp(`^${host.id}~`));
+    expect(await replicaA.getServer(host.id)).toBeNull();
+    await replicaA.deleteServer(host.id);
+    expect(agentsUnder(root)).toHaveLength(1);
+    await replicaA.deleteServer(next.id);
+    expect(agentsUnder(root)).toHaveLength(0);
   });
 
   it('without a location the loser finds no free host (no_free_host) once every host is taken', async () => {
@@ -153,7 +244,7 @@ describe('two replicas provisioning over SSH on one database', () => {
     expect(rejected.reason).toMatchObject({ code: 'no_free_host' });
     const won = results.findIndex((r) => r.status === 'fulfilled');
     expect(await store.get(host.id)).toMatchObject({ state: 'ready', labels: specs[won].labels });
-    await replicaA.deleteServer(host.id);
+    await replicaA.deleteServer((results[won] as PromiseFulfilledResult<ServerInfo>).value.id);
     expect(await store.get(host.id)).toMatchObject({ state: 'free', labels: {} });
   });
 });

@@ -36,7 +36,7 @@ describe('/v1/ssh-hosts', () => {
 
     const created = await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'ssh', location: 'byo-api' } })).json();
     const running = await h.waitFor(created.id, (r) => r.status === 'running' && !!r.serverId, 60_000);
-    expect(running.serverId).toBe(host.id);
+    expect(running.serverId).toMatch(new RegExp(`^${host.id}~[0-9a-f]{16}$`)); // per claim: a late teardown of a previous instance cannot touch this one
     // In use: unregistering is refused until the instance is gone.
     expect((await h.api('/v1/ssh-hosts/byo-api', { method: 'DELETE' })).status).toBe(409);
     await h.api(`/v1/instances/${created.id}`, { method: 'DELETE' });

@@ -51,7 +51,9 @@ describe('ssh provider: bring your own server', () => {
     const running = await h.waitFor(created.id, (r) => r.status === 'running' && !!r.serverId);
     expect(running.connection).toBe('connected');
     expect(running.workloadHealthy).toBe(true);
-    expect(running.serverId).toBe(host.id);
+    // The server id names this claim of the host (`<host id>~<claim id>`).
+    expect(running.serverId).toBe(`${host.id}~${(await hosts.get(host.id))!.claimId}`);
+    expect(running.serverId).toMatch(new RegExp(`^${host.id}~[0-9a-f]{16}$`));
     expect(running.ipv4).toBe('127.0.0.1');
 
     // TOFU: the first connection recorded the server's fingerprint.
