@@ -15,6 +15,8 @@ interface Conn {
   agentId: string;
   /** Commands sent on this socket and not answered yet: they fail at once when it closes. */
   pending: Set<string>;
+  /** The server id the agent was last told (it may enroll before the provider's create call returns). */
+  serverId?: string | null;
 }
 
 type CommandName = Extract<HubMessage, { type: 'command' }>['name'];
@@ -128,6 +130,7 @@ export class Hub {
       this.send(instanceId, { type: 'command', id: randomUUID(), name: 'shutdown' });
       return;
     }
+    conn.serverId = cur.serverId;
     this.send(instanceId, { type: 'welcome', instanceId, serverId: cur.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: cur.workloadConfig?.exec === true });
   }
 
@@ -146,11 +149,17 @@ export class Hub {
       case 'hello':
         await store.update(id, { lastHeartbeatAt: new Date(), agentVersion: m.version, ...(m.tailnetName ? { tailnetName: m.tailnetName } : {}) });
         return;
-      case 'heartbeat':
-        await store.update(id, { lastHeartbeatAt: new Date() });
+      case 'heartbeat': {
+        const row = await store.update(id, { lastHeartbeatAt: new Date() });
+        if (row.serverId && row.serverId !== conn.serverId) {
+          // The server id was recorded after the agent connected (SSH, slow create responses): tell it.
+          conn.serverId = row.serverId;
+          this.send(id, { type: 'welcome', instanceId: id, serverId: row.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: row.workloadConfig?.exec === true });
+        }
         // A heartbeat after a sweep marked us disconnected brings the instance back.
         await store.connection(id, { type: 'connect' }, { actor: 'hub', reason: 'heartbeat resumed' });
         return;
+      }
       case 'progress':
         await this.engine.advance(id, m.step, m.detail ? `${m.step}: ${m.detail}` : m.step);
         return;

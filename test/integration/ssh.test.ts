@@ -63,9 +63,8 @@ describe('ssh provider: bring your own server', () => {
     const env = () => readFileSync(join(root, 'config', 'agent.env'), 'utf8');
     expect(env()).toContain(`AGENT_ID=${running.agentId}`);
     // SERVER_ID comes with the hub's welcome; an agent that connected before the engine recorded the
-    // server id (possible over SSH, where createServer returns after the agent started) has it empty
-    // until it reconnects. (Engine follow-up: push the server id to a connected agent in recordServer.)
-    expect(env()).toMatch(/^SERVER_ID=/m);
+    // server id (over SSH, createServer returns after the agent started) is told on its next heartbeat.
+    await expect.poll(env, { timeout: 10_000 }).toContain(`SERVER_ID=${running.serverId}\n`);
     expect(JSON.parse(readFileSync(join(root, 'config', 'bootstrap.json'), 'utf8')).token).toBe('');
     // Bootstrap output was streamed (tagged with the instance id) and forwarded by the agent as events.
     expect(logs.filter((l) => l.instance === created.id).map((l) => l.line)).toEqual(expect.arrayContaining([expect.stringMatching(/agent started \(pid \d+\)/)]));
