@@ -369,12 +369,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   app.post('/v1/instances/:id/restart', async (req) => {
     const body = parseInput(z.object({ target: z.enum(['workload', 'agent']).default('workload'), timeoutSeconds: z.number().int().min(1).max(600).default(60) }).strict(), req.body ?? {});
+    const t0 = new Date();
     const { result } = await agentOps(req, 'restart', body, (body.timeoutSeconds + 15) * 1000, (r) => {
       const d = (r.data ?? {}) as { restarted?: string; healthy?: boolean; note?: string };
       return r.ok ? `${d.restarted ?? body.target} restarted${d.healthy === undefined ? '' : d.healthy ? ', healthy' : ', not healthy'}${d.note ? ` (${d.note})` : ''}` : `failed: ${r.error}`;
     }, { target: body.target });
     if (!result.ok) throw agentFailed('restart', result);
-    return result.data;
+    const data = (result.data ?? {}) as Record<string, unknown>;
+    if (data.restarted !== 'agent') return data;
+    // The agent exited for its supervisor: wait until it is back, connected, with a healthy workload.
+    const deadline = t0.getTime() + body.timeoutSeconds * 1000;
+    for (;;) {
+      const row = await store.get(idOf(req));
+      if (row.connection === 'connected' && row.workloadHealthy === true && (await store.reconnectedAfter(row.id, t0))) return { ...data, reconnected: true, healthy: true, waitedMs: Date.now() - t0.getTime() };
+      if (Date.now() > deadline) throw new HangarError('agent-restart-timeout', `the agent did not come back connected and healthy within ${body.timeoutSeconds} s (connection ${row.connection}, workload healthy ${row.workloadHealthy}); see hangar logs ${row.id}`, 504);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   });
   app.post('/v1/instances/:id/exec', async (req) => {
     const body = parseInput(z.object({ argv: z.array(z.string().max(8192)).min(1).max(256), timeoutSeconds: z.number().int().min(1).max(600).default(30) }).strict(), req.body ?? {});

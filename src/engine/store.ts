@@ -210,6 +210,16 @@ export class Store {
       .limit(opts.limit ?? 500);
   }
 
+  /** Whether the agent connected (again) after `since`: a restarted agent is back. */
+  async reconnectedAfter(id: string, since: Date): Promise<boolean> {
+    const [r] = await this.db
+      .select({ id: instanceEvents.id })
+      .from(instanceEvents)
+      .where(and(eq(instanceEvents.instanceId, id), eq(instanceEvents.kind, 'connection'), eq(instanceEvents.toStatus, 'connected'), gt(instanceEvents.at, since)))
+      .limit(1);
+    return Boolean(r);
+  }
+
   async allEvents(opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {
     return this.db.select().from(instanceEvents).where(gt(instanceEvents.id, opts.after ?? 0)).orderBy(asc(instanceEvents.id)).limit(opts.limit ?? 500);
   }

@@ -117,7 +117,7 @@ describe('operating agents on the local provider', () => {
     // The agent's supervisor restarts it: a new agent process connects again, the workload healthy.
     const agentPid = (await (await h.api(`/v1/instances/${id}/status`)).json()).agent.pid;
     const ra = await (await h.api(`/v1/instances/${id}/restart`, { method: 'POST', json: { target: 'agent' } })).json();
-    expect(ra).toMatchObject({ target: 'agent', restarted: 'agent' });
+    expect(ra).toMatchObject({ target: 'agent', restarted: 'agent', reconnected: true, healthy: true });
     await expect.poll(async () => {
       const s = await (await h.api(`/v1/instances/${id}/status`)).json();
       return s.connection === 'connected' && s.agent?.pid !== undefined && s.agent.pid !== agentPid && s.agent.workload.healthy === true;
