@@ -64,7 +64,8 @@ export class Hub {
     private readonly log: Logger,
     private readonly replicaId: string,
   ) {
-    engine.shutdownAgent = async (id) => (await this.command(id, 'shutdown', {}, 5000))?.ok ?? false;
+    // The agent answers once its workload stopped (SIGTERM, SIGKILL after 5 s): give it that and more on a busy host.
+    engine.shutdownAgent = async (id) => (await this.command(id, 'shutdown', {}, 15_000))?.ok ?? false;
   }
 
   get connected(): number {
@@ -111,11 +112,15 @@ export class Hub {
       queue = queue.then(() => this.onMessage(conn, text)).catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed'));
     });
     ws.on('close', () => {
-      for (const id of conn.pending) {
-        const w = this.waiting.get(id);
-        if (w && this.waiting.delete(id)) w(null);
-      }
-      conn.pending.clear();
+      // Unanswered commands fail now, but only after the messages already received are handled:
+      // an answer sent just before the agent exited must still count.
+      queue = queue.then(() => {
+        for (const id of conn.pending) {
+          const w = this.waiting.get(id);
+          if (w && this.waiting.delete(id)) w(null);
+        }
+        conn.pending.clear();
+      });
       if (this.conns.get(instanceId) !== conn) return;
       this.conns.delete(instanceId);
       void store
