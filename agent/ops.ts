@@ -10,6 +10,7 @@ import { freemem, hostname, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { WorkloadPlan } from '../src/bootstrap/types.ts';
 import type { Workload } from './workload.ts';
+import { RESTART_EXIT_CODE } from './release-files.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface Check {
@@ -313,7 +314,6 @@ export function supervised(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** Exit code the supervisor (and the systemd unit, Restart=always) restarts the agent on. */
-import { RESTART_EXIT_CODE } from './release-files.ts';
 export { RESTART_EXIT_CODE };
 
 export async function opRestart(ctx: OpsContext, args: Record<string, unknown>): Promise<OpResult> {
@@ -324,7 +324,7 @@ export async function opRestart(ctx: OpsContext, args: Record<string, unknown>):
     setTimeout(() => ctx.exitForRestart(), 300).unref();
     return { ok: true, data: { target, restarted: 'agent', detail: `agent exiting with code ${RESTART_EXIT_CODE}; the supervisor restarts it` } };
   }
-  const note = target === 'agent' ? 'no supervisor restarts this agent (local provider): restarted the workload instead' : null;
+  const note = target === 'agent' ? 'no supervisor restarts this agent (it was started without one): restarted the workload instead' : null;
   const t0 = Date.now();
   const before = ctx.workload.pid;
   ctx.log(`restarting the workload${note ? ` (${note})` : ''}`);

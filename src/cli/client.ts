@@ -111,6 +111,9 @@ export interface RestartResult {
   pidBefore?: number | null;
   pidAfter?: number | null;
   durationMs?: number;
+  /** An agent restart: the supervisor's new agent connected again (after `waitedMs`). */
+  reconnected?: boolean;
+  waitedMs?: number;
 }
 export interface ExecResult {
   exitCode: number | null;

@@ -17,7 +17,7 @@
 import { ProviderError } from '../domain/errors.ts';
 import { LABEL_INSTANCE, labelsToTags, tagsToLabels } from '../domain/names.ts';
 import { DIGITALOCEAN_RATE_LIMIT, sleep, systemClock, type Clock } from './rate-limit.ts';
-import { RestClient, digitalOceanPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
+import { cloudClient, RestClient, digitalOceanPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
 export const DIGITALOCEAN_DEFAULT_ENDPOINT = 'https://api.digitalocean.com';
@@ -187,16 +187,7 @@ export class DigitalOceanProvider implements CloudProvider {
   constructor(opts: DigitalOceanOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
-    this.api = new RestClient({
-      provider: 'digital-ocean',
-      baseUrl: opts.baseUrl ?? DIGITALOCEAN_DEFAULT_ENDPOINT,
-      token: opts.token,
-      fetch: opts.fetch,
-      clock: this.clock,
-      timeoutMs: opts.timeoutMs,
-      rateLimit: DIGITALOCEAN_RATE_LIMIT,
-      ...opts.rest,
-    });
+    this.api = cloudClient('digital-ocean', DIGITALOCEAN_DEFAULT_ENDPOINT, DIGITALOCEAN_RATE_LIMIT, opts, this.clock);
   }
 
   async createServer(spec: ServerSpec): Promise<ServerInfo> {

@@ -12,7 +12,7 @@
 import { ProviderError } from '../domain/errors.ts';
 import { labelSelector } from '../domain/names.ts';
 import { HETZNER_RATE_LIMIT, sleep, systemClock, type Clock } from './rate-limit.ts';
-import { RestClient, hetznerPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
+import { cloudClient, RestClient, hetznerPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
 export const HETZNER_DEFAULT_ENDPOINT = 'https://api.hetzner.cloud/v1';
@@ -168,16 +168,7 @@ export class HetznerProvider implements CloudProvider {
   constructor(opts: HetznerOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
-    this.api = new RestClient({
-      provider: 'hetzner',
-      baseUrl: opts.baseUrl ?? HETZNER_DEFAULT_ENDPOINT,
-      token: opts.token,
-      fetch: opts.fetch,
-      clock: this.clock,
-      timeoutMs: opts.timeoutMs,
-      rateLimit: HETZNER_RATE_LIMIT,
-      ...opts.rest,
-    });
+    this.api = cloudClient('hetzner', HETZNER_DEFAULT_ENDPOINT, HETZNER_RATE_LIMIT, opts, this.clock);
   }
 
   async createServer(spec: ServerSpec): Promise<ServerInfo> {

@@ -108,7 +108,9 @@ export function registerOps(program: Command, action: Action): void {
       const r = await client.restart(await resolveId(client, ref), { target: opts.target, timeoutSeconds });
       if (ctx.json) return ctx.printJson(r);
       const health = r.healthy === undefined ? '' : r.healthy ? ctx.c.green(', healthy') : ctx.c.red(', not healthy');
-      ctx.print(`${ctx.c.green('✔')} ${r.restarted} restarted${health}${r.durationMs !== undefined ? ` in ${r.durationMs} ms` : ''}${r.detail ? ` (${r.detail})` : ''}`);
+      const ms = r.durationMs ?? r.waitedMs;
+      const how = r.restarted === 'agent' && r.reconnected ? ' (by its supervisor; reconnected)' : r.detail ? ` (${r.detail})` : '';
+      ctx.print(`${ctx.c.green('✔')} ${r.restarted} restarted${health}${ms !== undefined ? ` in ${ms} ms` : ''}${how}`);
       if (r.note) ctx.print(ctx.c.yellow(`  note: ${r.note}`));
     }));
 
