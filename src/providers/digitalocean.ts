@@ -16,8 +16,8 @@
  */
 import { ProviderError } from '../domain/errors.ts';
 import { LABEL_INSTANCE, labelsToTags, tagsToLabels } from '../domain/names.ts';
-import { DIGITALOCEAN_RATE_LIMIT, sleep, systemClock, type Clock } from './rate-limit.ts';
-import { cloudClient, RestClient, digitalOceanPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
+import { DIGITALOCEAN_RATE_LIMIT, systemClock, type Clock } from './rate-limit.ts';
+import { cloudClient, pollAction, RestClient, digitalOceanPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
 export const DIGITALOCEAN_DEFAULT_ENDPOINT = 'https://api.digitalocean.com';
@@ -355,24 +355,16 @@ export class DigitalOceanProvider implements CloudProvider {
    * `action_errored`; still in progress after `timeoutMs` throws `action_timeout` (retryable).
    */
   async waitForAction(action: DoAction | number, o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<DoAction> {
-    const timeoutMs = o.timeoutMs ?? this.opts.actionTimeoutMs ?? 30 * 60_000;
-    const deadline = this.clock.now() + timeoutMs;
-    let delay = this.opts.actionPoll?.initialMs ?? 1000;
-    const maxDelay = this.opts.actionPoll?.maxMs ?? 10_000;
-    let current = typeof action === 'number' ? await this.getAction(action) : action;
-    for (;;) {
-      if (current.status === 'completed') return current;
-      if (current.status === 'errored') {
-        throw new ProviderError('digital-ocean', 'action_errored', `action ${current.id} (${current.type}) errored`);
-      }
-      const left = deadline - this.clock.now();
-      if (left <= 0) {
-        throw new ProviderError('digital-ocean', 'action_timeout', `action ${current.id} (${current.type}) still ${current.status} after ${timeoutMs} ms`, undefined, true);
-      }
-      await sleep(this.clock, Math.min(delay, left), o.signal);
-      delay = Math.min(maxDelay, Math.round(delay * 1.5));
-      current = await this.getAction(current.id);
-    }
+    return pollAction(action, {
+      provider: 'digital-ocean',
+      clock: this.clock,
+      timeoutMs: o.timeoutMs ?? this.opts.actionTimeoutMs ?? 30 * 60_000,
+      poll: this.opts.actionPoll,
+      signal: o.signal,
+      get: (id) => this.getAction(id),
+      outcome: (a) => (a.status === 'completed' ? 'done' : a.status === 'errored' ? new ProviderError('digital-ocean', 'action_errored', `action ${a.id} (${a.type}) errored`) : null),
+      describe: (a) => `action ${a.id} (${a.type}) still ${a.status}`,
+    });
   }
 }
 

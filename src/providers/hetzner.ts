@@ -11,8 +11,8 @@
  */
 import { ProviderError } from '../domain/errors.ts';
 import { labelSelector } from '../domain/names.ts';
-import { HETZNER_RATE_LIMIT, sleep, systemClock, type Clock } from './rate-limit.ts';
-import { cloudClient, RestClient, hetznerPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
+import { HETZNER_RATE_LIMIT, systemClock, type Clock } from './rate-limit.ts';
+import { cloudClient, pollAction, RestClient, hetznerPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
 export const HETZNER_DEFAULT_ENDPOINT = 'https://api.hetzner.cloud/v1';
@@ -301,24 +301,16 @@ export class HetznerProvider implements CloudProvider {
    * `timeoutMs` throws `action_timeout` (retryable).
    */
   async waitForAction(action: HcloudAction | number, o: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<HcloudAction> {
-    const timeoutMs = o.timeoutMs ?? this.opts.actionTimeoutMs ?? 30 * 60_000;
-    const deadline = this.clock.now() + timeoutMs;
-    let delay = this.opts.actionPoll?.initialMs ?? 1000;
-    const maxDelay = this.opts.actionPoll?.maxMs ?? 10_000;
-    let current = typeof action === 'number' ? await this.getAction(action) : action;
-    for (;;) {
-      if (current.status === 'success') return current;
-      if (current.status === 'error') {
-        throw new ProviderError('hetzner', current.error?.code ?? 'action_failed', `action ${current.id} (${current.command}) failed: ${current.error?.message ?? 'unknown error'}`);
-      }
-      const left = deadline - this.clock.now();
-      if (left <= 0) {
-        throw new ProviderError('hetzner', 'action_timeout', `action ${current.id} (${current.command}) still ${current.status} after ${timeoutMs} ms`, undefined, true);
-      }
-      await sleep(this.clock, Math.min(delay, left), o.signal);
-      delay = Math.min(maxDelay, Math.round(delay * 1.5));
-      current = await this.getAction(current.id);
-    }
+    return pollAction(action, {
+      provider: 'hetzner',
+      clock: this.clock,
+      timeoutMs: o.timeoutMs ?? this.opts.actionTimeoutMs ?? 30 * 60_000,
+      poll: this.opts.actionPoll,
+      signal: o.signal,
+      get: (id) => this.getAction(id),
+      outcome: (a) => (a.status === 'success' ? 'done' : a.status === 'error' ? new ProviderError('hetzner', a.error?.code ?? 'action_failed', `action ${a.id} (${a.command}) failed: ${a.error?.message ?? 'unknown error'}`) : null),
+      describe: (a) => `action ${a.id} (${a.command}) still ${a.status}`,
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { extractBootstrap } from '../bootstrap/extract.ts';
@@ -37,10 +37,13 @@ export class LocalProvider implements CloudProvider {
     if ((await this.findServers({ name: spec.name })).length) throw new ProviderError('local', 'uniqueness_error', `server name ${spec.name} is already used`, 409);
     const id = `local-${randomBytes(6).toString('hex')}`;
     const dir = join(this.opts.baseDir, id);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const rec: LocalRecord = { id, name: spec.name, labels: spec.labels, pid: null, createdAt: new Date().toISOString() };
-    // Write the record before starting the process: a crash now leaves a findable, deletable server.
-    await this.write(rec);
+    // The server appears with its record, before its process starts: a crash before the rename
+    // leaves only a `.new` directory (swept later), after it a findable, deletable server.
+    const staging = `${dir}.new`;
+    await mkdir(staging, { recursive: true, mode: 0o700 });
+    await writeFile(join(staging, 'server.json'), JSON.stringify(rec), { mode: 0o600 });
+    await rename(staging, dir);
     const configPath = join(dir, 'bootstrap.json');
     await writeFile(configPath, JSON.stringify(bootstrap), { mode: 0o600 });
     await chmod(configPath, 0o600);
@@ -105,6 +108,12 @@ export class LocalProvider implements CloudProvider {
     if (!existsSync(this.opts.baseDir)) return [];
     const out: LocalRecord[] = [];
     for (const id of await readdir(this.opts.baseDir)) {
+      // A create interrupted before its rename: no record, no process; remove it once it is stale.
+      if (id.endsWith('.new')) {
+        const p = join(this.opts.baseDir, id);
+        if (Date.now() - (await stat(p).then((st) => st.mtimeMs, () => Date.now())) > 60_000) await rm(p, { recursive: true, force: true });
+        continue;
+      }
       const rec = await this.read(id);
       if (rec) out.push(rec);
     }

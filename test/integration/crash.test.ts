@@ -51,7 +51,9 @@ describe('kill -9 of the Hangar process mid-provision', () => {
     }
     // Exactly one server (record + agent process) per instance, and none unexplained.
     const serversDir = join(dataDir, 'local-servers');
-    const servers = readdirSync(serversDir).map((d) => JSON.parse(readFileSync(join(serversDir, d, 'server.json'), 'utf8')) as { id: string; labels: Record<string, string> });
+    // (A create killed before its record was renamed into place leaves a `.new` directory: no server.)
+    const serverDirs = () => (existsSync(serversDir) ? readdirSync(serversDir).filter((d) => !d.endsWith('.new')) : []);
+    const servers = serverDirs().map((d) => JSON.parse(readFileSync(join(serversDir, d, 'server.json'), 'utf8')) as { id: string; labels: Record<string, string> });
     expect(servers).toHaveLength(ids.length);
     for (const id of ids) {
       const mine = servers.filter((s) => s.labels['hangar.dev/instance'] === id);
@@ -68,7 +70,7 @@ describe('kill -9 of the Hangar process mid-provision', () => {
       await expect.poll(async () => (await (await api(`/v1/instances/${id}`)).json()).status, { timeout: 60_000, interval: 250 }).toBe('stopped');
     }
     expect(processesMatching('--state-dir', serversDir)).toHaveLength(0);
-    expect(existsSync(serversDir) ? readdirSync(serversDir) : []).toHaveLength(0);
+    expect(serverDirs()).toHaveLength(0);
   }, 240_000);
 
   it('refuses a second Hangar on the same data dir with a clear error', async () => {
