@@ -78,6 +78,17 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   process.on('SIGTERM', () => void shutdown(0));
   process.on('SIGINT', () => void shutdown(0));
 
+  /** Stop the workload, say goodbye on the socket and exit with `code` for the supervisor to act on. */
+  const exitForSupervisor = (code: number, why: string) => {
+    exiting = true;
+    flush();
+    void workload.stop().finally(() => {
+      flush();
+      ws?.close(1000, why);
+      setTimeout(() => process.exit(code), 200);
+    });
+  };
+
   const startWorkload = async () => {
     if (workloadStarted) return;
     workloadStarted = true;
@@ -160,14 +171,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       restarting = on;
     },
     log: (l) => log(l),
-    exitForRestart: () => {
-      exiting = true;
-      void workload.stop().finally(() => {
-        flush();
-        ws?.close(1000, 'restarting');
-        setTimeout(() => process.exit(RESTART_EXIT_CODE), 200);
-      });
-    },
+    exitForRestart: () => exitForSupervisor(RESTART_EXIT_CODE, 'restarting'),
   };
 
   // What the supervisor judges a release on: our version, the hub connection, workload health.
@@ -210,14 +214,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       if (!r.staged) return { staged: false, detail: r.detail };
       log(`switching to agent ${r.staged.version}: stopping the workload and handing over to the supervisor`);
       send({ type: 'update', phase: 'switching', version: r.staged.version, from: AGENT_VERSION, detail: 'stopping the workload; the supervisor starts the new release on trial' });
-      setTimeout(() => {
-        exiting = true;
-        flush();
-        void workload.stop().finally(() => {
-          ws?.close(1000, 'updating');
-          setTimeout(() => process.exit(UPDATE_EXIT_CODE), 200);
-        });
-      }, 200);
+      setTimeout(() => exitForSupervisor(UPDATE_EXIT_CODE, 'updating'), 200);
       return { staged: true, detail: r.detail };
     } catch (err) {
       log(`update check failed: ${(err as Error).message}`);

@@ -38,7 +38,8 @@ export async function supervise(opts: { configPath: string; stateDir: string; se
 
   for (;;) {
     const pointer = await readPointer(opts.stateDir);
-    const keys = await pinnedKeys(opts.stateDir);
+    const state = await enrollment(opts.stateDir);
+    const keys = state?.releaseKeys ?? [];
     const trial = pointer.trial;
     const slot: Slot = trial ?? pointer.current ?? base;
     if (slot !== base) {
@@ -59,7 +60,7 @@ export async function supervise(opts: { configPath: string; stateDir: string; se
     log(`agent ${slot.version} started (pid ${child.pid})${trial ? ' on trial' : ''}`);
 
     if (trial) {
-      const verdict = await judgeTrial(opts.stateDir, child, exited, trial);
+      const verdict = await judgeTrial(opts.stateDir, child, exited, trial, state?.workload ? new Workload(state.workload, () => {}) : null);
       if (stopping) return new Promise<never>(() => {});
       if (verdict.ok) {
         log(`release ${trial.version} committed: ${verdict.detail}`);
@@ -94,10 +95,9 @@ export async function supervise(opts: { configPath: string; stateDir: string; se
 }
 
 /** Wait for a trial agent to prove itself: connected, workload healthy, and our own probe agrees. */
-async function judgeTrial(stateDir: string, child: ChildProcess, exited: Promise<number>, trial: NonNullable<Pointer['trial']>): Promise<{ ok: boolean; detail: string }> {
+async function judgeTrial(stateDir: string, child: ChildProcess, exited: Promise<number>, trial: NonNullable<Pointer['trial']>, workload: Workload | null): Promise<{ ok: boolean; detail: string }> {
   let code: number | null = null;
   void exited.then((c) => (code = c));
-  const workload = await workloadOf(stateDir);
   let last = 'it never reported its status';
   while (Date.now() < trial.deadline) {
     await new Promise((r) => setTimeout(r, 250));
@@ -136,18 +136,10 @@ async function verifySlot(slot: Slot, keys: string[]): Promise<string | null> {
   return verifyRelease({ version: slot.version, bundle, sha256: slot.sha256, signature: slot.signature }, keys);
 }
 
-async function pinnedKeys(stateDir: string): Promise<string[]> {
+/** The agent's enrollment (state.json), or null before it enrolled. */
+async function enrollment(stateDir: string): Promise<Partial<Enrollment> | null> {
   try {
-    return (JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as Partial<Enrollment>).releaseKeys ?? [];
-  } catch {
-    return [];
-  }
-}
-
-async function workloadOf(stateDir: string): Promise<Workload | null> {
-  try {
-    const state = JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as Enrollment;
-    return new Workload(state.workload, () => {});
+    return JSON.parse(await readFile(join(stateDir, 'state.json'), 'utf8')) as Partial<Enrollment>;
   } catch {
     return null;
   }

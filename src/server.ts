@@ -225,7 +225,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     reconcilerRef.r = reconciler;
     if (config.reconcileSeconds > 0) reconciler.start();
     cleanups.unshift(() => reconciler.stop());
-    const smokeTimer = new SmokeTimer({ boss, db: database.db, store, log: log.child({ mod: 'smoke' }), intervalSeconds: config.smokeIntervalSeconds, pollSeconds: config.pollSeconds, ops: new AgentOps({ store, send: (id, n, a, t) => hub.command(id, n, a, t), onSmoke: (result) => metrics.smoke.inc({ result }) }) });
+    const smokeTimer = new SmokeTimer({ boss, db: database.db, log: log.child({ mod: 'smoke' }), intervalSeconds: config.smokeIntervalSeconds, pollSeconds: config.pollSeconds, ops: new AgentOps({ store, send: (id, n, a, t) => hub.command(id, n, a, t), onSmoke: (result) => metrics.smoke.inc({ result }) }) });
     await smokeTimer.start();
     cleanups.unshift(() => smokeTimer.stop());
     let stopped = false;

@@ -331,10 +331,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const askToUpdate = (id: string, actor: string) =>
       ops.run(id, 'update', {}, { timeoutMs: 60_000, actor, summarize: (r) => (r.ok ? (r.data as { detail?: string })?.detail ?? 'checked' : `failed: ${r.error}`) });
     const nudge = () =>
-      void (async () => {
-        const rows = (await store.byConnection('connected')).filter((r) => r.status === 'running');
-        for (let i = 0; i < rows.length; i += 8) await Promise.all(rows.slice(i, i + 8).map((r) => askToUpdate(r.id, 'release-rollout').catch(() => {})));
-      })().catch((err) => deps.log.warn({ err }, 'asking agents to update failed'));
+      void ops
+        .eachConnected(async (r) => void (await askToUpdate(r.id, 'release-rollout').catch(() => {})))
+        .catch((err) => deps.log.warn({ err }, 'asking agents to update failed'));
     registerReleaseRoutes(app, { releases: deps.releases, engine, actorOf, nudge });
     app.post('/v1/instances/:id/agent-update', async (req) => (await askToUpdate(idOf(req), actorOf(req))).result);
   }

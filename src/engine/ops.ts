@@ -65,6 +65,17 @@ export class AgentOps {
    * The workload's smoke test (or one health check). Its event carries `result` (pass|fail; an
    * agent error or no answer is a fail) and `detail`, which {@link lastSmoke} reads back.
    */
+  /**
+   * Run `fn` for every running instance whose agent is connected, at most `concurrency` at once
+   * (the smoke timer, a release rollout).
+   */
+  async eachConnected(fn: (row: InstanceRow) => Promise<void>, concurrency = 8): Promise<void> {
+    const todo = (await this.o.store.byStatus(['running'])).filter((r) => r.connection === 'connected');
+    await Promise.all(Array.from({ length: Math.min(concurrency, todo.length) }, async () => {
+      for (let row = todo.shift(); row; row = todo.shift()) await fn(row);
+    }));
+  }
+
   async smoke(id: string, actor: Actor, extra: Record<string, unknown> = {}): Promise<{ row: InstanceRow; result: OpResult }> {
     let outcome = null as SmokeResult | null;
     const audit = (r: OpResult | null) => {

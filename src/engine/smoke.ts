@@ -6,7 +6,6 @@ import { instanceEvents } from '../db/schema.ts';
 import { ConflictError, HangarError } from '../domain/errors.ts';
 import type { AgentOps, SmokeResult } from './ops.ts';
 import { QUEUES } from './queue.ts';
-import type { Store } from './store.ts';
 
 /** The actor of timed smoke tests' events. */
 export const SMOKE_TIMER_ACTOR = 'smoke-timer';
@@ -50,7 +49,6 @@ export async function countSmokeFailing(db: Db): Promise<number> {
 export interface SmokeTimerOptions {
   boss: PgBoss;
   db: Db;
-  store: Store;
   ops: AgentOps;
   log: Logger;
   /** Seconds between runs (HANGAR_SMOKE_INTERVAL_SECONDS, default 86400; 0 = off). */
@@ -129,9 +127,8 @@ export class SmokeTimer {
 
   /** Smoke-test every running, connected instance once; each result is an event. */
   async sweep(slot: number): Promise<SweepReport> {
-    const { store, ops, log } = this.o;
+    const { ops, log } = this.o;
     const report: SweepReport = { slot, passed: 0, failed: 0, skipped: 0 };
-    const todo = (await store.byStatus(['running'])).filter((r) => r.connection === 'connected');
     const one = async (id: string) => {
       try {
         const { result } = await ops.smoke(id, SMOKE_TIMER_ACTOR, { trigger: 'timer', slot });
@@ -146,9 +143,7 @@ export class SmokeTimer {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.o.concurrency ?? 8, todo.length) }, async () => {
-      for (let row = todo.shift(); row; row = todo.shift()) await one(row.id);
-    }));
+    await ops.eachConnected((row) => one(row.id), this.o.concurrency ?? 8);
     log.info({ report }, 'smoke run');
     return report;
   }

@@ -135,8 +135,7 @@ export class Hub {
       this.send(instanceId, { type: 'command', id: randomUUID(), name: 'shutdown' });
       return;
     }
-    conn.serverId = cur.serverId;
-    this.send(instanceId, { type: 'welcome', instanceId, serverId: cur.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: cur.workloadConfig?.exec === true });
+    this.welcome(conn, cur);
   }
 
   private async onMessage(conn: Conn, text: string): Promise<void> {
@@ -156,11 +155,8 @@ export class Hub {
         return;
       case 'heartbeat': {
         const row = await store.update(id, { lastHeartbeatAt: new Date() });
-        if (row.serverId && row.serverId !== conn.serverId) {
-          // The server id was recorded after the agent connected (SSH, slow create responses): tell it.
-          conn.serverId = row.serverId;
-          this.send(id, { type: 'welcome', instanceId: id, serverId: row.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: row.workloadConfig?.exec === true });
-        }
+        // The server id was recorded after the agent connected (SSH, slow create responses): tell it.
+        if (row.serverId && row.serverId !== conn.serverId) this.welcome(conn, row);
         // A heartbeat after a sweep marked us disconnected brings the instance back.
         await store.connection(id, { type: 'connect' }, { actor: 'hub', reason: 'heartbeat resumed' });
         return;
@@ -186,6 +182,12 @@ export class Hub {
         return;
       }
     }
+  }
+
+  /** Tell the agent who it is: its server id, heartbeat interval, whether exec is allowed. */
+  private welcome(conn: Conn, row: { serverId: string | null; workloadConfig: { exec?: unknown } | null }): void {
+    conn.serverId = row.serverId;
+    this.send(conn.instanceId, { type: 'welcome', instanceId: conn.instanceId, serverId: row.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: row.workloadConfig?.exec === true });
   }
 
   private send(instanceId: string, m: HubMessage): boolean {

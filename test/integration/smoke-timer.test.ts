@@ -95,7 +95,7 @@ describe('the smoke timer', () => {
   it('several timers on one queue (several replicas) smoke each instance once per period', async () => {
     const log = pino({ level: 'silent' });
     const ops = new AgentOps({ store: h.engine.store, send: (id, n, a, t) => h.hub.command(id, n, a, t) });
-    const extra = Array.from({ length: 3 }, () => new SmokeTimer({ boss: h.boss, db: h.database.db, store: h.engine.store, ops, log, intervalSeconds: INTERVAL, pollSeconds: 0.2 }));
+    const extra = Array.from({ length: 3 }, () => new SmokeTimer({ boss: h.boss, db: h.database.db, ops, log, intervalSeconds: INTERVAL, pollSeconds: 0.2 }));
     const t0 = Date.now();
     const before = new Set((await timerSmokes(ok)).map((e) => e.id));
     await Promise.all(extra.map((t) => t.start()));
