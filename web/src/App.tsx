@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { onUnauthorized, session } from './api.ts';
+import { onUnauthorized } from './api.ts';
 import { LiveEventsProvider, useLiveEvents } from './live.tsx';
 import { CreateInstance } from './pages/CreateInstance.tsx';
 import { InstanceDetail } from './pages/InstanceDetail.tsx';
@@ -7,7 +7,9 @@ import { Instances } from './pages/Instances.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { href, useRoute, type Route } from './router.ts';
+import { session } from './session.ts';
 
+/** The dashboard: the sign-in screen, or the signed-in shell with the session's live event stream. */
 export function App() {
   const [key, setKey] = useState<string | null>(() => session.get());
   const [notice, setNotice] = useState<string | null>(null);
@@ -47,6 +49,7 @@ export function App() {
   );
 }
 
+/** The signed-in layout: top bar with navigation and live state, and the current page. */
 function Shell({ onSignOut }: { onSignOut: () => void }) {
   const route = useRoute();
   useEffect(() => {
@@ -94,6 +97,7 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
   );
 }
 
+/** The page for a route. */
 function Page({ route }: { route: Route }) {
   switch (route.name) {
     case 'instances':
@@ -116,6 +120,7 @@ function Page({ route }: { route: Route }) {
   }
 }
 
+/** A top-bar link, marked as the current page when active. */
 function NavLink({ to, active, children, testId }: { to: string; active: boolean; children: string; testId: string }) {
   return (
     <a href={to} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} data-testid={testId}>
@@ -124,6 +129,7 @@ function NavLink({ to, active, children, testId }: { to: string; active: boolean
   );
 }
 
+/** The live stream's state in the top bar. */
 function LiveIndicator() {
   const { state } = useLiveEvents();
   const label = state === 'open' ? 'Live' : state === 'closed' ? 'Offline' : 'Reconnecting…';

@@ -1,45 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, ApiError, latestEventId } from './api.ts';
-
-/** A fake /v1/events JSON endpoint over `ids` (ascending, with gaps), counting requests. */
-function fakeEvents(ids: number[]) {
-  const calls: string[] = [];
-  vi.stubGlobal('sessionStorage', { getItem: () => 'hgr_test', setItem() {}, removeItem() {} });
-  vi.stubGlobal('fetch', async (url: string) => {
-    calls.push(url);
-    const u = new URL(url, 'http://x');
-    const after = Number(u.searchParams.get('after'));
-    const limit = Number(u.searchParams.get('limit'));
-    const items = ids.filter((id) => id > after).slice(0, limit).map((id) => ({ id }));
-    return new Response(JSON.stringify({ items, nextCursor: null }), { status: 200 });
-  });
-  return calls;
-}
+import { ApiError, createInstance, listInstances } from './api.ts';
+import type { CreateInstanceBody } from './types.ts';
 
 afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-describe('latestEventId', () => {
-  it('is 0 with one request when there are no events', async () => {
-    const calls = fakeEvents([]);
-    expect(await latestEventId()).toBe(0);
-    expect(calls).toHaveLength(1);
-  });
-
-  it.each([[[1]], [[1, 2, 3]], [[5, 9, 300, 301, 1_000]], [Array.from({ length: 5_000 }, (_, i) => i * 3 + 7)], [[1, 2, 1_000_000]]])(
-    'finds the newest id in a log of %#',
-    async (ids) => {
-      const calls = fakeEvents(ids);
-      expect(await latestEventId()).toBe(ids[ids.length - 1]);
-      // Logarithmic, not a replay: a million ids take a few dozen probes.
-      expect(calls.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(ids[ids.length - 1] + 2)) + 4);
-      for (const c of calls) expect(c).toMatch(/limit=1$/);
-    },
-  );
-});
-
-describe('api', () => {
+describe('api requests', () => {
   it('sends the session key as a bearer token and turns problem+json into ApiError with field errors', async () => {
     vi.stubGlobal('sessionStorage', { getItem: () => 'hgr_abc', setItem() {}, removeItem() {} });
     let auth = '';
@@ -47,7 +14,7 @@ describe('api', () => {
       auth = (init.headers as Record<string, string>).authorization;
       return new Response(JSON.stringify({ type: 'x', title: 'Bad Request', status: 400, detail: 'invalid body', errors: [{ field: 'name', message: 'bad' }] }), { status: 400 });
     });
-    const err = await api('POST', '/v1/instances', { body: {} }).catch((e: unknown) => e);
+    const err = await createInstance({} as CreateInstanceBody).catch((e: unknown) => e);
     expect(auth).toBe('Bearer hgr_abc');
     expect(err).toBeInstanceOf(ApiError);
     expect((err as ApiError).status).toBe(400);
@@ -59,6 +26,6 @@ describe('api', () => {
     vi.stubGlobal('fetch', async () => {
       throw new TypeError('fetch failed');
     });
-    await expect(api('GET', '/v1/instances')).rejects.toMatchObject({ status: 0, message: expect.stringMatching(/Cannot reach/) });
+    await expect(listInstances()).rejects.toMatchObject({ status: 0, message: expect.stringMatching(/Cannot reach/) });
   });
 });

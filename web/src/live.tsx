@@ -1,6 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { ApiError, isAbort, latestEventId } from './api.ts';
-import { openEventStream, type StreamState } from './sse.ts';
+import { ApiError, followEvents, isAbort, type StreamState } from './api.ts';
+import { latestEventId } from './latestEvent.ts';
 import type { InstanceEvent } from './types.ts';
 
 type Listener = (e: InstanceEvent) => void;
@@ -27,7 +27,7 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
     let handle: { close(): void } | null = null;
     const start = (lastEventId: number) => {
       if (ctrl.signal.aborted) return;
-      handle = openEventStream('/v1/events', {
+      handle = followEvents({
         lastEventId,
         onEvent: (e) => {
           for (const fn of listeners.current) fn(e);
@@ -54,6 +54,7 @@ export function LiveEventsProvider({ children }: { children: ReactNode }) {
   return <LiveContext.Provider value={value}>{children}</LiveContext.Provider>;
 }
 
+/** The session's live event stream: its state, and `subscribe` to its events. */
 export function useLiveEvents(): LiveEvents {
   return useContext(LiveContext);
 }

@@ -11,6 +11,7 @@ export type Route =
   | { name: 'providers' }
   | { name: 'not-found'; path: string };
 
+/** The route for a location hash. @example parseRoute('#/create') // { name: 'create' } */
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '').split('?')[0] || '/';
   if (path === '/' || path === '/instances') return { name: 'instances' };
@@ -21,6 +22,7 @@ export function parseRoute(hash: string): Route {
   return { name: 'not-found', path };
 }
 
+/** Links to each route. @example href.instance(id) // '#/instances/<id>' */
 export const href = {
   instances: () => '#/instances',
   create: () => '#/create',
@@ -28,10 +30,12 @@ export const href = {
   instance: (id: string) => `#/instances/${id}`,
 };
 
+/** Go to a route (a hash link). @example navigate(href.instances()) */
 export function navigate(to: string): void {
   if (window.location.hash !== to) window.location.hash = to;
 }
 
+/** The current route, following hash changes. */
 export function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(window.location.hash));
   useEffect(() => {

@@ -1,4 +1,7 @@
-/** The API's shapes, as served by src/api/serialize.ts. */
+/**
+ * The API's shapes, as served by src/api/serialize.ts: declared here, never imported from the
+ * server, so the dashboard depends on the API contract only.
+ */
 
 export const LIFECYCLE = ['pending', 'provisioning', 'running', 'stopping', 'stopped', 'failed'] as const;
 export type Lifecycle = (typeof LIFECYCLE)[number];
@@ -75,8 +78,59 @@ export interface ProviderInfo {
   userDataLimit: number;
 }
 
-/** The catalogue's shapes, as the API serves them (type-only: nothing of the server is bundled). */
-export type { Location, Price, ServerType } from '../../src/providers/types.ts';
+/** A server type's list price at one location. */
+export interface Price {
+  location: string;
+  hourly: number;
+  monthly: number;
+  currency: string;
+}
+
+/** A size of server a provider offers, with its prices per location. */
+export interface ServerType {
+  name: string;
+  description?: string;
+  cores: number;
+  memoryGb: number;
+  diskGb: number;
+  architecture?: string;
+  prices: Price[];
+}
+
+/** A place a provider can put a server. */
+export interface Location {
+  name: string;
+  description?: string;
+  country?: string;
+  city?: string;
+}
+
+/** A snapshot as GET /v1/snapshots describes it; the dashboard renders it field by field. */
+export type SnapshotLike = Record<string, unknown>;
+
+/** The body of POST /v1/instances, as the create form sends it. */
+export interface CreateInstanceBody {
+  provider: string;
+  workload: WorkloadKind;
+  config: Record<string, unknown>;
+  tailscale: boolean;
+  onFailure: 'destroy' | 'keep';
+  name?: string;
+  location?: string;
+  serverType?: string;
+  image?: string;
+  tailscaleTags?: string[];
+  connectTimeoutSeconds?: number;
+}
+
+/** The query of GET /v1/instances. */
+export interface InstanceQuery {
+  limit?: number;
+  /** One lifecycle status, or several joined by commas. */
+  status?: string;
+  provider?: string;
+  cursor?: string;
+}
 
 export interface FieldError {
   field: string;

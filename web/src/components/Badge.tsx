@@ -16,6 +16,7 @@ const CONNECTION_TEXT: Record<Connection, string> = {
   timeout: 'Timed out',
 };
 
+/** A lifecycle status pill (pulsing while the instance is busy). */
 export function StatusBadge({ status }: { status: Lifecycle }) {
   const busy = status === 'pending' || status === 'provisioning' || status === 'stopping';
   return (
@@ -26,6 +27,7 @@ export function StatusBadge({ status }: { status: Lifecycle }) {
   );
 }
 
+/** An agent connection pill. */
 export function ConnectionBadge({ connection }: { connection: Connection }) {
   return (
     <span className={`badge badge-conn-${connection}`} data-testid="connection-badge" data-connection={connection} title={`Agent connection: ${connection}`}>

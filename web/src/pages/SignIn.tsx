@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import { ApiError, checkApiKey } from '../api.ts';
 import { useTitle } from '../hooks.ts';
 
 /** Sign in with an API key; it is checked against the API before it is kept (sessionStorage). */
@@ -19,7 +19,7 @@ export function SignIn({ notice, onSignedIn }: { notice: string | null; onSigned
     setBusy(true);
     setError(null);
     try {
-      await api('GET', '/v1/instances?limit=1', { key: k, quiet401: true });
+      await checkApiKey(k);
       onSignedIn(k);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) setError(`This API key was rejected (401 Unauthorized): ${err.problem?.detail ?? 'unknown or revoked key'}.`);
