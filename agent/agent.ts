@@ -1,14 +1,15 @@
 import { appendFile, chmod, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { BootstrapConfig, Enrollment } from '../src/bootstrap/types.ts';
-import { CLOSE_REVOKED, CLOSE_UNAUTHORIZED, type AgentMessage, type HubMessage } from '../src/hub/protocol.ts';
+import { CLOSE_RATE_LIMITED, CLOSE_REVOKED, CLOSE_UNAUTHORIZED, RATE_LIMITED_PAUSE_MS, type AgentMessage, type HubMessage } from '../src/hub/protocol.ts';
 import { CLOSE_PUBLIC_SSH_ARGV, CLOSE_PUBLIC_SSH_PATH, tailscaleUpArgv } from '../src/bootstrap/tailnet.ts';
 import { parseTailscaleStatus, runArgv, runOp, which, type OpsContext } from './ops.ts';
 import { RESTART_EXIT_CODE, takeOutcomes, UPDATE_EXIT_CODE, writeStatus } from './release-files.ts';
+import { EnrollSecrets, enrollOnce } from './enroll.ts';
+import { frameOf, Outbox, OUTBOX } from './outbox.ts';
 import { checkForUpdate } from './update.ts';
 import { Workload } from './workload.ts';
 
@@ -34,13 +35,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runAgent(opts: { configPath: string; stateDir: string }): Promise<void> {
   const logPath = join(opts.stateDir, 'agent.log');
-  const pending: AgentMessage[] = [];
+  // Frames for the hub, within its limits: logs are batched and paced, the backlog is bounded.
+  const outbox = new Outbox();
   const log = (line: string, source: 'bootstrap' | 'agent' | 'workload' = 'agent') => {
     const stamped = `${new Date().toISOString()} [${source}] ${line}`;
     void appendFile(logPath, `${stamped}\n`, { mode: 0o600 }).catch(() => {});
-    const last = pending[pending.length - 1];
-    if (last && last.type === 'log' && last.source === source && last.lines.length < 100) last.lines.push(line);
-    else pending.push({ type: 'log', source, lines: [line] });
+    outbox.log(source, line);
   };
 
   const state = await loadOrEnroll(opts, (l) => log(l, 'bootstrap'));
@@ -61,12 +61,17 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   let reconnects = 0;
   const started = Date.now();
 
-  const send = (m: AgentMessage) => {
-    if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
-    else pending.push(m);
+  const sendNow = (m: AgentMessage) => {
+    const text = frameOf(m);
+    if (text) ws!.send(text);
   };
+  const send = (m: AgentMessage) => {
+    if (ws?.readyState === WebSocket.OPEN) sendNow(m);
+    else outbox.push(m);
+  };
+  /** Send what waits (on connect, before exit): within the hub's log burst, the rest stays. */
   const flush = () => {
-    while (pending.length && ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(pending.shift()));
+    if (ws?.readyState === WebSocket.OPEN) for (const m of outbox.take(OUTBOX.maxLogFrames)) sendNow(m);
   };
 
   const shutdown = async (code: number) => {
@@ -232,7 +237,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   if (parent) setInterval(() => process.ppid !== parent && void shutdown(0), 1000).unref();
 
   for (let attempt = 0; !exiting; ) {
-    const outcome = await new Promise<'closed' | 'revoked'>((resolve) => {
+    const outcome = await new Promise<'closed' | 'revoked' | 'throttled'>((resolve) => {
       const sock = new WebSocket(state.hubUrl, { headers: { authorization: `Bearer ${state.agentId}:${state.agentKey}` }, handshakeTimeout: 10_000 });
       ws = sock;
       let beat: NodeJS.Timeout | null = null;
@@ -269,7 +274,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       sock.on('close', (code) => {
         if (beat) clearInterval(beat);
         status();
-        resolve(code === CLOSE_REVOKED || code === CLOSE_UNAUTHORIZED ? 'revoked' : 'closed');
+        resolve(code === CLOSE_REVOKED || code === CLOSE_UNAUTHORIZED ? 'revoked' : code === CLOSE_RATE_LIMITED ? 'throttled' : 'closed');
       });
       sock.on('error', () => {});
     });
@@ -279,8 +284,9 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       await shutdown(0);
       return;
     }
-    const delay = backoff(attempt++);
-    log(`hub connection lost; reconnecting in ${Math.round(delay)} ms`);
+    // Closed for sending too fast: pause longer than a plain backoff before dialing again.
+    const delay = outcome === 'throttled' ? RATE_LIMITED_PAUSE_MS + backoff(attempt++) : backoff(attempt++);
+    log(`hub connection ${outcome === 'throttled' ? 'closed: rate limited' : 'lost'}; reconnecting in ${Math.round(delay)} ms`);
     await sleep(delay);
   }
 }
@@ -293,36 +299,24 @@ async function loadOrEnroll(opts: { configPath: string; stateDir: string }, log:
   if (existsSync(statePath)) return JSON.parse(await readFile(statePath, 'utf8')) as AgentState;
   const cfg = JSON.parse(await readFile(opts.configPath, 'utf8')) as BootstrapConfig;
   log(`enrolling with ${cfg.apiUrl} as ${cfg.serverName}`);
-  // A nonce kept across restarts: if an enrollment response is lost, the retry proves it is us.
-  const noncePath = join(opts.stateDir, 'enroll-nonce');
-  if (!existsSync(noncePath)) await writeFile(noncePath, randomBytes(24).toString('base64url'), { mode: 0o600 });
-  const nonce = (await readFile(noncePath, 'utf8')).trim();
+  // Secrets kept across restarts: if an enrollment response is lost, the retry proves it is us.
+  const secrets = await EnrollSecrets.load(opts.stateDir);
   for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await fetch(`${cfg.apiUrl}/v1/agents/enroll`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: cfg.token, instanceId: cfg.instanceId, version: AGENT_VERSION, hostname: hostname(), nonce }),
-        signal: AbortSignal.timeout(15_000),
-      });
-      if (res.status === 401 || res.status === 403 || res.status === 400) {
-        const body = (await res.json().catch(() => ({}))) as { detail?: string };
-        throw Object.assign(new Error(`enrollment refused: ${body.detail ?? res.status}`), { fatal: true });
-      }
-      if (!res.ok) throw new Error(`enrollment failed: HTTP ${res.status}`);
-      const state = (await res.json()) as AgentState;
+    const r = await enrollOnce<AgentState>(cfg, secrets, AGENT_VERSION);
+    if (r.ok) {
+      const state = r.state;
       await writeFile(statePath, JSON.stringify(state), { mode: 0o600 });
       await chmod(statePath, 0o600);
-      // The one-time token is spent: remove it from disk.
+      // The one-time token is spent and the secrets are worth nothing now: remove them from disk.
       await writeFile(opts.configPath, JSON.stringify({ ...cfg, token: '' }), { mode: 0o600 }).catch(() => {});
+      await secrets.remove().catch(() => {});
       log(`enrolled as agent ${state.agentId}`);
       return state;
-    } catch (err) {
-      if ((err as { fatal?: boolean }).fatal) throw err;
-      const delay = backoff(attempt);
-      log(`${(err as Error).message}; retrying in ${Math.round(delay)} ms`);
-      await sleep(delay);
     }
+    if (r.fatal) throw new Error(r.message);
+    const delay = backoff(attempt);
+    log(`${r.message}; retrying in ${Math.round(delay)} ms`);
+    await sleep(delay);
   }
 }
 

@@ -10,6 +10,7 @@ import { freemem, hostname, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { WorkloadPlan } from '../src/bootstrap/types.ts';
 import type { Workload } from './workload.ts';
+import { HUB_MAX_FRAME_BYTES } from '../src/hub/limits.ts';
 import { RESTART_EXIT_CODE } from './release-files.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -293,7 +294,21 @@ export async function opLogs(ctx: OpsContext, args: Record<string, unknown>): Pr
     const install = existsSync(p) ? tailLines(await readFile(p, 'utf8').catch(() => ''), lines) : [];
     out = [...install, ...out];
   }
-  return { ok: true, data: { unit, lines: out.slice(-lines) } };
+  // The answer is one hub frame (HUB_MAX_FRAME_BYTES): the newest lines that fit, and how many did not.
+  const wanted = out.slice(-lines);
+  const kept = newestWithin(wanted, LOGS_RESULT_MAX_CHARS);
+  return { ok: true, data: { unit, lines: kept, ...(kept.length < wanted.length ? { omitted: wanted.length - kept.length } : {}) } };
+}
+
+/** Characters of log lines one `logs` answer carries (well inside a hub frame, even JSON-escaped). */
+const LOGS_RESULT_MAX_CHARS = HUB_MAX_FRAME_BYTES / 4;
+
+/** The newest of `lines` whose characters add up to at most `max`. */
+export function newestWithin(lines: string[], max: number): string[] {
+  let size = 0;
+  let i = lines.length;
+  while (i > 0 && size + lines[i - 1].length + 1 <= max) size += lines[--i].length + 1;
+  return lines.slice(i);
 }
 
 export async function opSmoke(ctx: OpsContext): Promise<OpResult> {

@@ -51,6 +51,7 @@ const reg = providersFromEnv({
   DIGITALOCEAN_API_URL: dO.url,
   TAILSCALE_API_KEY: ts.token,
   TAILSCALE_BASE_URL: ts.baseUrl,
+  HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*', // the emulators
 });
 const dataDir = mkdtempSync(join(tmpdir(), 'hangar-bench-cloud-'));
 // The reconciler is off: its periodic listing (one per provider per pass, every 300 s by

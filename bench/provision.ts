@@ -16,7 +16,7 @@ import { startHangar } from '../src/server.ts';
 
 const N = Number(process.env.BENCH_N ?? 50);
 const dataDir = mkdtempSync(join(tmpdir(), 'hangar-bench-'));
-const config = configFromEnv(process.env, { dataDir, port: 0, dashboard: false, logLevel: 'warn' });
+const config = configFromEnv(process.env, { dataDir, port: 0, dashboard: false, logLevel: 'warn', localProvider: 'on' });
 const hangar = await startHangar(config, { logger: pino({ level: 'warn' }) });
 const key = hangar.firstApiKey!;
 const api = (path: string, init: RequestInit = {}) => fetch(`${hangar.url}${path}`, { ...init, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...init.headers } });

@@ -20,7 +20,7 @@ import { startHangar } from '../src/server.ts';
 const N = Number(process.env.BENCH_N ?? 50);
 const dataDir = mkdtempSync(join(tmpdir(), 'hangar-bench-update-'));
 const key = newReleaseKey();
-const config = configFromEnv(process.env, { dataDir, port: 0, dashboard: false, logLevel: 'warn', releaseKeys: [key.publicKey], updateCheckSeconds: 3600, updateTrialSeconds: 120, smokeIntervalSeconds: 0 });
+const config = configFromEnv(process.env, { dataDir, port: 0, dashboard: false, logLevel: 'warn', releaseKeys: [key.publicKey], updateCheckSeconds: 3600, updateTrialSeconds: 120, smokeIntervalSeconds: 0, localProvider: 'on' });
 const hangar = await startHangar(config, { logger: pino({ level: 'warn' }) });
 const apiKey = hangar.firstApiKey!;
 const api = (path: string, body?: unknown) =>

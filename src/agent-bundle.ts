@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -9,6 +11,7 @@ export const AGENT_BUNDLE = join(ROOT, 'agent', 'dist', 'agent.mjs');
 const INPUTS = join(ROOT, 'agent', 'dist', 'inputs.json');
 
 let building: Promise<string> | null = null;
+let serving: Promise<{ bytes: Buffer; sha256: string }> | null = null;
 
 /**
  * Bundle the agent to one file (agent/dist/agent.mjs) if it is missing or older than any file
@@ -27,6 +30,45 @@ export function ensureAgentBundle(): Promise<string> {
     return AGENT_BUNDLE;
   })();
   return building;
+}
+
+/**
+ * The agent bundle this process serves at `/v1/agent/bundle` and pins in user-data: its bytes
+ * and their sha256 (hex), read once from the bundle {@link ensureAgentBundle} built (or found
+ * current), so the bytes served are always the bytes pinned, even if the file is rebuilt later.
+ *
+ * @example
+ * const { bytes, sha256 } = await servedAgentBundle(); // sha256 → 'e3b0c442…' (64 hex digits)
+ */
+export function servedAgentBundle(): Promise<{ bytes: Buffer; sha256: string }> {
+  if (!serving) {
+    serving = ensureAgentBundle().then(async (path) => {
+      const bytes = await readFile(path);
+      return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+    });
+    serving.catch(() => (serving = null)); // a failed build is tried again on the next call
+  }
+  return serving;
+}
+
+/**
+ * The sha256 (hex) of the agent bundle this process serves (see {@link servedAgentBundle}).
+ *
+ * @example
+ * const pin = await agentBundleSha256(); // → 'e3b0c442…'
+ */
+export async function agentBundleSha256(): Promise<string> {
+  return (await servedAgentBundle()).sha256;
+}
+
+/**
+ * The sha256 (hex) of a file, as `sha256sum` prints it.
+ *
+ * @example
+ * await sha256File('agent/dist/agent.mjs') // → '9f86d081…'
+ */
+export async function sha256File(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
 }
 
 /**

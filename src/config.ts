@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 /**
  * Every setting of the Hangar server in one place. Precedence: flags > env > defaults.
@@ -19,11 +19,25 @@ import { resolve } from 'node:path';
  * | updateTrialSeconds | HANGAR_AGENT_UPDATE_TRIAL_SECONDS | 120 |
  * | replicaId | HANGAR_REPLICA_ID | hostname-pid |
  * | logLevel | HANGAR_LOG_LEVEL | info |
+ * | sshKeyDir | HANGAR_SSH_KEY_DIR | dataDir/ssh-keys (the only place `keyPath` of SSH hosts may name) |
+ * | localProvider | HANGAR_LOCAL_PROVIDER | auto (on only while no cloud is configured; 1 = on, 0 = off) |
+ * | localCommands | HANGAR_LOCAL_COMMANDS | 0 (local runs only the built-in demo workload) |
+ * | allowedEndpoints | HANGAR_ALLOWED_ENDPOINTS | (none: cloud and tailnet endpoints must be https) |
  */
 export interface HangarConfig {
+  /** Host names the API and dashboard answer to besides loopback, the listen address and the public URL's (HANGAR_ALLOWED_HOSTS; `*` = any). */
+  allowedHosts: string[];
+  /** Serve /metrics without an API key (HANGAR_METRICS_PUBLIC=1). */
+  metricsPublic: boolean;
+  /** Failed credentials one address may present per minute before it gets 429 (HANGAR_AUTH_FAILURES_PER_MINUTE, default 30; 0 = no limit). */
+  authFailuresPerMinute: number;
+  /** Seconds a client has to send a whole request, headers and body (HANGAR_REQUEST_TIMEOUT_SECONDS, default 60). */
+  requestTimeoutSeconds: number;
   host: string;
   port: number;
   dataDir: string;
+  /** Directory of private key files SSH hosts may name by `keyPath` (HANGAR_SSH_KEY_DIR, default `<dataDir>/ssh-keys`); nothing outside it is read. */
+  sshKeyDir: string;
   databaseUrl?: string;
   publicUrl?: string;
   secretKey?: string;
@@ -54,6 +68,34 @@ export interface HangarConfig {
   updateCheckSeconds: number;
   /** How long a new agent release has to prove itself healthy before it is rolled back (HANGAR_AGENT_UPDATE_TRIAL_SECONDS, default 120). */
   updateTrialSeconds: number;
+  /**
+   * The `local` provider runs agents as processes on this host (HANGAR_LOCAL_PROVIDER): `auto`
+   * (default) offers it only while no cloud (Hetzner, DigitalOcean; env or stored credentials) is
+   * configured at start, `on` always, `off` never. SSH hosts do not count as a cloud.
+   */
+  localProvider: 'auto' | 'on' | 'off';
+  /** Whether `local` instances may run their own `config.command`/`config.args` (HANGAR_LOCAL_COMMANDS=1); default only the demo service. */
+  localCommands: boolean;
+  /** Origins (`http://127.0.0.1:4010`, port `*` for any) that cloud/tailnet endpoints may use besides https (HANGAR_ALLOWED_ENDPOINTS, comma-separated). */
+  allowedEndpoints: string[];
+}
+
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off'];
+
+function localProviderOf(v: string | undefined): HangarConfig['localProvider'] {
+  const s = (v ?? '').trim().toLowerCase();
+  if (s === '' || s === 'auto') return 'auto';
+  if (TRUE.includes(s)) return 'on';
+  if (FALSE.includes(s)) return 'off';
+  throw new Error(`HANGAR_LOCAL_PROVIDER must be 1 (on), 0 (off) or auto, got "${v}"`);
+}
+
+function flagOf(v: string | undefined, name: string): boolean {
+  const s = (v ?? '').trim().toLowerCase();
+  if (s === '' || FALSE.includes(s)) return false;
+  if (TRUE.includes(s)) return true;
+  throw new Error(`${name} must be 1 or 0, got "${v}"`);
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Partial<HangarConfig> = {}): HangarConfig {
@@ -67,6 +109,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     host: flags.host ?? env.HANGAR_HOST ?? '127.0.0.1',
     port: flags.port ?? num(env.HANGAR_PORT, 7070, 'HANGAR_PORT'),
     dataDir: resolve(flags.dataDir ?? env.HANGAR_DATA_DIR ?? '.hangar'),
+    sshKeyDir: resolve(flags.sshKeyDir ?? (env.HANGAR_SSH_KEY_DIR || join(resolve(flags.dataDir ?? env.HANGAR_DATA_DIR ?? '.hangar'), 'ssh-keys'))),
     databaseUrl: flags.databaseUrl ?? (env.DATABASE_URL || undefined),
     publicUrl: flags.publicUrl ?? (env.HANGAR_PUBLIC_URL || undefined),
     secretKey: flags.secretKey ?? (env.HANGAR_SECRET_KEY || undefined),
@@ -89,6 +132,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     releaseKeys: flags.releaseKeys ?? (env.HANGAR_RELEASE_KEYS ?? '').split(/[\s,]+/).filter(Boolean),
     updateCheckSeconds: flags.updateCheckSeconds ?? num(env.HANGAR_AGENT_UPDATE_SECONDS, 900, 'HANGAR_AGENT_UPDATE_SECONDS'),
     updateTrialSeconds: flags.updateTrialSeconds ?? num(env.HANGAR_AGENT_UPDATE_TRIAL_SECONDS, 120, 'HANGAR_AGENT_UPDATE_TRIAL_SECONDS'),
+    localProvider: flags.localProvider ?? localProviderOf(env.HANGAR_LOCAL_PROVIDER),
+    localCommands: flags.localCommands ?? flagOf(env.HANGAR_LOCAL_COMMANDS, 'HANGAR_LOCAL_COMMANDS'),
+    allowedEndpoints: flags.allowedEndpoints ?? (env.HANGAR_ALLOWED_ENDPOINTS ?? '').split(/[\s,]+/).filter(Boolean),
     dashboard: flags.dashboard ?? !['0', 'false', 'no', 'off'].includes((env.HANGAR_DASHBOARD ?? '').toLowerCase()),
+    allowedHosts: flags.allowedHosts ?? (env.HANGAR_ALLOWED_HOSTS ?? '').split(/[\s,]+/).filter(Boolean),
+    metricsPublic: flags.metricsPublic ?? flagOf(env.HANGAR_METRICS_PUBLIC, 'HANGAR_METRICS_PUBLIC'),
+    authFailuresPerMinute: flags.authFailuresPerMinute ?? num(env.HANGAR_AUTH_FAILURES_PER_MINUTE, 30, 'HANGAR_AUTH_FAILURES_PER_MINUTE'),
+    requestTimeoutSeconds: flags.requestTimeoutSeconds ?? num(env.HANGAR_REQUEST_TIMEOUT_SECONDS, 60, 'HANGAR_REQUEST_TIMEOUT_SECONDS'),
   };
 }

@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import type PgBoss from 'pg-boss';
-import { ensureAgentBundle } from './agent-bundle.ts';
+import { agentBundleSha256, ensureAgentBundle, servedAgentBundle } from './agent-bundle.ts';
 import { buildApp } from './api/app.ts';
+import { allowedHosts } from './api/security.ts';
+import type { DeclaredRoute } from './api/access.ts';
 import { ApiKeyAuth, ensureAdminKey } from './api/auth.ts';
 import { Metrics } from './api/metrics.ts';
 import type { BootstrapInput, WorkloadPlan } from './bootstrap/types.ts';
@@ -26,6 +28,7 @@ import { defaultRenderers } from './renderers.ts';
 import { SshProvider } from './providers/ssh.ts';
 import { DbSshHostStore } from './providers/ssh-hosts.ts';
 import { Credentials } from './providers/credentials.ts';
+import { localProviderDecision, localWorkloadGuard } from './providers/local-policy.ts';
 
 const CLOUD_NAMES = ['hetzner', 'digital-ocean'] as const;
 const CREDENTIALS_CHANNEL = 'hangar_credentials';
@@ -41,7 +44,7 @@ import { ConflictError } from './domain/errors.ts';
 export interface StartOptions {
   /** Extra or replacement providers (e.g. emulated clouds in tests). */
   providers?: CloudProvider[];
-  /** Disable the built-in local provider. */
+  /** Disable the built-in local provider (as HANGAR_LOCAL_PROVIDER=0 does). */
   noLocal?: boolean;
   /** Do not offer the `ssh` provider (bring-your-own servers). */
   noSsh?: boolean;
@@ -59,6 +62,8 @@ export interface StartOptions {
 
 export interface Hangar {
   url: string;
+  /** Every HTTP route with the callers it admits (the route table). */
+  routes: DeclaredRoute[];
   /** The admin API key, only on the first start of an installation. */
   firstApiKey: string | null;
   installationId: string;
@@ -105,21 +110,31 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
 
     const sealingKey = secretKey(config);
     const providers: ProviderRegistry = new Map();
-    if (!opts.noLocal) providers.set('local', new LocalProvider({ baseDir: join(config.dataDir, 'local-servers'), agentBundle: ensureAgentBundle }));
+    // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
+    // Credentials stored through the API (sealed) override the environment's. Endpoints must be
+    // https or in HANGAR_ALLOWED_ENDPOINTS (else that service is off, with a warning).
+    const credentials = new Credentials(database.db, sealingKey, { allowedEndpoints: config.allowedEndpoints });
+    const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
+    for (const w of fromEnv.warnings) log.warn(w);
+    // The local provider runs processes on this host: by default only while no cloud is configured
+    // (HANGAR_LOCAL_PROVIDER; SSH hosts do not count), and only the demo workload (HANGAR_LOCAL_COMMANDS).
+    const local = localProviderDecision(opts.noLocal ? 'off' : config.localProvider, [...fromEnv.providers, ...(opts.providers ?? [])].map((p) => p.name));
+    if (local.enabled) providers.set('local', new LocalProvider({ baseDir: join(config.dataDir, 'local-servers'), agentBundle: ensureAgentBundle }));
+    else if ((await store.list({ limit: 1, provider: 'local', status: ['pending', 'provisioning', 'running', 'stopping'] })).length) {
+      log.warn(`instances on the local provider exist but it is off, so they cannot be stopped: ${local.hint}`);
+    } else if (config.localProvider === 'auto' && !opts.noLocal) log.info(local.hint!);
+    const localGuard = localWorkloadGuard(config.localCommands);
     const sshHosts = new DbSshHostStore(database.db);
     if (!opts.noSsh) {
       providers.set('ssh', new SshProvider({
         hosts: sshHosts,
         secretKey: sealingKey,
         agentBundle: ensureAgentBundle,
+        // Key files of hosts registered with a keyPath: only from here (HANGAR_SSH_KEY_DIR).
+        keyDir: config.sshKeyDir,
         onLog: (instanceId, line) => void store.event(instanceId, { actor: 'provider', kind: 'log', reason: line }).catch(() => {}),
       }));
     }
-    // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
-    // Credentials stored through the API (sealed) override the environment's.
-    const credentials = new Credentials(database.db, sealingKey);
-    const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
-    for (const w of fromEnv.warnings) log.warn(w);
     for (const p of [...fromEnv.providers, ...(opts.providers ?? [])]) providers.set(p.name, p);
     const tailnet = opts.tailnet ?? fromEnv.tailnet ?? null;
 
@@ -135,6 +150,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       bootstrapVersion: renderers.bootstrapVersion,
       publicUrl: () => engineRef.e?.deps.publicUrl ?? config.publicUrl ?? '',
       renderBuilderUserData: renderers.snapshotBuilderUserData,
+      agentBundleSha256,
       log: log.child({ mod: 'snapshots' }),
       readyTimeoutSeconds: opts.snapshotBuild?.readyTimeoutSeconds ?? (Number(process.env.HANGAR_SNAPSHOT_READY_TIMEOUT_SECONDS) || 1800),
       cacheSeconds: opts.snapshotBuild?.cacheSeconds,
@@ -160,12 +176,14 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       replicaId,
       log,
       renderUserData: opts.renderUserData ?? renderers.userData,
-      renderWorkload: opts.renderWorkload ?? renderers.workload,
+      agentBundleSha256,
+      renderWorkload: localGuard.render(opts.renderWorkload ?? renderers.workload),
       bootstrapVersion: renderers.bootstrapVersion,
-      validateWorkload: renderers.validateWorkload,
+      validateWorkload: localGuard.validate(renderers.validateWorkload),
       completeSecrets: renderers.completeSecrets,
       snapshots,
       snapshotIds,
+      disabledProviders: local.hint ? { local: local.hint } : {},
     });
     engineRef.e = engine;
     const hub = new Hub(engine, log.child({ mod: 'hub' }), replicaId);
@@ -203,7 +221,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: ensureAgentBundle, webDir, sshHosts, snapshots, hub, releases: new Releases(database.db, config.releaseKeys) });
+    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, releases: new Releases(database.db, config.releaseKeys) });
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);
     await app.listen({ host: config.host, port: config.port });
@@ -231,6 +249,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     let stopped = false;
     return {
       url,
+      routes: app.declaredRoutes,
       firstApiKey,
       installationId: install,
       engine,

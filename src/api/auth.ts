@@ -20,28 +20,21 @@ export async function ensureAdminKey(db: Db): Promise<string | null> {
   });
 }
 
-/** Create an additional API key (e.g. for tests or `hangar keys create`). */
-export async function createApiKey(db: Db, name: string): Promise<string> {
-  const key = newToken('hgr');
-  await db.insert(apiKeys).values({ name, prefix: key.slice(0, 8), hash: hashToken(key) });
-  return key;
-}
-
-/** Resolve a bearer API key to its name; throws UnauthorizedError. Cached by hash. */
+/**
+ * Resolve a bearer API key to its actor (`api:<name>`); throws UnauthorizedError. Every call reads
+ * the key's row (one indexed lookup), so a revoked key stops working at once on every replica.
+ *
+ * @example
+ * const actor = await new ApiKeyAuth(db).check('Bearer hgr_…'); // → 'api:admin'
+ */
 export class ApiKeyAuth {
-  private readonly cache = new Map<string, { name: string; at: number }>();
   constructor(private readonly db: Db) {}
 
   async check(header: string | undefined): Promise<string> {
-    const m = /^Bearer\s+(hgr_[A-Za-z0-9_-]{20,})$/.exec(header ?? '');
-    if (!m) throw new UnauthorizedError('send an API key as "Authorization: Bearer hgr_…" (shown once at first start, or set HANGAR_API_KEY for the CLI)');
-    const hash = hashToken(m[1]);
-    const hit = this.cache.get(hash);
-    if (hit && Date.now() - hit.at < 30_000) return hit.name;
-    const [row] = await this.db.select({ name: apiKeys.name, prefix: apiKeys.prefix }).from(apiKeys).where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)));
+    const m = /^Bearer\s+(hgr_[A-Za-z0-9_-]{20,100})$/.exec(header ?? '');
+    if (!m) throw new UnauthorizedError(header ? 'malformed API key' : 'send an API key as "Authorization: Bearer hgr_…" (shown once at first start, or set HANGAR_API_KEY for the CLI)');
+    const [row] = await this.db.select({ name: apiKeys.name }).from(apiKeys).where(and(eq(apiKeys.hash, hashToken(m[1])), isNull(apiKeys.revokedAt)));
     if (!row) throw new UnauthorizedError('unknown or revoked API key');
-    const actor = `api:${row.name}`;
-    this.cache.set(hash, { name: actor, at: Date.now() });
-    return actor;
+    return `api:${row.name}`;
   }
 }

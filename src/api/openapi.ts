@@ -1,15 +1,48 @@
 import { z } from 'zod';
-import { CreateInstance, Enroll, Instance, InstanceEvent, Problem } from './schemas.ts';
+import { RELEASE_VERSION } from '../domain/releases.ts';
+import * as I from './inputs.ts';
+import { CreateInstance, Enroll, Instance, InstanceEvent, ListQuery, ProviderName, Problem } from './schemas.ts';
 
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+type Json = Record<string, unknown>;
+
+/** A zod schema as JSON Schema 2020-12 (the dialect of OpenAPI 3.1), as a client sends it. */
+const schema = (s: z.ZodType): Json => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Json;
+  return rest;
+};
+/** One query parameter per key of a zod object. */
+const query = (s: z.ZodObject): Json[] => {
+  const js = schema(s) as { properties: Record<string, Json>; required?: string[] };
+  return Object.entries(js.properties).map(([name, p]) => ({ name, in: 'query', required: js.required?.includes(name) ?? false, schema: p, ...(typeof p.description === 'string' ? { description: p.description } : {}) }));
+};
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (s: object) => ({ 'application/json': { schema: s } });
+const json = (s: Json) => ({ 'application/json': { schema: s } });
+const body = (s: Json, required = true) => ({ required, content: json(s) });
+const ok = (description: string, s: Json = { type: 'object' }) => ({ description, content: json(s) });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
-const list = (item: string) => ({ type: 'object', properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } }, required: ['items', 'nextCursor'] });
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
-const providerParam = { name: 'provider', in: 'path', required: true, schema: { type: 'string', enum: ['local', 'hetzner', 'digital-ocean', 'ssh'] } };
-const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
-const q = (name: string, s: object, description?: string) => ({ name, in: 'query', required: false, schema: s, ...(description ? { description } : {}) });
+const list = (item: Json) => ({ type: 'object', properties: { items: { type: 'array', items: item }, nextCursor: { type: ['string', 'null'] } }, required: ['items', 'nextCursor'] });
+const path = (name: string, s: Json, description?: string) => ({ name, in: 'path', required: true, schema: s, ...(description ? { description } : {}) });
+
+const instanceId = path('id', { type: 'string', format: 'uuid' }, 'the instance id (anything else is a 404)');
+const buildId = path('id', { type: 'string', format: 'uuid' }, 'the snapshot build id');
+const hostRef = path('ref', { type: 'string', minLength: 1, maxLength: 253 }, 'the host id or name');
+const providerParam = path('provider', schema(ProviderName));
+const serviceParam = path('provider', schema(I.CredentialService), 'a cloud or the tailnet');
+const versionParam = path('version', { type: 'string', pattern: RELEASE_VERSION.source, maxLength: 64 }, 'a release version, MAJOR.MINOR.PATCH[-tag]');
+const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200, pattern: '^[\\x20-\\x7e]*$' }, description: 'Same key and body → the first response again; different body → 422; still running → 409' };
+const lastEventId = { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d{1,15}$' }, description: 'Resume after this event id (SSE); anything but a non-negative integer is a 400 naming the header' };
+
+/** Who may call: the API key (the default), nobody in particular, an agent, a snapshot builder. */
+const PUBLIC: Json[] = [];
+const AGENT = [{ agentKey: [] }];
+const BUILDER = [{ buildToken: [] }];
+
+const notFound = problem('No such object (an id of the wrong shape is a 404 too)');
+const invalid = problem('Invalid input; `errors` names each field');
+const notConnected = problem('The agent is not connected');
+const agentTimeout = problem('The agent did not answer in time');
+const agentFailed = problem('The command failed on the agent');
+const cloudFailed = problem('A cloud API failed (its code is kept)');
 
 const snapshotSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, provider: { type: 'string' }, bootstrapVersion: { type: ['string', 'null'] }, createdAt: { type: ['string', 'null'] }, sizeGb: { type: ['number', 'null'] }, locations: { type: ['array', 'null'], items: { type: 'string' } }, current: { type: 'boolean' } }, required: ['id', 'name', 'provider', 'current'] };
 const snapshotBuildSchema = {
@@ -23,104 +56,130 @@ const snapshotBuildSchema = {
     serverId: { type: ['string', 'null'] },
     imageId: { type: ['string', 'null'] },
     error: { type: ['string', 'null'] },
+    readyAt: { type: ['string', 'null'] },
+    deadlineAt: { type: ['string', 'null'] },
     events: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, status: { type: 'string' }, message: { type: 'string' } } } },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
   required: ['id', 'provider', 'status', 'events'],
 };
+const eventsResponse = { description: 'Events (JSON page, or with Accept: text/event-stream a stream that replays then follows)', content: { ...json(list(ref('InstanceEvent'))), 'text/event-stream': { schema: { type: 'string' } } } };
 
-let doc: Record<string, unknown> | null = null;
+const paths: Record<string, Record<string, Json>> = {
+  '/livez': { get: { operationId: 'livez', tags: ['system'], security: PUBLIC, summary: 'The process answers', responses: { 200: ok('Alive') } } },
+  '/healthz': { get: { operationId: 'health', tags: ['system'], security: PUBLIC, summary: 'Ready: the database answers', responses: { 200: ok('Up'), 503: problem('The database does not answer') } } },
+  '/readyz': { get: { operationId: 'ready', tags: ['system'], security: PUBLIC, summary: 'Ready: the database answers', responses: { 200: ok('Up'), 503: problem('The database does not answer') } } },
+  '/metrics': { get: { operationId: 'metrics', tags: ['system'], security: [{ apiKey: [] }, {}], summary: 'Prometheus metrics; an API key unless HANGAR_METRICS_PUBLIC=1', responses: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: problem('Missing or invalid API key') } } },
+  '/openapi.json': { get: { operationId: 'openApi', tags: ['system'], security: PUBLIC, summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },
+  '/v1/reconcile': { post: { operationId: 'reconcile', tags: ['system'], summary: 'One reconciler pass now: adopt, delete duplicates, fail instances whose server vanished, mark and later delete orphans, resume lost work.', responses: { 200: ok('What the pass did'), 409: problem('Another replica holds the reconciler lease') } } },
 
-/** The OpenAPI 3.1 description of the public API, served at `/openapi.json`. */
-export function openApiDocument(): Record<string, unknown> {
+  '/v1/instances': {
+    post: {
+      operationId: 'createInstance',
+      tags: ['instances'],
+      summary: 'Create an instance (intent is stored before any cloud call)',
+      parameters: [idempotencyKey, ...query(I.CreateQuery)],
+      requestBody: body(ref('CreateInstance')),
+      responses: { 200: ok('The plan and redacted user-data (dryRun=true)'), 201: ok('Created', ref('Instance')), 400: invalid, 404: problem('Provider not configured'), 409: problem('A request with this Idempotency-Key is still in progress'), 422: problem('Idempotency-Key reused with a different body'), 502: cloudFailed },
+    },
+    get: { operationId: 'listInstances', tags: ['instances'], summary: 'List instances, newest first', parameters: query(ListQuery), responses: { 200: ok('A page', list(ref('Instance'))), 400: problem('Invalid query (a cursor this API did not return, an unknown status)') } },
+  },
+  '/v1/instances/{id}': {
+    get: { operationId: 'getInstance', tags: ['instances'], parameters: [instanceId], responses: { 200: ok('The instance', ref('Instance')), 404: notFound } },
+    delete: { operationId: 'destroyInstance', tags: ['instances'], summary: 'Destroy: stopping now, stopped when the provider says the server is gone', parameters: [instanceId], responses: { 202: ok('Stopping', ref('Instance')), 404: notFound, 409: problem('Not in a state that can be destroyed') } },
+  },
+  '/v1/instances/{id}/events': { get: { operationId: 'instanceEvents', tags: ['events'], summary: 'The append-only event log; with Accept: text/event-stream, replays then follows (Last-Event-ID resumes)', parameters: [instanceId, lastEventId, ...query(I.EventsQuery)], responses: { 200: eventsResponse, 400: invalid, 404: notFound, 503: problem('This replica serves its maximum of streams; retry (Retry-After)') } } },
+  '/v1/events': { get: { operationId: 'allEvents', tags: ['events'], summary: 'Every instance’s events (JSON or SSE)', parameters: [lastEventId, ...query(I.EventsQuery)], responses: { 200: eventsResponse, 400: invalid, 503: problem('This replica serves its maximum of streams; retry (Retry-After)') } } },
+
+  '/v1/instances/{id}/status': { get: { operationId: 'instanceStatus', tags: ['operations'], summary: 'Lifecycle, connection, heartbeat and versions from the control plane, plus the agent’s own report (agent: null when it is not connected) and the latest smoke test (lastSmoke: { result, detail, at, actor } or null). Audited.', parameters: [instanceId], responses: { 200: ok('Status'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
+  '/v1/instances/{id}/doctor': { post: { operationId: 'instanceDoctor', tags: ['operations'], summary: 'Run the agent’s checks (disk, memory, clock skew, Docker, Tailscale, firewall, workload health, secret file permissions): { status, checks: [{ name, status: pass|warn|fail, detail, hint }] }. Audited.', parameters: [instanceId], responses: { 200: ok('Checks'), 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
+  '/v1/instances/{id}/logs': { get: { operationId: 'instanceLogs', tags: ['operations'], summary: 'The last lines of the agent’s, the bootstrap’s or the workload’s log: { unit, lines }. Audited.', parameters: [instanceId, ...query(I.LogsQuery)], responses: { 200: ok('Log lines'), 400: invalid, 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
+  '/v1/instances/{id}/smoke': { post: { operationId: 'instanceSmoke', tags: ['operations'], summary: 'Run the workload’s smoke test (or its health check once): { result: pass|fail, detail }. Counted in hangar_smoke_total; also run by the smoke timer every HANGAR_SMOKE_INTERVAL_SECONDS. Audited.', parameters: [instanceId], responses: { 200: ok('Result'), 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
+  '/v1/instances/{id}/restart': { post: { operationId: 'instanceRestart', tags: ['operations'], summary: 'Restart the workload (or the agent, where a supervisor restarts it) and wait for healthy. Audited.', parameters: [instanceId], requestBody: body(schema(I.RestartBody), false), responses: { 200: ok('Restarted and healthy'), 400: invalid, 404: notFound, 409: notConnected, 502: agentFailed, 504: problem('The agent did not answer, or did not come back healthy in time') } } },
+  '/v1/instances/{id}/exec': { post: { operationId: 'instanceExec', tags: ['operations'], summary: 'Run a command (argv, no shell) on the server; off unless the instance was created with config {"exec": true}. Output truncated to 16 KiB per stream. Audited.', parameters: [instanceId], requestBody: body(schema(I.ExecBody)), responses: { 200: ok('exitCode, stdout, stderr, timedOut'), 400: invalid, 403: problem('exec is not enabled for this instance, or the agent refused it'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
+  '/v1/instances/{id}/agent-update': { post: { operationId: 'instanceAgentUpdate', tags: ['operations'], summary: 'Ask the agent to check for its target release now: { ok, data: { staged, detail } }. Audited.', parameters: [instanceId], responses: { 200: ok('What the agent did'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
+
+  '/v1/providers': { get: { operationId: 'listProviders', tags: ['providers'], responses: { 200: ok('Configured providers and how their credentials are given') } } },
+  '/v1/providers/{provider}/server-types': { get: { operationId: 'listServerTypes', tags: ['providers'], parameters: [providerParam, ...query(I.RefreshQuery)], responses: { 200: ok('Server types with prices per location'), 400: invalid, 404: problem('Provider not configured'), 502: cloudFailed } } },
+  '/v1/providers/{provider}/locations': { get: { operationId: 'listLocations', tags: ['providers'], parameters: [providerParam, ...query(I.RefreshQuery)], responses: { 200: ok('Locations'), 400: invalid, 404: problem('Provider not configured'), 502: cloudFailed } } },
+  '/v1/providers/{provider}/credentials': {
+    put: { operationId: 'putCredentials', tags: ['providers'], description: 'Store a token (and optional endpoint; tailnet for tailscale) for hetzner, digital-ocean or tailscale, sealed at rest; overrides the environment; never returned.', parameters: [serviceParam], requestBody: body(schema(I.CredentialsBody)), responses: { 204: { description: 'Stored; the provider is (re)configured on every replica' }, 400: invalid } },
+    delete: { operationId: 'deleteCredentials', tags: ['providers'], parameters: [serviceParam], responses: { 204: { description: 'Removed; the environment applies again' }, 400: invalid, 404: problem('Nothing stored') } },
+  },
+
+  '/v1/ssh-hosts': {
+    get: { operationId: 'listSshHosts', tags: ['ssh-hosts'], description: 'Servers users bring (the ssh provider); keys are never returned.', responses: { 200: ok('Hosts'), 404: problem('The ssh provider is off') } },
+    post: { operationId: 'registerSshHost', tags: ['ssh-hosts'], description: 'Register a host; ?probe=true connects and checks it first (and keeps nothing when that fails).', parameters: query(I.ProbeQuery), requestBody: body(schema(I.RegisterSshHost)), responses: { 201: ok('Registered'), 400: invalid, 404: problem('The ssh provider is off'), 409: problem('Name taken'), 422: problem('The probe failed because of a given field (privateKey, hostKey, address, port)'), 502: problem('The probe failed for another reason') } },
+  },
+  '/v1/ssh-hosts/{ref}': {
+    get: { operationId: 'getSshHost', tags: ['ssh-hosts'], parameters: [hostRef], responses: { 200: ok('Host'), 404: problem('Unknown host') } },
+    delete: { operationId: 'unregisterSshHost', tags: ['ssh-hosts'], description: 'Unregister (never touches the host); ?force=true while in use.', parameters: [hostRef, ...query(I.ForceQuery)], responses: { 204: { description: 'Unregistered' }, 404: problem('Unknown host'), 409: problem('In use') } },
+  },
+  '/v1/ssh-hosts/{ref}/probe': { post: { operationId: 'probeSshHost', tags: ['ssh-hosts'], parameters: [hostRef], responses: { 200: ok('Fingerprint, OS, architecture'), 404: problem('Unknown host'), 422: problem('The probe failed because of a given field'), 502: problem('The probe failed for another reason') } } },
+
+  '/v1/snapshots': {
+    post: { operationId: 'buildSnapshot', tags: ['snapshots'], summary: 'Start a snapshot build: a builder server runs the full install, reports ready, is powered off, imaged with labels and deleted', requestBody: body(schema(I.StartSnapshotBuild)), responses: { 202: ok('Build accepted; follow it at /v1/snapshot-builds/{id}', snapshotBuildSchema), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } },
+    get: { operationId: 'listSnapshots', tags: ['snapshots'], summary: 'Snapshots this installation built, across configured clouds; `current` when the bootstrap version matches', parameters: query(I.SnapshotProviderQuery), responses: { 200: ok('Snapshots', { type: 'object', properties: { items: { type: 'array', items: snapshotSchema } }, required: ['items'] }), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } },
+  },
+  '/v1/snapshots/prune': { post: { operationId: 'pruneSnapshots', tags: ['snapshots'], summary: 'Delete our snapshots except the newest per provider and bootstrap version', parameters: query(I.SnapshotProviderQuery), responses: { 200: ok('Deleted and kept snapshots', { type: 'object', properties: { deleted: { type: 'array', items: snapshotSchema }, kept: { type: 'array', items: snapshotSchema } } }), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } } },
+  '/v1/snapshots/{provider}/{id}': { delete: { operationId: 'deleteSnapshot', tags: ['snapshots'], parameters: [path('provider', schema(I.CloudName)), path('id', { type: 'string', pattern: '^\\d{1,20}$' })], responses: { 204: { description: 'Deleted' }, 400: invalid, 404: problem('Not one of our snapshots'), 502: cloudFailed } } },
+  '/v1/snapshot-builds': { get: { operationId: 'listSnapshotBuilds', tags: ['snapshots'], responses: { 200: ok('Recent builds, newest first', { type: 'object', properties: { items: { type: 'array', items: snapshotBuildSchema } } }) } } },
+  '/v1/snapshot-builds/{id}': { get: { operationId: 'getSnapshotBuild', tags: ['snapshots'], parameters: [buildId], responses: { 200: ok('The build with its progress events', snapshotBuildSchema), 404: notFound } } },
+  '/v1/snapshot-builds/{id}/ready': { post: { operationId: 'snapshotBuildReady', tags: ['snapshots'], security: BUILDER, summary: 'The builder server reports', parameters: [buildId], requestBody: body(schema(I.SnapshotReady)), responses: { 200: ok('Recorded'), 400: invalid, 401: problem('Missing or wrong build token'), 404: notFound } } },
+
+  '/v1/agents/enroll': { post: { operationId: 'enrollAgent', tags: ['agents'], security: PUBLIC, summary: 'Exchange a one-time bootstrap token for an agent identity', requestBody: body(ref('Enroll')), responses: { 200: ok('Agent id, key, workload plan'), 400: invalid, 401: problem('Unknown, used or expired token') } } },
+  '/v1/agent/bundle': { get: { operationId: 'agentBundle', tags: ['agents'], security: PUBLIC, responses: { 200: { description: 'The agent, one JavaScript file', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
+  '/v1/agents/update': { get: { operationId: 'agentUpdateOffer', tags: ['agents'], security: AGENT, description: 'An agent asks which release to run.', parameters: query(I.AgentUpdateQuery), responses: { 200: ok('version, sha256, signature, size, url'), 204: { description: 'Stay on the current version' }, 400: invalid, 401: problem('Bad agent key') } } },
+  '/v1/agents/releases/{version}/bundle': { get: { operationId: 'agentReleaseBundle', tags: ['agents'], security: AGENT, description: 'An approved release’s bundle, for agents.', parameters: [versionParam], responses: { 200: { description: 'The bundle', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 401: problem('Bad agent key'), 404: problem('Not approved') } } },
+
+  '/v1/agent-releases': {
+    get: { operationId: 'listAgentReleases', tags: ['releases'], description: 'Agent releases with their state (published, canary, approved, revoked) and how many live agents run each; trustedKeys counts HANGAR_RELEASE_KEYS.', responses: { 200: ok('Releases') } },
+    post: { operationId: 'publishAgentRelease', tags: ['releases'], description: 'Publish a bundle (base64) signed with an ed25519 key listed in HANGAR_RELEASE_KEYS over "hangar-agent-release v1\\n<version>\\n<sha256 hex>". It reaches no agent until approved.', requestBody: body(schema(I.PublishRelease)), responses: { 201: ok('Published'), 400: problem('Bad version, bundle or signature (named in errors)'), 409: problem('No trusted key configured, or the version exists with other contents') } },
+  },
+  '/v1/agent-releases/{version}': { get: { operationId: 'getAgentRelease', tags: ['releases'], parameters: [versionParam], responses: { 200: ok('Release'), 404: problem('Unknown release') } } },
+  '/v1/agent-releases/{version}/approve': { post: { operationId: 'approveAgentRelease', tags: ['releases'], description: 'Let agents run this release (the most recently approved, unrevoked release is every agent’s target); canaryPercent limits it to a stable share of agents; an older version than the newest approved one needs allowDowngrade. Connected agents are asked to check at once.', parameters: [versionParam], requestBody: body(schema(I.ApproveRelease), false), responses: { 200: ok('Approved'), 400: invalid, 404: problem('Unknown release'), 409: problem('Revoked, or a downgrade without allowDowngrade') } } },
+  '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', tags: ['releases'], description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: ok('Revoked'), 404: problem('Unknown release') } } },
+};
+
+/** Answers every operation may give besides its own (the caller, the Host check, the throttle). */
+function withCommon(op: Json): Json {
+  const secured = !Array.isArray(op.security) || op.security.length > 0;
+  const responses = op.responses as Json;
+  const common: Json = {
+    ...(secured ? { 401: problem('Missing or invalid credentials'), 429: problem('Too many failed authentication attempts from this address (Retry-After)') } : {}),
+    403: problem('A cross-origin browser request'),
+    421: problem('A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS)'),
+  };
+  return { ...op, responses: { ...common, ...responses } };
+}
+
+let doc: Json | null = null;
+
+/**
+ * The OpenAPI 3.1 description of the whole API, served at `/openapi.json`: every route the app
+ * registers (openapi.test.ts checks), its parameters and bodies generated from the zod schemas the
+ * routes parse with, and who may call it (`security`).
+ *
+ * @example
+ * const ops = Object.keys(openApiDocument().paths as object); // ['/livez', '/healthz', …]
+ */
+export function openApiDocument(): Json {
   doc ??= {
     openapi: '3.1.0',
-    info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details.' },
+    info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details (application/problem+json); validation errors name each field in `errors`.' },
+    servers: [{ url: '/' }],
+    security: [{ apiKey: [] }],
+    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases'].map((name) => ({ name })),
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, hgr_…' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An installation API key, hgr_…' },
+        agentKey: { type: 'http', scheme: 'bearer', description: 'An enrolled agent: <agentId>:<agentKey>' },
+        buildToken: { type: 'http', scheme: 'bearer', description: 'The build token of the snapshot build in the path' },
+      },
       schemas: { CreateInstance: schema(CreateInstance), Instance: schema(Instance), InstanceEvent: schema(InstanceEvent), Problem: schema(Problem), Enroll: schema(Enroll) },
     },
-    security: [{ apiKey: [] }],
-    paths: {
-      '/v1/instances': {
-        post: {
-          operationId: 'createInstance',
-          summary: 'Create an instance (intent is stored before any cloud call)',
-          parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'Same key and body → the first response again; different body → 422' },
-            q('dryRun', { type: 'string', enum: ['true', 'false'] }, 'Return the plan and redacted user-data; no cloud call'),
-          ],
-          requestBody: { required: true, content: json(ref('CreateInstance')) },
-          responses: { 201: { description: 'Created', content: json(ref('Instance')) }, 400: problem('Invalid input; `errors` names each field'), 401: problem('Missing or invalid API key'), 422: problem('Idempotency-Key reused with a different body') },
-        },
-        get: {
-          operationId: 'listInstances',
-          summary: 'List instances, newest first',
-          parameters: [q('limit', { type: 'integer', minimum: 1, maximum: 200 }), q('cursor', { type: 'string' }), q('status', { type: 'string' }, 'comma-separated lifecycle statuses'), q('provider', { type: 'string' })],
-          responses: { 200: { description: 'A page', content: json(list('Instance')) }, 400: problem('Invalid query') },
-        },
-      },
-      '/v1/instances/{id}': {
-        get: { operationId: 'getInstance', parameters: [idParam], responses: { 200: { description: 'The instance', content: json(ref('Instance')) }, 404: problem('No such instance') } },
-        delete: { operationId: 'destroyInstance', summary: 'Destroy: stopping now, stopped when the provider says the server is gone', parameters: [idParam], responses: { 202: { description: 'Stopping', content: json(ref('Instance')) }, 404: problem('No such instance') } },
-      },
-      '/v1/instances/{id}/events': {
-        get: {
-          operationId: 'instanceEvents',
-          summary: 'The append-only event log; with Accept: text/event-stream, replays then follows (Last-Event-ID resumes)',
-          parameters: [idParam, q('after', { type: 'integer' }), q('limit', { type: 'integer' })],
-          responses: { 200: { description: 'Events', content: { ...json(list('InstanceEvent')), 'text/event-stream': { schema: { type: 'string' } } } }, 404: problem('No such instance') },
-        },
-      },
-      '/v1/instances/{id}/status': { get: { operationId: 'instanceStatus', summary: 'Lifecycle, connection, heartbeat and versions from the control plane, plus the agent’s own report (agent: null when it is not connected) and the latest smoke test (lastSmoke: { result, detail, at, actor } or null). Audited.', parameters: [idParam], responses: { 200: { description: 'Status', content: json({ type: 'object' }) }, 404: problem('No such instance'), 504: problem('The agent did not answer') } } },
-      '/v1/instances/{id}/doctor': { post: { operationId: 'instanceDoctor', summary: 'Run the agent’s checks (disk, memory, clock skew, Docker, Tailscale, firewall, workload health, secret file permissions): { status, checks: [{ name, status: pass|warn|fail, detail, hint }] }. Audited.', parameters: [idParam], responses: { 200: { description: 'Checks', content: json({ type: 'object' }) }, 404: problem('No such instance'), 409: problem('The agent is not connected'), 504: problem('The agent did not answer') } } },
-      '/v1/instances/{id}/logs': { get: { operationId: 'instanceLogs', summary: 'The last lines of the agent’s, the bootstrap’s or the workload’s log: { unit, lines }. Audited.', parameters: [idParam, q('unit', { type: 'string', enum: ['agent', 'bootstrap', 'workload'] }), q('lines', { type: 'integer', minimum: 1, maximum: 5000 })], responses: { 200: { description: 'Log lines', content: json({ type: 'object' }) }, 404: problem('No such instance'), 409: problem('The agent is not connected') } } },
-      '/v1/instances/{id}/smoke': { post: { operationId: 'instanceSmoke', summary: 'Run the workload’s smoke test (or its health check once): { result: pass|fail, detail }. Counted in hangar_smoke_total; also run by the smoke timer every HANGAR_SMOKE_INTERVAL_SECONDS. Audited.', parameters: [idParam], responses: { 200: { description: 'Result', content: json({ type: 'object' }) }, 404: problem('No such instance'), 409: problem('The agent is not connected') } } },
-      '/v1/instances/{id}/restart': { post: { operationId: 'instanceRestart', summary: 'Restart the workload (or the agent, where a supervisor restarts it) and wait for healthy. Audited.', parameters: [idParam], requestBody: { required: false, content: json({ type: 'object', properties: { target: { type: 'string', enum: ['workload', 'agent'] }, timeoutSeconds: { type: 'integer', minimum: 1, maximum: 600 } }, additionalProperties: false }) }, responses: { 200: { description: 'Restarted and healthy', content: json({ type: 'object' }) }, 404: problem('No such instance'), 409: problem('The agent is not connected'), 502: problem('Not healthy after the restart') } } },
-      '/v1/instances/{id}/exec': { post: { operationId: 'instanceExec', summary: 'Run a command (argv, no shell) on the server; off unless the instance was created with config {"exec": true}. Output truncated to 16 KiB per stream. Audited.', parameters: [idParam], requestBody: { required: true, content: json({ type: 'object', properties: { argv: { type: 'array', items: { type: 'string' }, minItems: 1 }, timeoutSeconds: { type: 'integer', minimum: 1, maximum: 600 } }, required: ['argv'], additionalProperties: false }) }, responses: { 200: { description: 'exitCode, stdout, stderr, timedOut', content: json({ type: 'object' }) }, 403: problem('exec is not enabled for this instance'), 404: problem('No such instance'), 409: problem('The agent is not connected') } } },
-      '/v1/events': { get: { operationId: 'allEvents', summary: 'Every instance’s events (JSON or SSE)', parameters: [q('after', { type: 'integer' })], responses: { 200: { description: 'Events', content: { ...json(list('InstanceEvent')), 'text/event-stream': { schema: { type: 'string' } } } } } } },
-      '/v1/providers': { get: { operationId: 'listProviders', responses: { 200: { description: 'Configured providers', content: json({ type: 'object' }) } } } },
-      '/v1/providers/{provider}/server-types': { get: { operationId: 'listServerTypes', parameters: [providerParam, q('refresh', { type: 'string', enum: ['true', 'false'] })], responses: { 200: { description: 'Server types with prices per location', content: json({ type: 'object' }) }, 404: problem('Provider not configured') } } },
-      '/v1/providers/{provider}/locations': { get: { operationId: 'listLocations', parameters: [providerParam, q('refresh', { type: 'string', enum: ['true', 'false'] })], responses: { 200: { description: 'Locations', content: json({ type: 'object' }) }, 404: problem('Provider not configured') } } },
-      '/v1/agents/enroll': { post: { operationId: 'enrollAgent', security: [], summary: 'Exchange a one-time bootstrap token for an agent identity', requestBody: { required: true, content: json(ref('Enroll')) }, responses: { 200: { description: 'Agent id, key, workload plan', content: json({ type: 'object' }) }, 401: problem('Unknown, used or expired token') } } },
-      '/v1/agent/bundle': { get: { operationId: 'agentBundle', security: [], responses: { 200: { description: 'The agent, one JavaScript file', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
-      '/v1/providers/{provider}/credentials': {
-        put: { operationId: 'putCredentials', description: 'Store a token (and optional endpoint; tailnet for tailscale) for hetzner, digital-ocean or tailscale, sealed at rest; overrides the environment; never returned.', requestBody: { content: json({ type: 'object', required: ['token'], properties: { token: { type: 'string' }, endpoint: { type: 'string' }, tailnet: { type: 'string' } } }) }, responses: { 204: { description: 'Stored; the provider is (re)configured on every replica' }, 400: problem('Invalid fields') } },
-        delete: { operationId: 'deleteCredentials', responses: { 204: { description: 'Removed; the environment applies again' }, 404: problem('Nothing stored') } },
-      },
-      '/v1/agent-releases': {
-        get: { operationId: 'listAgentReleases', description: 'Agent releases with their state (published, canary, approved, revoked) and how many live agents run each; trustedKeys counts HANGAR_RELEASE_KEYS.', responses: { 200: { description: 'Releases', content: json({ type: 'object' }) } } },
-        post: { operationId: 'publishAgentRelease', description: 'Publish a bundle (base64) signed with an ed25519 key listed in HANGAR_RELEASE_KEYS over "hangar-agent-release v1\\n<version>\\n<sha256 hex>". It reaches no agent until approved.', requestBody: { required: true, content: json({ type: 'object', required: ['version', 'bundle', 'signature'], properties: { version: { type: 'string' }, bundle: { type: 'string', contentEncoding: 'base64' }, signature: { type: 'string' }, notes: { type: 'string' } } }) }, responses: { 201: { description: 'Published', content: json({ type: 'object' }) }, 400: problem('Bad version, bundle or signature (named in errors)'), 409: problem('No trusted key configured, or the version exists with other contents') } },
-      },
-      '/v1/agent-releases/{version}': { get: { operationId: 'getAgentRelease', parameters: [versionParam], responses: { 200: { description: 'Release', content: json({ type: 'object' }) }, 404: problem('Unknown release') } } },
-      '/v1/agent-releases/{version}/approve': { post: { operationId: 'approveAgentRelease', description: 'Let agents run this release (the most recently approved, unrevoked release is every agent’s target); canaryPercent limits it to a stable share of agents. Connected agents are asked to check at once.', parameters: [versionParam], requestBody: { required: false, content: json({ type: 'object', properties: { canaryPercent: { type: 'integer', minimum: 1, maximum: 100 } }, additionalProperties: false }) }, responses: { 200: { description: 'Approved', content: json({ type: 'object' }) }, 404: problem('Unknown release'), 409: problem('Revoked') } } },
-      '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: { description: 'Revoked', content: json({ type: 'object' }) }, 404: problem('Unknown release') } } },
-      '/v1/instances/{id}/agent-update': { post: { operationId: 'instanceAgentUpdate', summary: 'Ask the agent to check for its target release now: { ok, data: { staged, detail } }. Audited.', parameters: [idParam], responses: { 200: { description: 'What the agent did', content: json({ type: 'object' }) }, 409: problem('The agent is not connected') } } },
-      '/v1/agents/update': { get: { operationId: 'agentUpdateOffer', security: [], description: 'Agents (Authorization: Bearer <agentId>:<agentKey>) ask which release to run.', parameters: [q('version', { type: 'string' }), q('refused', { type: 'string' })], responses: { 200: { description: 'version, sha256, signature, size, url', content: json({ type: 'object' }) }, 204: { description: 'Stay on the current version' }, 401: problem('Bad agent key') } } },
-      '/v1/agents/releases/{version}/bundle': { get: { operationId: 'agentReleaseBundle', security: [], description: 'An approved release’s bundle, for agents (their own key).', parameters: [versionParam], responses: { 200: { description: 'The bundle', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 401: problem('Bad agent key'), 404: problem('Not approved') } } },
-      '/v1/ssh-hosts': {
-        get: { operationId: 'listSshHosts', description: 'Servers users bring (the ssh provider); keys are never returned.', responses: { 200: { description: 'Hosts', content: json({ type: 'object' }) } } },
-        post: { operationId: 'registerSshHost', description: 'Register a host (name, address, port, user, privateKey or keyPath, hostKey pin or trust on first use); ?probe=true connects and checks it first.', requestBody: { content: json({ type: 'object' }) }, responses: { 201: { description: 'Registered', content: json({ type: 'object' }) }, 400: problem('Invalid fields'), 409: problem('Name taken'), 422: problem('The probe failed because of a given field (privateKey, hostKey, address, port)') } },
-      },
-      '/v1/ssh-hosts/{ref}': {
-        get: { operationId: 'getSshHost', responses: { 200: { description: 'Host', content: json({ type: 'object' }) }, 404: problem('Unknown host') } },
-        delete: { operationId: 'unregisterSshHost', description: 'Unregister (never touches the host); ?force=true while in use.', responses: { 204: { description: 'Unregistered' }, 409: problem('In use') } },
-      },
-      '/v1/ssh-hosts/{ref}/probe': { post: { operationId: 'probeSshHost', responses: { 200: { description: 'Fingerprint, OS, architecture', content: json({ type: 'object' }) }, 422: problem('Probe failed') } } },
-      '/v1/snapshots': {
-        post: { operationId: 'buildSnapshot', summary: 'Start a snapshot build: a builder server runs the full install, reports ready, is powered off, imaged with labels and deleted', requestBody: { required: true, content: json({ type: 'object', properties: { provider: { type: 'string', enum: ['hetzner', 'digital-ocean'] }, location: { type: 'string' } }, required: ['provider'], additionalProperties: false }) }, responses: { 202: { description: 'Build accepted; follow it at /v1/snapshot-builds/{id}', content: json(snapshotBuildSchema) }, 400: problem('Invalid input; `errors` names each field (provider, location)') } },
-        get: { operationId: 'listSnapshots', summary: 'Snapshots this installation built, across configured clouds; `current` when the bootstrap version matches', parameters: [q('provider', { type: 'string', enum: ['hetzner', 'digital-ocean'] })], responses: { 200: { description: 'Snapshots', content: json({ type: 'object', properties: { items: { type: 'array', items: snapshotSchema } }, required: ['items'] }) }, 400: problem('Invalid provider') } },
-      },
-      '/v1/snapshots/prune': { post: { operationId: 'pruneSnapshots', summary: 'Delete our snapshots except the newest per provider and bootstrap version', parameters: [q('provider', { type: 'string', enum: ['hetzner', 'digital-ocean'] })], responses: { 200: { description: 'Deleted and kept snapshots', content: json({ type: 'object', properties: { deleted: { type: 'array', items: snapshotSchema }, kept: { type: 'array', items: snapshotSchema } } }) }, 400: problem('Invalid provider') } } },
-      '/v1/snapshots/{provider}/{id}': { delete: { operationId: 'deleteSnapshot', parameters: [{ name: 'provider', in: 'path', required: true, schema: { type: 'string', enum: ['hetzner', 'digital-ocean'] } }, { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } }], responses: { 204: { description: 'Deleted' }, 400: problem('Invalid provider or id'), 404: problem('Not one of our snapshots') } } },
-      '/v1/snapshot-builds': { get: { operationId: 'listSnapshotBuilds', responses: { 200: { description: 'Recent builds, newest first', content: json({ type: 'object', properties: { items: { type: 'array', items: snapshotBuildSchema } } }) } } } },
-      '/v1/snapshot-builds/{id}': { get: { operationId: 'getSnapshotBuild', parameters: [idParam], responses: { 200: { description: 'The build with its progress events', content: json(snapshotBuildSchema) }, 404: problem('No such build') } } },
-      '/v1/snapshot-builds/{id}/ready': { post: { operationId: 'snapshotBuildReady', security: [], summary: 'The builder server reports (Authorization: Bearer <build token>)', parameters: [idParam], requestBody: { required: true, content: json({ type: 'object', properties: { ok: { type: 'boolean' }, bootstrapVersion: { type: 'string' }, message: { type: 'string' } }, required: ['ok'] }) }, responses: { 200: { description: 'Recorded', content: json({ type: 'object' }) }, 400: problem('Invalid body'), 401: problem('Missing or wrong build token') } } },
-      '/v1/reconcile': { post: { operationId: 'reconcile', description: 'One reconciler pass now: adopt, delete duplicates, fail instances whose server vanished, mark and later delete orphans, resume lost work.', responses: { 200: { description: 'What the pass did', content: json({ type: 'object' }) }, 409: problem('Another replica holds the reconciler lease') } } },
-      '/healthz': { get: { operationId: 'health', security: [], responses: { 200: { description: 'Up', content: json({ type: 'object' }) } } } },
-      '/metrics': { get: { operationId: 'metrics', security: [], responses: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    },
+    paths: Object.fromEntries(Object.entries(paths).map(([p, ops]) => [p, Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, withCommon(op)]))])),
   };
   return doc;
 }

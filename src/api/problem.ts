@@ -7,6 +7,7 @@ import { HangarError, ValidationError } from '../domain/errors.ts';
  * unexpected becomes a 500 without a stack trace.
  */
 export function sendProblem(reply: FastifyReply, err: unknown): FastifyReply {
+  if (!(err instanceof HangarError)) err = unvalidatedInput(err) ?? err;
   let status = 500;
   let body: Record<string, unknown>;
   if (err instanceof HangarError) {
@@ -20,6 +21,29 @@ export function sendProblem(reply: FastifyReply, err: unknown): FastifyReply {
     body = { type: 'https://hangar.dev/problems/internal', title: 'Internal Server Error', status, detail: 'an unexpected error occurred; see the server log' };
   }
   return reply.code(status).type('application/problem+json').send(body);
+}
+
+/** SQLSTATEs of a query that failed on the data it carried: class 22 (data exception: a bad uuid, a NUL byte, out of range) and 54000 (an index row too large). */
+const INPUT_SQLSTATE = /^(22[0-9A-Z]{3}|54000)$/;
+
+/**
+ * A database error caused by a value that should have been refused at the edge, as a 400 of type
+ * `unvalidated-input`; null for any other error. The last line of defence only: routes validate
+ * first and name the field, which this cannot (the fuzz test fails on it, and the error handler
+ * still logs the original error).
+ *
+ * @example
+ * unvalidatedInput(new DrizzleQueryError(q, p, Object.assign(new Error('invalid input syntax for type uuid'), { code: '22P02' })))
+ * // → HangarError 400 unvalidated-input
+ */
+export function unvalidatedInput(err: unknown): HangarError | null {
+  for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && INPUT_SQLSTATE.test(code)) {
+      return new HangarError('unvalidated-input', `a value in this request cannot be stored or looked up (SQLSTATE ${code}); it should have been refused naming its field: please report this`, 400);
+    }
+  }
+  return null;
 }
 
 function isFastifyClientError(err: unknown): err is { statusCode: number; message: string } {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { storableJson, storableText } from './text.ts';
+import { ENROLL_PROOF_HASH_PATTERN, ENROLL_PROOF_PATTERN } from '../domain/enroll-proof.ts';
 
 export const ProviderName = z.enum(['local', 'hetzner', 'digital-ocean', 'ssh']);
 export const WorkloadKind = z.enum(['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose']);
@@ -8,12 +10,12 @@ export const CreateInstance = z
   .object({
     name: z.string().min(1).max(40).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'letters, digits, space, dot, dash, underscore; must start with a letter or digit').optional(),
     provider: ProviderName,
-    location: z.string().min(1).max(64).optional(),
-    serverType: z.string().min(1).max(64).optional(),
-    image: z.string().min(1).max(128).optional(),
+    location: storableText(z.string().min(1).max(64)).optional(),
+    serverType: storableText(z.string().min(1).max(64)).optional(),
+    image: storableText(z.string().min(1).max(128)).optional(),
     workload: WorkloadKind.default('process'),
     /** Workload settings (seed 001's fields for agent-manager); secret fields are sealed at rest and never returned. */
-    config: z.record(z.string(), z.unknown()).default({}),
+    config: storableJson(z.record(z.string(), z.unknown())).default({}),
     tailscale: z.boolean().default(false),
     tailscaleTags: z.array(z.string().regex(/^tag:[a-z0-9-]+$/, 'must look like tag:name')).max(20).default([]),
     connectTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
@@ -24,8 +26,8 @@ export type CreateInstance = z.infer<typeof CreateInstance>;
 
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
-  status: z.string().max(200).optional(),
+  cursor: storableText(z.string().max(200)).optional(),
+  status: storableText(z.string().max(200)).optional(),
   provider: ProviderName.optional(),
 });
 
@@ -86,9 +88,13 @@ export const Problem = z.object({
 
 export const Enroll = z.object({
   token: z.string().min(10).max(200),
-  instanceId: z.string().optional(),
-  version: z.string().max(50).optional(),
-  hostname: z.string().max(255).optional(),
-  /** Random per agent install; repeat it to enroll again when a response was lost. */
+  instanceId: z.uuid().optional(),
+  version: storableText(z.string().max(50)).optional(),
+  hostname: storableText(z.string().max(255)).optional(),
+  /** Deprecated (agents before enrollment binding): accepted on a first enrollment, never enough to enroll again. */
   nonce: z.string().min(16).max(200).optional(),
+  /** SHA-256 (64 lowercase hex) of a fresh secret the agent keeps: binds the enrollment this request makes to that agent. */
+  proofHash: z.string().regex(ENROLL_PROOF_HASH_PATTERN, 'must be a SHA-256 in lowercase hex (64 characters)').optional(),
+  /** The secret whose hash an earlier request of this agent sent: needed to enroll again with a spent token. */
+  proof: z.string().regex(ENROLL_PROOF_PATTERN, 'must be 32 random bytes in base64url (43 characters)').optional(),
 });

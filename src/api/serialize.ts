@@ -1,4 +1,6 @@
+import type { WorkloadKind } from '../bootstrap/types.ts';
 import type { EventRow, InstanceRow } from '../engine/store.ts';
+import { splitConfig } from '../engine/workload-config.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -13,7 +15,9 @@ export function instanceJson(row: InstanceRow, monthlyPrice: number | null = nul
     serverType: row.serverType,
     image: row.image,
     workload: row.workload,
-    config: row.workloadConfig,
+    // Split again on the way out: a row stored before its workload's schema sealed a setting
+    // (an `environment` map, a compose file, URL credentials) does not show it either.
+    config: splitConfig(row.workload as WorkloadKind, row.workloadConfig ?? {}).config,
     secrets: secretNames,
     status: row.status,
     step: row.step,
@@ -43,10 +47,31 @@ export function eventJson(e: EventRow) {
   return { id: e.id, instanceId: e.instanceId, at: e.at.toISOString(), actor: e.actor, kind: e.kind, from: e.fromStatus, to: e.toStatus, step: e.step, reason: e.reason, data: e.data };
 }
 
-/** Opaque keyset cursor for (createdAt, id). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What `encodeCursor` writes: an RFC 3339 UTC instant with milliseconds, `|`, the row's UUID. */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)\|([^|]+)$/;
+
+/**
+ * Opaque keyset cursor for (createdAt, id).
+ *
+ * @example
+ * encodeCursor(row) // → 'MjAyNC0wMS0wMVQwMDowMDowMC4wMDBafDVhYTJm…'
+ */
 export const encodeCursor = (row: InstanceRow) => Buffer.from(`${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+
+/**
+ * The (createdAt, id) of a cursor `encodeCursor` made, or null for anything else: a cursor is
+ * checked here, before it reaches a query (a non-UUID id or a bad date is a 400, never a database error).
+ *
+ * @example
+ * decodeCursor(encodeCursor(row)) // → { createdAt: row.createdAt, id: row.id }
+ * decodeCursor(Buffer.from('2024-01-01T00:00:00Z|nope').toString('base64url')) // → null
+ */
 export function decodeCursor(c: string): { createdAt: Date; id: string } | null {
-  const [at, id] = Buffer.from(c, 'base64url').toString('utf8').split('|');
-  const d = new Date(at ?? '');
-  return id && !Number.isNaN(d.getTime()) ? { createdAt: d, id } : null;
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(c)) return null;
+  const m = CURSOR.exec(Buffer.from(c, 'base64url').toString('utf8'));
+  if (!m || !UUID.test(m[2])) return null;
+  const d = new Date(m[1]);
+  // A real row's creation time: PostgreSQL has no year 0, and nothing here predates 1970.
+  return Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 ? null : { createdAt: d, id: m[2] };
 }

@@ -1,5 +1,6 @@
 import { composeArgv, renderComposeYaml, type ComposeStack } from './compose.ts';
 import { renderEnvFile } from './env-file.ts';
+import type { SettingsSchema } from './settings-schema.ts';
 import type { WorkloadInput, WorkloadPlan } from './types.ts';
 import { RE_IMAGE, SettingsReader, defaultRandomBytes, generateSecret, type RandomBytes } from './workload-config.ts';
 
@@ -28,6 +29,36 @@ import { RE_IMAGE, SettingsReader, defaultRandomBytes, generateSecret, type Rand
  * Also: `image` (the manager image), `postgresImage`, `postgresPassword` (secret; generated when
  * absent), `publicPorts`.
  */
+
+/**
+ * The agent-manager settings (seed 001's fields). Unknown settings are refused. URLs may carry
+ * credentials (`https://user:token@host/repo.git`): the URL is then sealed whole, shown without
+ * them, and written whole to the 0600 env file.
+ */
+export const AGENT_MANAGER_SETTINGS: SettingsSchema = {
+  kind: 'agent-manager',
+  fields: {
+    authenticationType: { type: 'string' },
+    image: { type: 'string' },
+    postgresImage: { type: 'string' },
+    agentDefaultImage: { type: 'string' },
+    agentWsPort: { type: 'int' },
+    publicPorts: { type: 'boolean' },
+    postgresPassword: { type: 'string', secret: true },
+    apiKey: { type: 'string', secret: true },
+    keycloakClientId: { type: 'string' },
+    keycloakClientSecret: { type: 'string', secret: true },
+    keycloakRealm: { type: 'string' },
+    keycloakAuthServerUrl: { type: 'url' },
+    keycloakServerUrl: { type: 'url' },
+    gitRepositoryUrl: { type: 'url' },
+    gitUsername: { type: 'string' },
+    gitToken: { type: 'string', secret: true },
+    gitPassword: { type: 'string', secret: true },
+    cursorApiKey: { type: 'string', secret: true },
+  },
+  extra: 'rejected',
+};
 
 export const AGENT_MANAGER_DIR = '/opt/agent-manager';
 export const AGENT_MANAGER_STACK: ComposeStack = {

@@ -8,6 +8,7 @@ import {
   SNAPSHOT_BUILD_SCRIPT_PATH,
   SNAPSHOT_FINALIZE_SCRIPT_PATH,
   USER_DATA_LIMITS,
+  VERSION_PIN,
   assertUserDataSize,
   redactUserData,
   renderSnapshotBuilderUserData,
@@ -15,7 +16,7 @@ import {
   renderUserData,
 } from './cloud-init.ts';
 import { extractBootstrap, extractSnapshotBuild } from './extract.ts';
-import { INSTANCE_ID, KINDS, PATHS, PROVIDERS, SERVER_NAME, TOKEN, bootstrapInput } from './fixtures.testing.ts';
+import { BUNDLE_SHA256, INSTANCE_ID, KINDS, PATHS, PROVIDERS, SERVER_NAME, TOKEN, bootstrapInput } from './fixtures.testing.ts';
 import { INSTALL_SCRIPT_PATH, renderInstallScript } from './install-script.ts';
 import { BOOTSTRAP_PATH } from './types.ts';
 
@@ -29,6 +30,7 @@ const builderInput = {
   apiUrl: 'https://hangar.example.com',
   buildId: '6b1f3c9e-7d2a-4e8b-9c1d-2f3a4b5c6d7e',
   buildToken: 'hgs_build-token_0123456789',
+  agentBundleSha256: BUNDLE_SHA256,
 };
 
 describe('renderUserData', () => {
@@ -147,7 +149,7 @@ describe('BOOTSTRAP_VERSION', () => {
     const hash = createHash('sha256');
     for (const provider of ['hetzner', 'digital-ocean'] as const) {
       for (const path of ['full', 'snapshot'] as const) {
-        hash.update(renderInstallScript({ provider, path, workload: 'process', bootstrapVersion: 'v0', bootstrap: { apiUrl: 'https://hangar.invalid' } }));
+        hash.update(renderInstallScript({ provider, path, workload: 'process', bootstrapVersion: 'v0', bootstrap: { apiUrl: 'https://hangar.invalid' }, agentBundleSha256: VERSION_PIN }));
       }
     }
     expect(BOOTSTRAP_VERSION).toBe(`v1-${hash.digest('hex').slice(0, 12)}`);

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { ValidationError } from '../domain/errors.ts';
 import type { ProviderName } from '../providers/types.ts';
 import { renderEnvFile } from './env-file.ts';
-import { INSTALL_SCRIPT_PATH, renderInstallScript } from './install-script.ts';
+import { INSTALL_SCRIPT_PATH, checkDownload, renderInstallScript } from './install-script.ts';
 import { BOOTSTRAP_PATH, HANGAR_ROOT, type BootstrapInput, type SnapshotBuilderInput } from './types.ts';
 import { Checker, RE_ID, RE_TOKEN, RE_VERSION, isSafeUrl, validateBootstrapInput } from './validate.ts';
 
@@ -14,6 +14,9 @@ export const USER_DATA_LIMITS: Record<ProviderName, number | null> = {
   local: null,
   ssh: null,
 };
+
+/** The bundle pin the recipe's version is computed with: the version does not depend on the agent's. */
+export const VERSION_PIN = '0'.repeat(64);
 
 /**
  * Version of the install recipe: a short hash of the full-path install script (rendered with no
@@ -27,7 +30,7 @@ export const BOOTSTRAP_VERSION = (() => {
   const hash = createHash('sha256');
   for (const provider of ['hetzner', 'digital-ocean'] as const) {
     for (const path of ['full', 'snapshot'] as const) {
-      hash.update(renderInstallScript({ provider, path, workload: 'process', bootstrapVersion: 'v0', bootstrap: { apiUrl: 'https://hangar.invalid' } }));
+      hash.update(renderInstallScript({ provider, path, workload: 'process', bootstrapVersion: 'v0', bootstrap: { apiUrl: 'https://hangar.invalid' }, agentBundleSha256: VERSION_PIN }));
     }
   }
   return `v1-${hash.digest('hex').slice(0, 12)}`;
@@ -53,8 +56,10 @@ function cloudConfig(comment: string, doc: Record<string, unknown>): string {
  * Render the `#cloud-config` user-data of one instance: its bootstrap.json (mode 0600, the only
  * credential: the one-time token), the install script (0700) and a runcmd that runs it. Units and
  * hardening files are inside the install script, so the SSH provider, which has no cloud-init,
- * gets exactly the same server. Throws ValidationError on bad input or when the result exceeds the
- * provider's user-data limit.
+ * gets exactly the same server. The install script installs the agent bundle only when its
+ * sha256 is `input.agentBundleSha256`. Throws ValidationError on bad input (`publicUrl` for a
+ * plain-http API URL that is not loopback or tailnet, `agentBundleSha256` for a missing pin) or
+ * when the result exceeds the provider's user-data limit.
  *
  * @example
  * const userData = renderUserData(input);
@@ -202,6 +207,7 @@ function validateBuilder(input: SnapshotBuilderInput): void {
   c.check(isSafeUrl(input?.apiUrl), 'apiUrl', 'must be an http(s) URL without quotes, spaces or backslashes');
   c.check(typeof input?.buildId === 'string' && RE_ID.test(input.buildId), 'buildId', 'must be letters, digits and dashes (a UUID)');
   c.check(typeof input?.buildToken === 'string' && RE_TOKEN.test(input.buildToken), 'buildToken', 'must be 8-512 URL-safe characters');
+  checkDownload(c, input?.apiUrl, input?.agentBundleSha256);
   c.throwIfAny('snapshot builder input');
 }
 
@@ -215,7 +221,7 @@ function validateBuilder(input: SnapshotBuilderInput): void {
  *
  * @example
  * renderSnapshotBuilderUserData({ provider: 'hetzner', bootstrapVersion: BOOTSTRAP_VERSION,
- *   apiUrl: 'https://hangar.example.com', buildId: id, buildToken: token }).startsWith('#cloud-config') // → true
+ *   apiUrl: 'https://hangar.example.com', buildId: id, buildToken: token, agentBundleSha256: sha }).startsWith('#cloud-config') // → true
  */
 export function renderSnapshotBuilderUserData(input: SnapshotBuilderInput): string {
   validateBuilder(input);
@@ -234,6 +240,7 @@ export function renderSnapshotBuilderUserData(input: SnapshotBuilderInput): stri
     workload: 'process',
     bootstrapVersion: input.bootstrapVersion,
     bootstrap: { apiUrl: input.apiUrl },
+    agentBundleSha256: input.agentBundleSha256,
   });
   const files: WriteFile[] = [
     { path: SNAPSHOT_BUILD_ENV_PATH, owner: 'root:root', permissions: '0600', content: env },

@@ -1,6 +1,7 @@
 import { ValidationError } from '../domain/errors.ts';
 import { composeArgv, parseCompose, publicPorts, type ComposeStack } from './compose.ts';
 import { renderEnvFile } from './env-file.ts';
+import type { SettingsSchema } from './settings-schema.ts';
 import type { WorkloadInput, WorkloadPlan } from './types.ts';
 import { RE_STACK_NAME, RESERVED_STACK_NAMES, SettingsReader, envNameOf } from './workload-config.ts';
 
@@ -18,9 +19,27 @@ import { RE_STACK_NAME, RESERVED_STACK_NAMES, SettingsReader, envNameOf } from '
  *   bypass UFW, so by default only `127.0.0.1:`/`[::1]:` publications are accepted.
  * - `servePort` + `serveTarget`: publish `http://127.0.0.1:<serveTarget>` on the tailnet over
  *   HTTPS `servePort` (443, 8443 or 10000) with `tailscale serve`
- * - every secret (`databasePassword`, …) goes to `/opt/<project>/.env` (0600) as
- *   `DATABASE_PASSWORD`, …, which compose reads for `${…}` interpolation
+ * - any other setting (`databasePassword`, …) is a secret that goes to `/opt/<project>/.env`
+ *   (0600) as `DATABASE_PASSWORD`, …, which compose reads for `${…}` interpolation
  */
+
+/**
+ * The compose settings. The compose file itself is sealed whole: users inline passwords in it
+ * (`POSTGRES_PASSWORD: …`), and it is written 0600 on the server. Unknown string settings are
+ * secret env values for interpolation.
+ */
+export const COMPOSE_SETTINGS: SettingsSchema = {
+  kind: 'compose',
+  fields: {
+    compose: { type: 'text', secret: true },
+    project: { type: 'string' },
+    healthServices: { type: 'list' },
+    allowPublicPorts: { type: 'boolean' },
+    servePort: { type: 'int' },
+    serveTarget: { type: 'int' },
+  },
+  extra: 'env',
+};
 
 /**
  * Render the compose plan. Throws ValidationError naming `config.compose` when the file is not

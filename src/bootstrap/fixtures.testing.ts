@@ -14,6 +14,8 @@ export const KINDS: WorkloadKind[] = ['process', 'openclaw', 'agent-manager', 'r
 export const INSTANCE_ID = '0f0e0d0c-1111-4222-8333-444455556666';
 export const SERVER_NAME = 'hangar-demo-0f0e0d0c';
 export const TOKEN = 'hgb_T0k3n-one.time_value~abcdefghijklmnopqrstuvwxyz012345';
+/** A stand-in sha256 of the agent bundle, for the pin in user-data. */
+export const BUNDLE_SHA256 = 'a'.repeat(32) + '0123456789abcdef'.repeat(2);
 
 /** A fixed random source, so generated secrets are the same on every render. */
 export const fixedRandom = (n: number) => Buffer.alloc(n, 0x5a);
@@ -26,6 +28,7 @@ export function bootstrapInput(over: Partial<BootstrapInput> = {}): BootstrapInp
     bootstrapVersion: BOOTSTRAP_VERSION,
     bootstrap: { apiUrl: 'https://hangar.example.com', token: TOKEN, instanceId: INSTANCE_ID, serverName: SERVER_NAME },
     tailscale: true,
+    agentBundleSha256: BUNDLE_SHA256,
     ...over,
   };
 }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../domain/errors.ts';
 import { FAIL2BAN_JAIL_PATH } from './fail2ban.ts';
 import { CLOSE_PUBLIC_SSH_PATH } from './firewall.ts';
-import { INSTANCE_ID, SERVER_NAME } from './fixtures.testing.ts';
+import { BUNDLE_SHA256, INSTANCE_ID, SERVER_NAME } from './fixtures.testing.ts';
 import { closesPublicSsh, renderAgentEnv, renderBootstrapFiles, renderInstallScript } from './install-script.ts';
 import { SSHD_DROPIN_PATH } from './sshd.ts';
 import { AGENT_ENV_PATH } from './systemd.ts';
@@ -18,6 +18,7 @@ const input = (over: Partial<InstallScriptInput> = {}): InstallScriptInput => ({
   workload: 'openclaw',
   bootstrapVersion: 'v1-test',
   bootstrap: { apiUrl: 'https://hangar.example.com', instanceId: INSTANCE_ID, serverName: SERVER_NAME },
+  agentBundleSha256: BUNDLE_SHA256,
   ...over,
 });
 

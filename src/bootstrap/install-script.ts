@@ -20,6 +20,7 @@ import { heredoc, shq } from './shell.ts';
 import { SSHD_DROPIN_PATH, renderSshdDropIn } from './sshd.ts';
 import { AGENT_BOOTSTRAP_LOG, AGENT_BUNDLE_PATH, AGENT_ENV_PATH, AGENT_UNIT_NAME, renderAgentUnit } from './systemd.ts';
 import { BOOTSTRAP_PATH, HANGAR_ROOT, type BootstrapFile, type InstallScriptInput } from './types.ts';
+import { PUBLIC_URL_FIELD, SHA256_MESSAGE, isSha256Hex, publicUrlProblem } from './public-url.ts';
 import { Checker, RE_ID, RE_SERVER_NAME, checkCommon, isSafeUrl } from './validate.ts';
 
 /** Where cloud-init writes the install script (and the SSH provider uploads it). */
@@ -46,7 +47,7 @@ export function closesPublicSsh(input: Pick<InstallScriptInput, 'keepSsh' | 'tai
   return !input.keepSsh && input.tailscale !== false;
 }
 
-function validate(input: InstallScriptInput): void {
+function validate(input: InstallScriptInput, script = false): void {
   const c = new Checker();
   checkCommon(c, input);
   const b = input?.bootstrap ?? ({} as InstallScriptInput['bootstrap']);
@@ -54,7 +55,21 @@ function validate(input: InstallScriptInput): void {
   c.check(b.instanceId === undefined || RE_ID.test(b.instanceId), 'bootstrap.instanceId', 'must be letters, digits and dashes (a UUID)');
   c.check(b.serverName === undefined || RE_SERVER_NAME.test(b.serverName), 'bootstrap.serverName', 'must be a DNS label');
   c.check((b.instanceId === undefined) === (b.serverName === undefined), 'bootstrap', 'instanceId and serverName go together');
+  if (script) checkDownload(c, b.apiUrl, input?.agentBundleSha256);
   c.throwIfAny('install script input');
+}
+
+/**
+ * The checks on where a server downloads the agent from: `publicUrl` (HANGAR_PUBLIC_URL) https
+ * unless loopback or tailnet, and `agentBundleSha256` pinned.
+ *
+ * @example
+ * checkDownload(c, 'http://hangar.example.com', sha) // c now holds a publicUrl error
+ */
+export function checkDownload(c: Checker, apiUrl: unknown, agentBundleSha256: unknown): void {
+  const urlProblem = isSafeUrl(apiUrl) ? publicUrlProblem(apiUrl) : null;
+  if (urlProblem) c.check(false, PUBLIC_URL_FIELD, urlProblem);
+  c.check(isSha256Hex(agentBundleSha256), 'agentBundleSha256', SHA256_MESSAGE);
 }
 
 function hasIdentity(input: InstallScriptInput): input is InstallScriptInput & { bootstrap: { instanceId: string; serverName: string } } {
@@ -175,6 +190,11 @@ changed() {
  *   `/opt/hangar/{agent,config,logs}`; sshd/fail2ban/ufw hardening; the agent bundle and unit.
  * - snapshot path: clock sync, agent config, (re)fetch the agent bundle, start the agent.
  *
+ * Both paths download the agent bundle from `$API_URL/v1/agent/bundle` and install it only when
+ * its sha256 is `input.agentBundleSha256` (else the script exits non-zero, saying so). Throws
+ * ValidationError naming `agentBundleSha256` when the pin is missing, and `publicUrl` when the API
+ * URL is plain http to anything but a loopback or tailnet address.
+ *
  * Re-running it on the same host is safe: files are rewritten only when their content changed,
  * users and keys are created only when missing, ufw skips rules it has, and a public SSH port
  * closed by the agent stays closed. `install.sh --files-only DIR` writes only the embedded files
@@ -183,11 +203,11 @@ changed() {
  *
  * @example
  * const script = renderInstallScript({ provider: 'hetzner', path: 'full', workload: 'openclaw',
- *   bootstrapVersion: BOOTSTRAP_VERSION, bootstrap: { apiUrl: 'https://hangar.example.com' } });
+ *   bootstrapVersion: BOOTSTRAP_VERSION, bootstrap: { apiUrl: 'https://hangar.example.com' }, agentBundleSha256: sha });
  * script.startsWith('#!/bin/bash') // → true
  */
 export function renderInstallScript(input: InstallScriptInput): string {
-  validate(input);
+  validate(input, true);
   const identity = hasIdentity(input);
   const closeSsh = closesPublicSsh(input);
   const full = input.path === 'full';
@@ -201,6 +221,7 @@ export function renderInstallScript(input: InstallScriptInput): string {
     '#',
     '# Usage: install.sh                    install or repair (as root); safe to run again',
     '#        install.sh --files-only DIR   only write the embedded files under DIR, then exit',
+    '#        install.sh --fetch-agent DIR  only download and verify the agent bundle into DIR/opt/hangar/agent, then exit',
   ].join('\n');
 
   const fullSteps = String.raw`
@@ -347,6 +368,8 @@ umask 022
 
 BOOTSTRAP_VERSION=${shq(input.bootstrapVersion)}
 API_URL=${shq(input.bootstrap.apiUrl)}
+# sha256 of the agent bundle the control plane serves: anything else is not installed.
+AGENT_SHA256=${shq(input.agentBundleSha256!)}
 ${full ? `KEEP_PUBLIC_SSH=${closeSsh ? 'no' : 'yes'}\n` : ''}ROOTFS=''
 CHANGED=()
 
@@ -397,18 +420,40 @@ sync_clock() {
   fi
 }
 ${full ? fullSteps : snapshotChecks}
+# fetch_agent: download the agent bundle and install it only when its sha256 is AGENT_SHA256
+# (a mismatch is retried twice: behind a load balancer, a replica of another version may answer).
 fetch_agent() {
-  log "fetching the agent bundle"
-  local tmp
+  log "fetching the agent bundle (sha256 $AGENT_SHA256)"
+  local tmp attempt got=''
   tmp="$(mktemp)"
-  if ! curl -fsSL --retry 20 --retry-delay 3 --retry-all-errors --connect-timeout 10 --max-time 300 -o "$tmp" "$API_URL/v1/agent/bundle"; then
+  for attempt in 1 2 3; do
+    if ! curl -fsSL --retry 20 --retry-delay 3 --retry-all-errors --connect-timeout 10 --max-time 300 -o "$tmp" "$API_URL/v1/agent/bundle"; then
+      rm -f "$tmp"
+      die "could not download $API_URL/v1/agent/bundle"
+    fi
+    if printf '%s  %s\n' "$AGENT_SHA256" "$tmp" | sha256sum -c --status; then
+      got="$AGENT_SHA256"
+      break
+    fi
+    got="$(sha256sum "$tmp" | cut -d' ' -f1)"
+    log "the agent bundle's sha256 is $got, expected $AGENT_SHA256 (attempt $attempt of 3)"
+    if [[ "$attempt" -lt 3 ]]; then sleep 2; fi
+  done
+  if [[ "$got" != "$AGENT_SHA256" ]]; then
     rm -f "$tmp"
-    die "could not download $API_URL/v1/agent/bundle"
+    die "refusing to install the agent bundle: its sha256 is $got, expected $AGENT_SHA256 (altered on the way, or served by another Hangar version)"
   fi
-  [[ -s "$tmp" ]] || die "the agent bundle is empty"
   put_file ${AGENT_BUNDLE_PATH} 0644 root:root <"$tmp"
   rm -f "$tmp"
+  log "agent bundle verified and installed"
 }
+
+if [[ "${'$'}{1:-}" == --fetch-agent ]]; then
+  ROOTFS="${'$'}{2:?usage: install.sh --fetch-agent DIR}"
+  ROOTFS="${'$'}{ROOTFS%/}"
+  fetch_agent
+  exit 0
+fi
 ${
   identity
     ? `

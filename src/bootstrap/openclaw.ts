@@ -1,4 +1,5 @@
 import { renderEnvFile } from './env-file.ts';
+import type { SettingsSchema } from './settings-schema.ts';
 import { OPENCLAW_GATEWAY_UNIT, OPENCLAW_INSTALL_UNIT, renderOpenclawUnits } from './systemd.ts';
 import type { WorkloadInput, WorkloadPlan } from './types.ts';
 import { SettingsReader, defaultRandomBytes, envNameOf, generateSecret, type RandomBytes } from './workload-config.ts';
@@ -13,9 +14,21 @@ import { SettingsReader, defaultRandomBytes, envNameOf, generateSecret, type Ran
  * - `port`: gateway port on 127.0.0.1 (default 18789)
  * - `servePort`: tailnet HTTPS port, 443, 8443 or 10000 (default 443)
  * - `gatewayToken` (secret): the gateway's auth token; generated when absent
- * - any other secret (`anthropicApiKey`, `openaiApiKey`, `telegramBotToken`, …) is passed to the
- *   gateway as its upper-snake-case env name (`ANTHROPIC_API_KEY`, …)
+ * - any other setting (`anthropicApiKey`, `openaiApiKey`, `telegramBotToken`, …) is a secret
+ *   passed to the gateway as its upper-snake-case env name (`ANTHROPIC_API_KEY`, …)
  */
+
+/** The openclaw settings: unknown string settings are secret env values for the gateway. */
+export const OPENCLAW_SETTINGS: SettingsSchema = {
+  kind: 'openclaw',
+  fields: {
+    version: { type: 'string' },
+    port: { type: 'int' },
+    servePort: { type: 'int' },
+    gatewayToken: { type: 'string', secret: true },
+  },
+  extra: 'env',
+};
 
 export const OPENCLAW_HOME = '/var/lib/openclaw';
 export const OPENCLAW_NPM_PREFIX = `${OPENCLAW_HOME}/.npm-global`;

@@ -3,7 +3,7 @@ import type { InstanceRow } from '../engine/store.ts';
 import { defaultRenderers } from '../renderers.ts';
 import { BOOTSTRAP_VERSION } from './cloud-init.ts';
 import { extractBootstrap } from './extract.ts';
-import { TOKEN, WORKLOAD_VARIANTS, bootstrapInput, workloadInput } from './fixtures.testing.ts';
+import { BUNDLE_SHA256, TOKEN, WORKLOAD_VARIANTS, bootstrapInput, workloadInput } from './fixtures.testing.ts';
 import { renderProcessWorkload } from './process-workload.ts';
 
 const row = (over: Partial<InstanceRow>) => ({ ...workloadInput('process'), ...over }) as unknown as InstanceRow;
@@ -29,9 +29,9 @@ describe('defaultRenderers (the engine contract)', () => {
   });
 
   it('offers the snapshot builder, install script and redaction', () => {
-    const ud = r.snapshotBuilderUserData({ provider: 'digital-ocean', bootstrapVersion: r.bootstrapVersion, apiUrl: 'https://h.example', buildId: 'b-1', buildToken: 'hgs_0123456789' });
+    const ud = r.snapshotBuilderUserData({ provider: 'digital-ocean', bootstrapVersion: r.bootstrapVersion, apiUrl: 'https://h.example', buildId: 'b-1', buildToken: 'hgs_0123456789', agentBundleSha256: BUNDLE_SHA256 });
     expect(ud).toContain('/opt/hangar/bootstrap/snapshot-finalize.sh');
-    expect(r.installScript({ provider: 'ssh', path: 'full', workload: 'process', bootstrapVersion: r.bootstrapVersion, bootstrap: { apiUrl: 'https://h.example' } })).toMatch(/^#!\/bin\/bash/);
+    expect(r.installScript({ provider: 'ssh', path: 'full', workload: 'process', bootstrapVersion: r.bootstrapVersion, bootstrap: { apiUrl: 'https://h.example' }, agentBundleSha256: BUNDLE_SHA256 })).toMatch(/^#!\/bin\/bash/);
     expect(r.redactUserData(`x ${TOKEN} y`, TOKEN)).toBe('x [REDACTED] y');
   });
 });

@@ -1,5 +1,6 @@
 import { composeArgv, renderComposeYaml, type ComposeStack } from './compose.ts';
 import { renderEnvFile } from './env-file.ts';
+import { urlUserinfo, withoutUserinfo, type SettingsSchema } from './settings-schema.ts';
 import { renderStackUnits } from './systemd.ts';
 import type { WorkloadFile, WorkloadInput, WorkloadPlan } from './types.ts';
 import {
@@ -31,11 +32,39 @@ import {
  *   pulls newer ones
  * - `apiCommand`, `workerCommand`: argv overriding the images' commands
  * - `apiPort` (default 8000), `healthPath` (default `/health`): what the smoke test requests
- * - `environment`: non-secret `NAME: value` pairs for api and worker
- * - `gitToken` (secret; `gitUsername` default `x-access-token`): read-only access to a private repo
+ * - `environment` (secret, sealed whole): `NAME: value` pairs for api and worker; the compose
+ *   file that carries them is written 0600
+ * - `gitToken` (secret; `gitUsername` default `x-access-token`): read-only access to a private repo;
+ *   or credentials in `repositoryUrl` (`https://user:token@host/…`, or `https://token@host/…`),
+ *   which become the same two settings, so the URL in `stack.env` and `.git/config` has none
  * - `postgresPassword` (secret; generated when absent)
- * - any other secret (`openaiApiKey`, …) goes to `/etc/<name>/env` as `OPENAI_API_KEY`, …
+ * - any other setting (`openaiApiKey`, …) is a secret that goes to `/etc/<name>/env` as `OPENAI_API_KEY`, …
  */
+
+/** The runner-stack settings: unknown string settings are secret env values for api and worker. */
+export const RUNNER_STACK_SETTINGS: SettingsSchema = {
+  kind: 'runner-stack',
+  fields: {
+    name: { type: 'string' },
+    repositoryUrl: { type: 'url' },
+    branch: { type: 'string' },
+    dockerfile: { type: 'string' },
+    reviewGate: { type: 'boolean' },
+    apiImage: { type: 'string' },
+    workerImage: { type: 'string' },
+    apiCommand: { type: 'list' },
+    workerCommand: { type: 'list' },
+    apiPort: { type: 'int' },
+    healthPath: { type: 'string' },
+    postgresImage: { type: 'string' },
+    redisImage: { type: 'string' },
+    environment: { type: 'envMap', secret: true },
+    gitUsername: { type: 'string' },
+    gitToken: { type: 'string', secret: true },
+    postgresPassword: { type: 'string', secret: true },
+  },
+  extra: 'env',
+};
 
 export const DEFAULT_STACK_NAME = 'ai-ops-runner';
 export const DEFAULT_RUNNER_POSTGRES_IMAGE = 'postgres:16-alpine';
@@ -228,7 +257,9 @@ export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<
   const r = new SettingsReader('runner-stack', input.workloadConfig, secrets);
   const name = r.string('name', { default: DEFAULT_STACK_NAME, pattern: RE_STACK_NAME, hint: 'must be 2-40 lower-case letters, digits and dashes, starting with a letter' });
   if (RESERVED_STACK_NAMES.has(name)) r.error('name', `${name} is reserved`);
-  const repositoryUrl = r.url('repositoryUrl', { schemes: ['https:', 'http:'] });
+  const givenUrl = r.url('repositoryUrl', { schemes: ['https:', 'http:'] });
+  const credentials = givenUrl ? urlUserinfo(givenUrl) : null;
+  const repositoryUrl = givenUrl && withoutUserinfo(givenUrl);
   const branch = r.string('branch', { default: 'main', pattern: RE_BRANCH, hint: 'must be a git branch name' });
   const dockerfile = r.string('dockerfile', { default: 'Dockerfile', pattern: /^(?!\/)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$/, hint: 'must be a relative path inside the repository' });
   const reviewGate = r.bool('reviewGate', true);
@@ -246,9 +277,17 @@ export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<
   const redisImage = r.string('redisImage', { default: DEFAULT_REDIS_IMAGE, pattern: RE_IMAGE, hint: 'must be a Docker image reference' });
   const environment = r.envMap('environment');
   for (const [k] of environment) if (RESERVED_ENV.has(k)) r.error(`environment.${k}`, `${k} is set by the stack`);
-  const gitUsername = r.string('gitUsername', { max: 255 });
-  const gitToken = r.string('gitToken', { max: 1024 });
+  let gitUsername = r.string('gitUsername', { max: 255 });
+  let gitToken = r.string('gitToken', { max: 1024 });
   if ((gitToken || gitUsername) && !repositoryUrl) r.error(gitToken ? 'gitToken' : 'gitUsername', 'is only used with repositoryUrl');
+  const gitFields = { user: r.field('gitUsername'), token: r.field('gitToken') };
+  if (credentials) {
+    // user:token@ → both; user@ with gitToken → the user; token@ alone → the token (GitHub's form).
+    const [user, token] = credentials.password ? [credentials.username, credentials.password] : gitToken ? [credentials.username, undefined] : [undefined, credentials.username];
+    if ((user && gitUsername) || (token && gitToken)) r.error('repositoryUrl', 'carries credentials: give them in the URL or as gitUsername/gitToken, not both');
+    if (user) [gitUsername, gitFields.user] = [user, r.field('repositoryUrl')];
+    if (token) [gitToken, gitFields.token] = [token, r.field('repositoryUrl')];
+  }
   const dbPassword = r.string('postgresPassword', { min: 12, max: 256 }) ?? generateSecret(random);
   const appSecrets: [string, string, string][] = [];
   for (const s of r.unreadSecrets()) {
@@ -327,15 +366,16 @@ export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<
   );
   const updateEnv = renderEnvFile(
     [
-      ...(gitToken ? ([['GIT_TOKEN', gitToken, r.field('gitToken')]] as [string, string, string][]) : []),
-      ...(gitUsername ? ([['GIT_USERNAME', gitUsername, r.field('gitUsername')]] as [string, string, string][]) : []),
+      ...(gitToken ? ([['GIT_TOKEN', gitToken, gitFields.token]] as [string, string, string][]) : []),
+      ...(gitUsername ? ([['GIT_USERNAME', gitUsername, gitFields.user]] as [string, string, string][]) : []),
     ],
     `Managed by Hangar: repository credentials of the ${name} self-update.`,
   );
 
   const units = renderStackUnits({ name, dir: p.dir, compose: composeArgv(stack, '/usr/bin/docker'), build: !!repositoryUrl, updateScript: p.updateScript, smokeScript: p.smokeScript });
   const files: WorkloadFile[] = [
-    { path: p.compose, content: compose, mode: '0644', owner: 'root:root' },
+    // 0600: `environment` values are secret.
+    { path: p.compose, content: compose, mode: '0600', owner: 'root:root' },
     { path: p.settings, content: settings, mode: '0644', owner: 'root:root' },
     { path: p.updateScript, content: renderUpdateScript(), mode: '0755', owner: 'root:root' },
     { path: p.smokeScript, content: renderSmokeScript(), mode: '0755', owner: 'root:root' },

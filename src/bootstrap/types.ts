@@ -35,6 +35,11 @@ export interface BootstrapInput {
   tailscale?: boolean;
   /** Extra SSH public keys for the admin user. */
   sshAuthorizedKeys?: string[];
+  /**
+   * sha256 (64 lowercase hex digits) of the agent bundle the control plane serves at
+   * `/v1/agent/bundle`: the install script installs the download only when it matches.
+   */
+  agentBundleSha256: string;
 }
 
 /** A file the agent writes on the server when it receives its workload at enrollment. */
@@ -98,6 +103,8 @@ export interface InstallScriptInput {
   bootstrap: { apiUrl: string; instanceId?: string; serverName?: string };
   keepSsh?: boolean;
   tailscale?: boolean;
+  /** sha256 of the agent bundle the script downloads: required to render the script (not to list its files). */
+  agentBundleSha256?: string;
 }
 
 /** Input of the snapshot builder's user-data: a full install with no instance identity. */
@@ -108,6 +115,8 @@ export interface SnapshotBuilderInput {
   buildId: string;
   /** Short-lived token that authorizes only `POST /v1/snapshot-builds/{buildId}/ready`. */
   buildToken: string;
+  /** sha256 of the agent bundle the builder downloads (see {@link BootstrapInput.agentBundleSha256}). */
+  agentBundleSha256: string;
 }
 
 /**

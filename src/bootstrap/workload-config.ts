@@ -1,5 +1,6 @@
 import { randomBytes as cryptoRandomBytes } from 'node:crypto';
 import { ValidationError } from '../domain/errors.ts';
+import { decodeSecret } from './settings-schema.ts';
 
 /**
  * Reading a workload's settings: typed getters that collect every problem as a field error
@@ -96,10 +97,13 @@ export class SettingsReader {
     this.errors.push({ field: this.field(name), message });
   }
 
-  /** The raw value (secrets first), marking the name as known. */
+  /**
+   * The raw value (secrets first: a setting sealed because it held URL credentials is in both,
+   * and the sealed value is the real one), marking the name as known.
+   */
   raw(name: string): unknown {
     this.read.add(name);
-    if (Object.hasOwn(this.secrets, name)) return this.secrets[name];
+    if (Object.hasOwn(this.secrets, name)) return decodeSecret(this.secrets[name]);
     return Object.hasOwn(this.config, name) ? this.config[name] : undefined;
   }
 

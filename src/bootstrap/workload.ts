@@ -1,13 +1,37 @@
 import { ValidationError } from '../domain/errors.ts';
-import { renderAgentManagerWorkload } from './agent-manager.ts';
-import { renderComposeWorkload } from './compose-workload.ts';
-import { renderOpenclawWorkload } from './openclaw.ts';
-import { renderProcessWorkload } from './process-workload.ts';
-import { renderRunnerStackWorkload } from './runner-stack.ts';
+import { AGENT_MANAGER_SETTINGS, renderAgentManagerWorkload } from './agent-manager.ts';
+import { COMPOSE_SETTINGS, renderComposeWorkload } from './compose-workload.ts';
+import { OPENCLAW_SETTINGS, renderOpenclawWorkload } from './openclaw.ts';
+import { PROCESS_SETTINGS, renderProcessWorkload } from './process-workload.ts';
+import { RUNNER_STACK_SETTINGS, renderRunnerStackWorkload } from './runner-stack.ts';
+import { secretValues, splitSettings, type SettingsSchema } from './settings-schema.ts';
 import type { WorkloadInput, WorkloadKind, WorkloadPlan } from './types.ts';
 import { defaultRandomBytes, generateSecret, type RandomBytes } from './workload-config.ts';
 
 export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose'];
+
+/** Each workload's settings schema (declared beside its renderer). */
+export const WORKLOAD_SETTINGS: Readonly<Record<WorkloadKind, SettingsSchema>> = {
+  process: PROCESS_SETTINGS,
+  openclaw: OPENCLAW_SETTINGS,
+  'agent-manager': AGENT_MANAGER_SETTINGS,
+  'runner-stack': RUNNER_STACK_SETTINGS,
+  compose: COMPOSE_SETTINGS,
+};
+
+/**
+ * Divide a request's workload settings into `config` (stored, shown) and `secrets` (sealed,
+ * delivered only at enrollment) by the workload's schema; see {@link splitSettings}. An unknown
+ * kind keeps every string secret (its validation fails anyway, naming `workload`).
+ *
+ * @example
+ * splitWorkloadConfig('agent-manager', { gitUsername: 'bot', gitToken: 'ghp_x' })
+ * // → { config: { gitUsername: 'bot' }, secrets: { gitToken: 'ghp_x' } }
+ */
+export function splitWorkloadConfig(kind: WorkloadKind, input: Record<string, unknown>): { config: Record<string, unknown>; secrets: Record<string, string> } {
+  const schema = Object.hasOwn(WORKLOAD_SETTINGS, kind) ? WORKLOAD_SETTINGS[kind] : { kind, fields: {}, extra: 'rejected' as const };
+  return splitSettings(schema, input);
+}
 
 export interface RenderWorkloadOptions {
   /** Random source for secrets generated when absent (default: crypto). */
@@ -33,7 +57,7 @@ export function renderWorkload(input: WorkloadInput, secrets: Record<string, str
   }
   switch (input.workload) {
     case 'process':
-      return renderProcessWorkload(input.workloadConfig);
+      return renderProcessWorkload(input.workloadConfig, secrets);
     case 'openclaw':
       return renderOpenclawWorkload(input, secrets, random);
     case 'agent-manager':
@@ -87,16 +111,15 @@ export function completeWorkloadSecrets(kind: WorkloadKind, config: Record<strin
 }
 
 /**
- * A copy of a plan fit to show (dry runs, logs): every secret value replaced by `[REDACTED]` in
- * file contents and argv.
+ * A copy of a plan fit to show (dry runs, logs): every secret value (map and list values, and
+ * the user and password of URL credentials, included) replaced by `[REDACTED]` in file contents
+ * and argv.
  *
  * @example
  * redactWorkloadPlan(plan, { apiKey: 'k1…' }).files[1].content.includes('k1…') // → false
  */
 export function redactWorkloadPlan(plan: WorkloadPlan, secrets: Record<string, string>): WorkloadPlan {
-  const values = [...new Set(Object.values(secrets).flatMap((v) => [v, encodeURIComponent(v)]))]
-    .filter((v) => v.length >= 4)
-    .sort((a, b) => b.length - a.length);
+  const values = secretValues(secrets).sort((a, b) => b.length - a.length);
   const redact = (s: string) => values.reduce((acc, v) => acc.split(v).join('[REDACTED]'), s);
   return {
     ...plan,

@@ -251,8 +251,8 @@ export class HangarClient {
     return this.request('POST', '/v1/agent-releases', body);
   }
 
-  approveRelease(version: string, canaryPercent?: number): Promise<ReleaseInfo> {
-    return this.request('POST', `/v1/agent-releases/${encodeURIComponent(version)}/approve`, canaryPercent ? { canaryPercent } : {});
+  approveRelease(version: string, canaryPercent?: number, allowDowngrade?: boolean): Promise<ReleaseInfo> {
+    return this.request('POST', `/v1/agent-releases/${encodeURIComponent(version)}/approve`, { ...(canaryPercent ? { canaryPercent } : {}), ...(allowDowngrade ? { allowDowngrade: true } : {}) });
   }
 
   revokeRelease(version: string): Promise<ReleaseInfo> {

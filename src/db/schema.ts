@@ -53,8 +53,13 @@ export const instances = pgTable('instances', {
   bootstrapTokenExpiresAt: ts('bootstrap_token_expires_at'),
   bootstrapTokenUsedAt: ts('bootstrap_token_used_at'),
   agentId: uuid('agent_id'),
-  /** Hash of the agent's enrollment nonce: lets the same agent enroll again if the response was lost. */
+  /** Deprecated: hash of an old agent's enrollment nonce; no longer read or written (0007 cleared it). */
   enrollNonceHash: text('enroll_nonce_hash'),
+  /**
+   * SHA-256 of the secret the enrolled agent generated and keeps: only that agent (presenting the
+   * secret) may enroll again with the spent token while it never connected. Replaced at each use.
+   */
+  enrollProofHash: text('enroll_proof_hash'),
   agentKeyHash: text('agent_key_hash'),
   agentVersion: text('agent_version'),
   lastHeartbeatAt: ts('last_heartbeat_at'),
@@ -172,6 +177,8 @@ export const agentReleases = pgTable('agent_releases', {
   publishedBy: text('published_by'),
   approvedAt: ts('approved_at'),
   approvedBy: text('approved_by'),
+  /** Who approved it although a higher version was approved (a deliberate downgrade); null otherwise. */
+  downgradeAllowedBy: text('downgrade_allowed_by'),
   /** Share of agents (1–100) that get it once approved. */
   canaryPercent: integer('canary_percent').notNull().default(100),
   revokedAt: ts('revoked_at'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canaryBucket, newReleaseKey, publicKeyOf, releaseKeyProblem, sha256Hex, signRelease, targetRelease, verifyRelease } from './releases.ts';
+import { canaryBucket, compareVersions, newerApproved, newReleaseKey, publicKeyOf, releaseKeyProblem, sha256Hex, signRelease, targetRelease, verifyRelease } from './releases.ts';
 
 const bundle = Buffer.from('console.log("agent 2.0.0");\n');
 const key = newReleaseKey();
@@ -62,5 +62,42 @@ describe('targetRelease', () => {
     // Outside the canary: the previous approved release.
     const outside = ids.find((id) => canaryBucket(id, '3.0.0') >= 10)!;
     expect(targetRelease([r('2.0.0', 1), r('3.0.0', 2, { canary: 10 })], outside)?.version).toBe('2.0.0');
+  });
+});
+
+describe('compareVersions (semver precedence)', () => {
+  it('orders the core numerically, not as text', () => {
+    const sorted = ['1.10.0', '1.2.0', '10.0.0', '2.0.0', '1.2.10', '1.2.9', '0.0.1'].sort(compareVersions);
+    expect(sorted).toEqual(['0.0.1', '1.2.0', '1.2.9', '1.2.10', '1.10.0', '2.0.0', '10.0.0']);
+    expect(compareVersions('1.2.3', '1.2.3')).toBe(0);
+  });
+
+  it('puts a -tag before its release, and orders tags part by part (numbers numerically, before words)', () => {
+    // The precedence example of semver.org §11.
+    const chain = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0'];
+    for (let i = 0; i < chain.length - 1; i++) {
+      expect(compareVersions(chain[i], chain[i + 1]), `${chain[i]} < ${chain[i + 1]}`).toBe(-1);
+      expect(compareVersions(chain[i + 1], chain[i])).toBe(1);
+    }
+    expect([...chain].reverse().sort(compareVersions)).toEqual(chain);
+    expect(compareVersions('2.0.0-rc.1', '1.9.9')).toBe(1);
+  });
+});
+
+describe('newerApproved (anti-rollback)', () => {
+  const at = new Date();
+  const rel = (version: string, o: { approved?: boolean; revoked?: boolean } = {}) => ({ version, approvedAt: o.approved === false ? null : at, revokedAt: o.revoked ? at : null });
+
+  it('names the highest approved, unrevoked release above the one being approved', () => {
+    expect(newerApproved('1.0.0', [rel('1.5.0'), rel('2.0.0'), rel('1.0.0')])).toBe('2.0.0');
+    expect(newerApproved('2.0.0-rc.1', [rel('2.0.0')])).toBe('2.0.0');
+    expect(newerApproved('1.9.0', [rel('1.10.0')])).toBe('1.10.0');
+  });
+
+  it('lets an upgrade, a re-approval of the highest, and a version above revoked or unapproved ones through', () => {
+    expect(newerApproved('2.1.0', [rel('2.0.0')])).toBeNull();
+    expect(newerApproved('2.0.0', [rel('2.0.0'), rel('1.0.0')])).toBeNull();
+    expect(newerApproved('1.0.0', [rel('2.0.0', { revoked: true }), rel('3.0.0', { approved: false })])).toBeNull();
+    expect(newerApproved('1.0.0', [])).toBeNull();
   });
 });

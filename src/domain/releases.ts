@@ -91,7 +91,8 @@ export function canaryBucket(instanceId: string, version: string): number {
 /**
  * The release an agent should run: the most recently approved, unrevoked release whose canary
  * share includes it and that it has not already refused or rolled back. Approval order is the
- * operator's intent, so approving an older version rolls the fleet back to it. Null = stay.
+ * operator's intent, so approving an older version rolls the fleet back to it (which the engine
+ * allows only with an explicit `allowDowngrade`: see {@link newerApproved}). Null = stay.
  */
 export function targetRelease<R extends ReleaseGate>(releases: readonly R[], instanceId: string, refused: readonly string[] = []): R | null {
   const approved = releases
@@ -99,4 +100,61 @@ export function targetRelease<R extends ReleaseGate>(releases: readonly R[], ins
     .sort((a, b) => b.approvedAt!.getTime() - a.approvedAt!.getTime());
   const top = approved[0];
   return top && !refused.includes(top.version) ? top : null;
+}
+
+/**
+ * Order two release versions by semver precedence: `MAJOR.MINOR.PATCH` numerically, then a
+ * version with a `-tag` before the same version without one; tags compare dot by dot, numeric
+ * parts numerically and before alphanumeric ones, a shorter tag first when all else is equal.
+ * Returns -1, 0 or 1. Versions that do not match {@link RELEASE_VERSION} compare as strings.
+ *
+ * @example
+ * compareVersions('1.10.0', '1.9.3')        // → 1
+ * compareVersions('2.0.0-rc.1', '2.0.0')    // → -1
+ * compareVersions('2.0.0-rc.2', '2.0.0-rc.10') // → -1
+ */
+export function compareVersions(a: string, b: string): -1 | 0 | 1 {
+  const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0) as -1 | 0 | 1;
+  if (!RELEASE_VERSION.test(a) || !RELEASE_VERSION.test(b)) return sign(a < b ? -1 : a > b ? 1 : 0);
+  const [coreA, tagA] = splitVersion(a);
+  const [coreB, tagB] = splitVersion(b);
+  for (let i = 0; i < 3; i++) if (coreA[i] !== coreB[i]) return sign(coreA[i] - coreB[i]);
+  if (tagA === null || tagB === null) return tagA === tagB ? 0 : tagA === null ? 1 : -1;
+  const pa = tagA.split('.');
+  const pb = tagB.split('.');
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const x = pa[i];
+    const y = pb[i];
+    if (x === y) continue;
+    const nx = /^\d+$/.test(x);
+    const ny = /^\d+$/.test(y);
+    if (nx && ny) return sign(Number(x) - Number(y));
+    if (nx !== ny) return nx ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return sign(pa.length - pb.length);
+}
+
+function splitVersion(v: string): [number[], string | null] {
+  const dash = v.indexOf('-');
+  const core = (dash < 0 ? v : v.slice(0, dash)).split('.').map(Number);
+  return [core, dash < 0 ? null : v.slice(dash + 1)];
+}
+
+/**
+ * Anti-rollback: the highest approved, unrevoked release other than `version` when `version` is
+ * lower than it (approving `version` would then move agents back), else null. Revoking the newer
+ * release is the way back that needs no override.
+ *
+ * @example
+ * newerApproved('1.0.0', [{ version: '2.0.0', approvedAt: new Date(), revokedAt: null }]) // → '2.0.0'
+ * newerApproved('2.1.0', [{ version: '2.0.0', approvedAt: new Date(), revokedAt: null }]) // → null
+ */
+export function newerApproved(version: string, releases: readonly Pick<ReleaseGate, 'version' | 'approvedAt' | 'revokedAt'>[]): string | null {
+  let highest: string | null = null;
+  for (const r of releases) {
+    if (r.version === version || !r.approvedAt || r.revokedAt) continue;
+    if (highest === null || compareVersions(r.version, highest) > 0) highest = r.version;
+  }
+  return highest !== null && compareVersions(version, highest) < 0 ? highest : null;
 }

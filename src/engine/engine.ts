@@ -3,6 +3,7 @@ import type PgBoss from 'pg-boss';
 import type { Logger } from 'pino';
 import type { BootstrapInput, Enrollment, WorkloadKind, WorkloadPlan } from '../bootstrap/types.ts';
 import { HangarError, ProviderError, UnauthorizedError, ValidationError } from '../domain/errors.ts';
+import { ENROLL_PROOF_MISMATCH } from '../domain/enroll-proof.ts';
 import { isActive, STEPS, type Lifecycle, type Step } from '../domain/lifecycle.ts';
 import { instanceLabels, LABEL_INSTALLATION, LABEL_INSTANCE, serverName } from '../domain/names.ts';
 import { hashToken, newToken, open, seal, tokenMatches } from '../domain/tokens.ts';
@@ -53,6 +54,8 @@ export interface EngineDeps {
   log: Logger;
   /** Renders cloud-init user-data (src/bootstrap). */
   renderUserData: (input: BootstrapInput) => string;
+  /** sha256 of the agent bundle served at /v1/agent/bundle, pinned in user-data (src/agent-bundle.ts `agentBundleSha256`). */
+  agentBundleSha256: () => Promise<string>;
   /** Renders the workload plan the agent receives at enrollment. */
   renderWorkload: (instance: InstanceRow, secrets: Record<string, string>) => WorkloadPlan;
   bootstrapVersion: string;
@@ -67,6 +70,8 @@ export interface EngineDeps {
   };
   /** Snapshot ids from the environment (HETZNER_SNAPSHOT_ID, DIGITALOCEAN_SNAPSHOT_ID). */
   snapshotIds?: Partial<Record<ProviderName, string>>;
+  /** Providers switched off on purpose, with how to switch them on (the 400 for them says it). */
+  disabledProviders?: Partial<Record<string, string>>;
 }
 
 /** Which bootstrap path a new instance takes, with which image, and why. */
@@ -98,6 +103,8 @@ export class Engine {
 
   provider(name: string): CloudProvider {
     const p = this.deps.providers.get(name as ProviderName);
+    const off = p ? undefined : this.deps.disabledProviders?.[name];
+    if (off) throw new ValidationError(`provider "${name}" is not available: ${off}`, [{ field: 'provider', message: off }]);
     if (!p) throw new ValidationError(`provider "${name}" is not configured`, [{ field: 'provider', message: `not configured; configured: ${[...this.deps.providers.keys()].join(', ')}` }]);
     return p;
   }
@@ -174,6 +181,7 @@ export class Engine {
       workload: input.workload,
       bootstrapVersion: this.deps.bootstrapVersion,
       tailscale: input.tailscale,
+      agentBundleSha256: await this.deps.agentBundleSha256(),
     });
     const bytes = Buffer.byteLength(userData);
     if (bytes > provider.userDataLimit) {
@@ -237,8 +245,12 @@ export class Engine {
     return { path: 'full', image: null, reason: `no snapshot for bootstrap version ${this.deps.bootstrapVersion}: full install on the base image`, fallback: null };
   }
 
-  /** The user-data this instance's server gets (the only secret in it is the one-time token). */
-  userDataFor(row: InstanceRow, token: string): string {
+  /**
+   * The user-data this instance's server gets (the only secret in it is the one-time token; the
+   * agent bundle's sha256 is pinned in it).
+   */
+  async userDataFor(row: InstanceRow, token: string): Promise<string> {
+    const agentBundleSha256 = await this.deps.agentBundleSha256();
     return this.deps.renderUserData({
       provider: row.provider as ProviderName,
       path: (row.bootstrapPath as 'full' | 'snapshot' | null) ?? 'full',
@@ -246,6 +258,7 @@ export class Engine {
       workload: row.workload as WorkloadKind,
       bootstrapVersion: this.deps.bootstrapVersion,
       tailscale: row.tailscale,
+      agentBundleSha256,
     });
   }
 
@@ -291,7 +304,7 @@ export class Engine {
         bootstrapTokenExpiresAt: new Date(Date.now() + (row.connectTimeoutSeconds + TOKEN_GRACE_SECONDS) * 1000),
       });
     }
-    const userData = this.userDataFor(row, token);
+    const userData = await this.userDataFor(row, token);
     const spec = { name: row.serverName, labels: ownership(row), location: row.location ?? undefined, serverType: row.serverType ?? undefined, image: row.image ?? undefined, userData };
     try {
       const server = await provider.createServer(spec);
@@ -427,30 +440,43 @@ export class Engine {
    * Exchange a one-time bootstrap token for the agent's identity and key (stored hashed), its
    * workload plan and a single-use Tailscale auth key. The token is spent even if the response
    * is lost: an agent that cannot enroll is caught by the connect timeout.
+   *
+   * The enrollment is bound to the agent that made it (src/domain/enroll-proof.ts): with a spent
+   * token, only a request presenting the secret (`proof`) whose hash the accepted request sent
+   * (`proofHash`) enrolls again, while the agent never connected, and it names the next hash.
+   *
+   * @example
+   * await engine.enroll(token, { version: '0.1.0', proofHash: proofHashOf(secret) });
+   * await engine.enroll(token, { proof: secret, proofHash: proofHashOf(next) }); // the first answer was lost
    */
-  async enroll(token: string, meta: { version?: string; hostname?: string; nonce?: string }): Promise<Enrollment> {
+  async enroll(token: string, meta: { version?: string; hostname?: string; nonce?: string; proofHash?: string; proof?: string }): Promise<Enrollment> {
     const hash = hashToken(token);
     const row = await this.store.findBy('bootstrapTokenHash', hash);
     if (!row) throw new UnauthorizedError('unknown bootstrap token');
     if (!row.bootstrapTokenUsedAt && row.bootstrapTokenExpiresAt && row.bootstrapTokenExpiresAt.getTime() < Date.now()) throw new UnauthorizedError('bootstrap token expired');
     if (!isActive(row.status as Lifecycle) || row.status === 'running') throw new UnauthorizedError(`instance is ${row.status}`);
     // The same agent asking again (its first response was lost to a crash or the network):
-    // same nonce, never connected → a fresh key for the same agent id. Anyone else: refused.
-    const retry = Boolean(row.bootstrapTokenUsedAt && meta.nonce && row.enrollNonceHash && tokenMatches(meta.nonce, row.enrollNonceHash) && row.connection === 'connecting' && row.agentId);
-    if (row.bootstrapTokenUsedAt && !retry) throw new UnauthorizedError('bootstrap token already used');
+    // it proves it holds the secret, and it never connected → a fresh key for the same agent id.
+    // Anyone else, including whoever saw an earlier request (token, proofHash): refused.
+    const retry = row.bootstrapTokenUsedAt !== null;
+    const proven = Boolean(retry && meta.proof && row.enrollProofHash && tokenMatches(meta.proof, row.enrollProofHash));
+    if (retry && (!proven || row.connection !== 'connecting' || !row.agentId)) throw new UnauthorizedError(meta.proof && row.enrollProofHash && !proven ? ENROLL_PROOF_MISMATCH : 'bootstrap token already used');
+    // An old agent (nonce, no proofHash) may enroll once; it cannot prove anything afterwards.
+    const enrollProofHash = meta.proofHash?.toLowerCase() ?? null;
     // Mint the tailnet key before the token is spent: if the tailnet fails, the agent retries.
     const tailscale = await this.networkStep(row);
     let agentId: string;
     const agentKey = newToken('hga');
     if (retry) {
       agentId = row.agentId!;
-      await this.store.update(row.id, { agentKeyHash: hashToken(agentKey) });
+      // The proof is spent with the key: a second request with it (a replay, a race) is refused.
+      if (!(await this.store.reEnroll(row.id, row.enrollProofHash!, { agentKeyHash: hashToken(agentKey), enrollProofHash, agentVersion: meta.version ?? row.agentVersion }))) throw new UnauthorizedError(ENROLL_PROOF_MISMATCH);
       await this.store.event(row.id, { actor: 'agent', kind: 'warning', reason: `agent ${agentId} enrolled again (its first enrollment response was lost); key rotated`, data: { agentId } });
     } else {
       agentId = randomUUID();
-      const spent = await this.store.spendBootstrapToken(hash, { agentId, agentKeyHash: hashToken(agentKey), agentVersion: meta.version ?? null, enrollNonceHash: meta.nonce ? hashToken(meta.nonce) : null });
+      const spent = await this.store.spendBootstrapToken(hash, { agentId, agentKeyHash: hashToken(agentKey), agentVersion: meta.version ?? null, enrollProofHash });
       if (!spent) throw new UnauthorizedError('bootstrap token already used');
-      await this.store.event(row.id, { actor: 'agent', kind: 'info', reason: `agent ${agentId} enrolled`, data: { agentId, version: meta.version, hostname: meta.hostname } });
+      await this.store.event(row.id, { actor: 'agent', kind: 'info', reason: `agent ${agentId} enrolled`, data: { agentId, version: meta.version, hostname: meta.hostname, bound: enrollProofHash !== null } });
     }
     await this.advance(row.id, 'enroll', 'agent enrolled');
     const secrets = row.secretsSealed ? (JSON.parse(open(row.secretsSealed, this.deps.secretKey)) as Record<string, string>) : {};
@@ -484,7 +510,9 @@ export class Engine {
    * const row = await engine.agentByAuthorization(req.headers.authorization); // null → 401
    */
   async agentByAuthorization(header: string | undefined): Promise<InstanceRow | null> {
-    const m = /^Bearer ([0-9a-f-]{36}):(hga_[A-Za-z0-9_-]+)$/.exec(header ?? '');
+    // Only a real UUID and a key of newToken's shape (hga_ + 32 bytes base64url) reach the
+    // database: a malformed one is simply not authorized, never a failed uuid cast.
+    const m = /^Bearer ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(hga_[A-Za-z0-9_-]{43})$/.exec(header ?? '');
     if (!m) return null;
     const row = await this.store.findBy('agentId', m[1]);
     if (!row || !row.agentKeyHash || !tokenMatches(m[2], row.agentKeyHash) || row.status === 'stopped') return null;

@@ -1,8 +1,8 @@
 import { desc, eq, getTableColumns, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { agentReleases, instances } from '../db/schema.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.ts';
-import { RELEASE_VERSION, sha256Hex, targetRelease, verifyRelease } from '../domain/releases.ts';
+import { ConflictError, HangarError, NotFoundError, ValidationError } from '../domain/errors.ts';
+import { newerApproved, RELEASE_VERSION, sha256Hex, targetRelease, verifyRelease } from '../domain/releases.ts';
 
 /** A release as the API shows it (never the bundle itself). */
 export interface ReleaseInfo {
@@ -15,6 +15,8 @@ export interface ReleaseInfo {
   publishedBy: string | null;
   approvedAt: string | null;
   approvedBy: string | null;
+  /** Who approved it with `allowDowngrade` over a higher approved version; null when it was no downgrade. */
+  downgradeAllowedBy: string | null;
   canaryPercent: number;
   revokedAt: string | null;
   status: 'published' | 'canary' | 'approved' | 'revoked';
@@ -74,18 +76,32 @@ export class Releases {
   }
 
   async get(version: string): Promise<ReleaseInfo> {
+    // A version of another shape names no release (and never reaches a query: a NUL byte would fail it).
+    if (!RELEASE_VERSION.test(version)) throw new NotFoundError('agent release', JSON.stringify(version.slice(0, 64)));
     const [r] = await this.db.select(columns).from(agentReleases).where(eq(agentReleases.version, version));
     if (!r) throw new NotFoundError('agent release', version);
     return info(r, (await this.agentCounts()).get(version) ?? 0);
   }
 
-  /** Approve a release for a share of agents (default all). Approving again widens or narrows the share. */
-  async approve(version: string, opts: { canaryPercent?: number }, actor: string): Promise<ReleaseInfo> {
+  /**
+   * Approve a release for a share of agents (default all). Approving again widens or narrows the
+   * share. Anti-rollback: a version lower than the highest approved, unrevoked one is a 409 naming
+   * `version` unless `allowDowngrade` (then the release records who allowed it); revoking the
+   * newer release is the rollback path that needs no override.
+   */
+  async approve(version: string, opts: { canaryPercent?: number; allowDowngrade?: boolean }, actor: string): Promise<ReleaseInfo> {
     const pct = opts.canaryPercent ?? 100;
     if (!Number.isInteger(pct) || pct < 1 || pct > 100) throw new ValidationError('canaryPercent must be 1–100', [{ field: 'canaryPercent', message: 'must be an integer from 1 to 100' }]);
+    if (opts.allowDowngrade !== undefined && typeof opts.allowDowngrade !== 'boolean') throw new ValidationError('allowDowngrade must be true or false', [{ field: 'allowDowngrade', message: 'must be a boolean' }]);
     const cur = await this.get(version);
     if (cur.revokedAt) throw new ConflictError(`release ${version} was revoked; publish a new version`);
-    await this.db.update(agentReleases).set({ approvedAt: new Date(), approvedBy: actor, canaryPercent: pct }).where(eq(agentReleases.version, version));
+    const approved = await this.db.select({ version: agentReleases.version, approvedAt: agentReleases.approvedAt, revokedAt: agentReleases.revokedAt }).from(agentReleases).where(isNotNull(agentReleases.approvedAt));
+    const newer = newerApproved(version, approved);
+    if (newer && opts.allowDowngrade !== true) {
+      const message = `${version} is lower than ${newer}, the highest approved release: approving it would roll agents back. Revoke ${newer} to go back to the previous approved release, or approve with allowDowngrade: true (CLI: --allow-downgrade)`;
+      throw new HangarError('conflict', `release ${message}`, 409, [{ field: 'version', message }]);
+    }
+    await this.db.update(agentReleases).set({ approvedAt: new Date(), approvedBy: actor, downgradeAllowedBy: newer ? actor : null, canaryPercent: pct }).where(eq(agentReleases.version, version));
     return this.get(version);
   }
 
@@ -106,6 +122,7 @@ export class Releases {
 
   /** The bundle of an approved, unrevoked release (what agents may download). */
   async bundle(version: string): Promise<Buffer> {
+    if (!RELEASE_VERSION.test(version)) throw new NotFoundError('approved agent release', JSON.stringify(version.slice(0, 64)));
     const [r] = await this.db.select({ bundle: agentReleases.bundle, approvedAt: agentReleases.approvedAt, revokedAt: agentReleases.revokedAt }).from(agentReleases).where(eq(agentReleases.version, version));
     if (!r || !r.approvedAt || r.revokedAt) throw new NotFoundError('approved agent release', version);
     return r.bundle;
@@ -136,6 +153,7 @@ function info(r: Omit<Row, 'bundle'>, agents: number): ReleaseInfo {
     publishedBy: r.publishedBy,
     approvedAt: r.approvedAt?.toISOString() ?? null,
     approvedBy: r.approvedBy,
+    downgradeAllowedBy: r.downgradeAllowedBy,
     canaryPercent: r.canaryPercent,
     revokedAt: r.revokedAt?.toISOString() ?? null,
     status,

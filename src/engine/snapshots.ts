@@ -34,6 +34,8 @@ export interface SnapshotBuilderDeps {
   /** URL builder servers report to (read when a builder is created: set after listen). */
   publicUrl: () => string;
   renderBuilderUserData: (input: SnapshotBuilderInput) => string;
+  /** sha256 of the agent bundle the builder downloads (pinned in its user-data). */
+  agentBundleSha256: () => Promise<string>;
   log: Logger;
   /** How long a builder may take to report ready (default 30 min). */
   readyTimeoutSeconds?: number;
@@ -196,7 +198,7 @@ export class SnapshotBuilder {
   }
 
   async get(id: string): Promise<SnapshotBuildRow> {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? (await this.db.select().from(snapshotBuilds).where(eq(snapshotBuilds.id, id)))[0] : undefined;
+    const row = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) ? (await this.db.select().from(snapshotBuilds).where(eq(snapshotBuilds.id, id)))[0] : undefined;
     if (!row) throw new NotFoundError('snapshot build', id);
     return row;
   }
@@ -206,6 +208,14 @@ export class SnapshotBuilder {
   }
 
   /** The builder's report: authorized by the build token only (compared by hash). */
+  /** Whether `authorization` carries the build token of build `id` (the API's `builder` access). */
+  async authorizes(id: string, authorization: string | undefined): Promise<boolean> {
+    const token = /^Bearer\s+(\S{1,200})$/i.exec(authorization ?? '')?.[1];
+    if (!token || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return false;
+    const row = await this.get(id).catch(() => null);
+    return Boolean(row && tokenMatches(token, row.buildTokenHash));
+  }
+
   async ready(id: string, authorization: string | undefined, body: { ok?: unknown; bootstrapVersion?: unknown; message?: unknown }): Promise<SnapshotBuildRow> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new UnauthorizedError('missing build token');
@@ -268,7 +278,7 @@ export class SnapshotBuilder {
     if (server) await this.event(row.id, `adopted builder server ${server.id} found by label`);
     else {
       const token = open(row.buildTokenSealed!, this.deps.secretKey);
-      const userData = this.deps.renderBuilderUserData({ provider: row.provider as ProviderName, bootstrapVersion: row.bootstrapVersion, apiUrl: this.deps.publicUrl(), buildId: row.id, buildToken: token });
+      const userData = this.deps.renderBuilderUserData({ provider: row.provider as ProviderName, bootstrapVersion: row.bootstrapVersion, apiUrl: this.deps.publicUrl(), buildId: row.id, buildToken: token, agentBundleSha256: await this.deps.agentBundleSha256() });
       if (Buffer.byteLength(userData) > provider.userDataLimit) throw new ValidationError(`builder user-data is ${Buffer.byteLength(userData)} bytes; ${provider.name} accepts at most ${provider.userDataLimit}`, []);
       const name = `hangar-snapshot-${row.id.replace(/-/g, '').slice(0, 8)}`;
       try {

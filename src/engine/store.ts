@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { instanceEvents, instances } from '../db/schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
@@ -54,6 +54,8 @@ export class Store {
 
   /** Look an instance up by a unique column (agent id, token hash). */
   async findBy(column: 'agentId' | 'bootstrapTokenHash', value: string): Promise<InstanceRow | undefined> {
+    // Agent ids are UUIDs, token hashes hex: anything else matches no row (and is no failed cast).
+    if (column === 'agentId' ? !isUuid(value) : !/^[0-9a-f]{1,128}$/.test(value)) return undefined;
     const [row] = await this.db.select().from(instances).where(eq(instances[column], value));
     return row;
   }
@@ -64,6 +66,23 @@ export class Store {
       .update(instances)
       .set({ ...set, bootstrapTokenUsedAt: new Date(), bootstrapTokenSealed: null, updatedAt: new Date() })
       .where(and(eq(instances.bootstrapTokenHash, hash), isNull(instances.bootstrapTokenUsedAt)))
+      .returning({ id: instances.id });
+    return rows.length === 1;
+  }
+
+  /**
+   * The same agent enrolling again (its response was lost): apply `set` only while the stored
+   * proof hash is still `proofHash` and the agent never connected, so each proof works once even
+   * for two requests racing with it.
+   *
+   * @example
+   * await store.reEnroll(id, row.enrollProofHash!, { agentKeyHash, enrollProofHash: next }) // false: lost the race
+   */
+  async reEnroll(id: string, proofHash: string, set: InstanceUpdate): Promise<boolean> {
+    const rows = await this.db
+      .update(instances)
+      .set({ ...set, updatedAt: new Date() })
+      .where(and(eq(instances.id, id), eq(instances.enrollProofHash, proofHash), eq(instances.connection, 'connecting'), isNotNull(instances.bootstrapTokenUsedAt)))
       .returning({ id: instances.id });
     return rows.length === 1;
   }

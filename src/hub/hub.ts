@@ -4,10 +4,13 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.ts';
-import { AgentMessage } from './messages.ts';
-import { CLOSE_REVOKED, type HubMessage } from './protocol.ts';
+import { AgentGates, type FrameGate } from './gate.ts';
+import { HUB_MAX_FRAME_BYTES, HUB_RETRY_AFTER_SECONDS, hubLimitsFromEnv, type HubLimits } from './limits.ts';
+import { AgentMessage, logText } from './messages.ts';
+import { CLOSE_RATE_LIMITED, CLOSE_REVOKED, type HubMessage } from './protocol.ts';
+import { isHubPath, refuseUpgrade } from './upgrade.ts';
 
-export const HUB_PATH = '/v1/agents/connect';
+export { HUB_PATH } from './upgrade.ts';
 
 interface Conn {
   ws: WebSocket;
@@ -17,6 +20,12 @@ interface Conn {
   pending: Set<string>;
   /** The server id the agent was last told (it may enroll before the provider's create call returns). */
   serverId?: string | null;
+  /** Its agent's frame budget (rates, queue depth, frames dropped), shared with its other sockets. */
+  gate: FrameGate;
+  /** `gate.dropped` when this socket opened. */
+  droppedBefore: number;
+  /** Closed for flooding: frames still in flight are ignored. */
+  flooded?: boolean;
 }
 
 type CommandName = Extract<HubMessage, { type: 'command' }>['name'];
@@ -52,8 +61,15 @@ const RESULTS_CHANNEL = 'hangar_command_results';
  * heartbeats, turns agent progress into engine steps, and sends commands to agents.
  */
 export class Hub {
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: HUB_MAX_FRAME_BYTES });
   private readonly conns = new Map<string, Conn>();
+  private readonly gates = new AgentGates();
+  /** Upgrades being authenticated now. */
+  private upgrading = 0;
+  /** Frames dropped by the limits since start, all agents (for metrics). */
+  droppedFrames = 0;
+  /** The HTTP server the hub is attached to. */
+  httpServer: Server | null = null;
   private readonly waiting = new Map<string, (r: CommandResult | null) => void>();
   private relay: Relay | null = null;
   private unrelay: (() => Promise<void>) | null = null;
@@ -63,6 +79,8 @@ export class Hub {
     private readonly engine: Engine,
     private readonly log: Logger,
     private readonly replicaId: string,
+    /** Connection caps (see limits.ts); mutable so an operator or a test can change them live. */
+    readonly limits: HubLimits = hubLimitsFromEnv(process.env),
   ) {
     // The agent answers once its workload stopped (SIGTERM, SIGKILL after 5 s): give it that and more on a busy host.
     engine.shutdownAgent = async (id) => (await this.command(id, 'shutdown', {}, 15_000))?.ok ?? false;
@@ -73,9 +91,15 @@ export class Hub {
   }
 
   attach(server: Server): void {
+    this.httpServer = server;
     server.on('upgrade', (req, socket, head) => {
-      if (!req.url?.startsWith(HUB_PATH)) return;
-      void this.upgrade(req, socket, head);
+      // Every upgrade is answered: one left unanswered would hold its socket forever.
+      socket.on('error', () => socket.destroy());
+      if (!isHubPath(req.url)) return refuseUpgrade(socket, 404);
+      void this.upgrade(req, socket, head).catch((err) => {
+        this.log.warn({ err }, 'hub: upgrade failed');
+        refuseUpgrade(socket, 503);
+      });
     });
     const hb = this.engine.deps.heartbeatSeconds;
     this.sweeper = setInterval(() => void this.sweep().catch((e) => this.log.warn({ err: e }, 'heartbeat sweep failed')), hb * 1000);
@@ -83,18 +107,22 @@ export class Hub {
   }
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const reject = (status: number, msg: string) => {
-      socket.write(`HTTP/1.1 ${status} ${msg}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      socket.destroy();
-    };
+    const busy = () => refuseUpgrade(socket, 503, { 'Retry-After': String(HUB_RETRY_AFTER_SECONDS) });
+    const full = () => this.wss.clients.size + this.upgrading >= this.limits.maxConnections;
+    if (this.upgrading >= this.limits.maxPendingUpgrades || full()) return busy();
+    this.upgrading++;
     let row;
     try {
       row = await this.engine.agentByAuthorization(req.headers.authorization);
     } catch (err) {
       this.log.warn({ err }, 'hub: lookup failed');
-      return reject(503, 'Service Unavailable');
+      return busy();
+    } finally {
+      this.upgrading--;
     }
-    if (!row) return reject(401, 'Unauthorized');
+    if (!row) return refuseUpgrade(socket, 401);
+    if (full()) return busy();
+    if (socket.destroyed) return;
     const agentId = row.agentId!;
     this.wss.handleUpgrade(req, socket, head, (ws) => void this.accept(ws, row.id, agentId));
   }
@@ -102,14 +130,20 @@ export class Hub {
   private async accept(ws: WebSocket, instanceId: string, agentId: string): Promise<void> {
     const prev = this.conns.get(instanceId);
     if (prev) prev.ws.close(1000, 'replaced by a newer connection');
-    const conn: Conn = { ws, instanceId, agentId, pending: new Set() };
+    const gate = this.gates.open(instanceId);
+    const conn: Conn = { ws, instanceId, agentId, pending: new Set(), gate, droppedBefore: gate.dropped };
     this.conns.set(instanceId, conn);
     const store = this.engine.store;
     // One message at a time per agent, in order: progress, health and results must not race.
     let queue = Promise.resolve();
-    ws.on('message', (raw) => {
-      const text = raw.toString();
-      queue = queue.then(() => this.onMessage(conn, text)).catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed'));
+    ws.on('message', (raw, isBinary) => {
+      const m = this.admit(conn, raw as Buffer, isBinary);
+      if (!m) return;
+      conn.gate.queued++;
+      queue = queue
+        .then(() => this.onMessage(conn, m))
+        .catch((err) => this.log.warn({ err, instanceId }, 'hub: message failed'))
+        .finally(() => conn.gate.queued--);
     });
     ws.on('close', () => {
       // Unanswered commands fail now, but only after the messages already received are handled:
@@ -121,6 +155,12 @@ export class Hub {
         }
         conn.pending.clear();
       });
+      this.gates.close(instanceId);
+      const dropped = conn.gate.dropped - conn.droppedBefore;
+      if (dropped > 0) {
+        const reason = `${dropped} agent frames dropped by the hub's rate limits${conn.flooded ? '; connection closed for flooding' : ''}`;
+        void store.event(instanceId, { actor: 'hub', kind: 'warning', reason, data: { dropped, closed: conn.flooded === true } }).catch((err) => this.log.warn({ err, instanceId }, 'hub: drop record failed'));
+      }
       if (this.conns.get(instanceId) !== conn) return;
       this.conns.delete(instanceId);
       void store
@@ -138,15 +178,36 @@ export class Hub {
     this.welcome(conn, cur);
   }
 
-  private async onMessage(conn: Conn, text: string): Promise<void> {
+  /**
+   * A frame within the limits (limits.ts), parsed; null when dropped (over a rate, queued too
+   * deep, binary or invalid). An agent that keeps sending dropped frames is closed with 4429.
+   */
+  private admit(conn: Conn, raw: Buffer, isBinary: boolean): AgentMessage | null {
+    if (conn.flooded) return null;
+    const drop = (why: string): null => {
+      this.droppedFrames++;
+      if (conn.gate.dropped === conn.droppedBefore) this.log.warn({ instanceId: conn.instanceId, why }, 'hub: dropping agent frames');
+      if (conn.gate.drop()) {
+        conn.flooded = true;
+        this.log.warn({ instanceId: conn.instanceId, dropped: conn.gate.dropped }, 'hub: closing a flooding agent');
+        conn.ws.close(CLOSE_RATE_LIMITED, 'rate limited');
+      }
+      return null;
+    };
+    if (!conn.gate.admit()) return drop('rate');
+    if (isBinary) return drop('binary frame');
     let parsed;
     try {
-      parsed = AgentMessage.safeParse(JSON.parse(text));
+      parsed = AgentMessage.safeParse(JSON.parse(raw.toString()));
     } catch {
-      return;
+      return drop('not JSON');
     }
-    if (!parsed.success) return;
-    const m = parsed.data;
+    if (!parsed.success) return drop('invalid frame');
+    if (parsed.data.type === 'log' && !conn.gate.admitLog()) return drop('log rate');
+    return parsed.data;
+  }
+
+  private async onMessage(conn: Conn, m: AgentMessage): Promise<void> {
     const id = conn.instanceId;
     const store = this.engine.store;
     switch (m.type) {
@@ -167,9 +228,11 @@ export class Hub {
       case 'health':
         await this.engine.workloadHealthy(id, m.healthy, m.detail);
         return;
-      case 'log':
-        await store.event(id, { actor: 'agent', kind: 'log', reason: m.lines.join('\n'), data: { source: m.source, lines: m.lines.length } });
+      case 'log': {
+        const { reason, omitted } = logText(m.lines);
+        await store.event(id, { actor: 'agent', kind: 'log', reason, data: { source: m.source, lines: m.lines.length, ...(omitted ? { omitted } : {}) } });
         return;
+      }
       case 'update':
         await store.event(id, { actor: 'agent', kind: m.phase === 'rolled-back' || m.phase === 'refused' ? 'warning' : 'info', reason: updateReason(m), data: { update: m.phase, version: m.version, from: m.from ?? null } });
         return;
@@ -279,6 +342,7 @@ export class Hub {
     if (this.sweeper) clearInterval(this.sweeper);
     for (const c of this.conns.values()) c.ws.terminate();
     this.conns.clear();
+    this.gates.clear();
     this.wss.close();
   }
 }

@@ -1,14 +1,41 @@
 import { z } from 'zod';
+import { LOG_MAX_FRAME_CHARS, LOG_MAX_LINE_CHARS, LOG_MAX_LINES, MAX_DETAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_VERSION_CHARS } from './limits.ts';
 
-/** Frames an agent may send, validated by the hub. */
+/** Cut a text to `max` characters, saying how much was cut. */
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… [${s.length - max} more characters]`;
+}
+/** Free text: kept, but cut to its cap (a long detail should not cost the whole frame). */
+const text = (max: number) => z.string().transform((s) => cut(s, max));
+
+/** Frames an agent may send, validated by the hub. Caps are in limits.ts. */
 export const AgentMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), version: z.string(), uptimeSeconds: z.number().optional(), workloadHealthy: z.boolean().nullable().optional(), hostname: z.string().optional(), tailnetName: z.string().max(255).optional() }),
+  z.object({ type: z.literal('hello'), version: z.string().max(MAX_VERSION_CHARS), uptimeSeconds: z.number().optional(), workloadHealthy: z.boolean().nullable().optional(), hostname: text(MAX_NAME_CHARS).optional(), tailnetName: z.string().max(MAX_NAME_CHARS).optional() }),
   z.object({ type: z.literal('heartbeat'), workloadHealthy: z.boolean().nullable().optional(), uptimeSeconds: z.number().optional() }),
-  z.object({ type: z.literal('progress'), step: z.enum(['configure', 'workload']), detail: z.string().optional() }),
-  z.object({ type: z.literal('health'), healthy: z.boolean(), detail: z.string().optional() }),
-  z.object({ type: z.literal('log'), source: z.enum(['bootstrap', 'agent', 'workload']), lines: z.array(z.string()).max(500) }),
-  z.object({ type: z.literal('update'), phase: z.enum(['available', 'downloaded', 'refused', 'switching', 'committed', 'rolled-back']), version: z.string().max(64), from: z.string().max(64).nullable().optional(), detail: z.string().max(2000).optional() }),
-  z.object({ type: z.literal('result'), id: z.string(), ok: z.boolean(), data: z.unknown().optional(), error: z.string().optional() }),
+  z.object({ type: z.literal('progress'), step: z.enum(['configure', 'workload']), detail: text(MAX_DETAIL_CHARS).optional() }),
+  z.object({ type: z.literal('health'), healthy: z.boolean(), detail: text(MAX_DETAIL_CHARS).optional() }),
+  z.object({ type: z.literal('log'), source: z.enum(['bootstrap', 'agent', 'workload']), lines: z.array(text(LOG_MAX_LINE_CHARS)).max(LOG_MAX_LINES) }),
+  z.object({ type: z.literal('update'), phase: z.enum(['available', 'downloaded', 'refused', 'switching', 'committed', 'rolled-back']), version: z.string().max(MAX_VERSION_CHARS), from: z.string().max(MAX_VERSION_CHARS).nullable().optional(), detail: text(MAX_DETAIL_CHARS).optional() }),
+  z.object({ type: z.literal('result'), id: z.string().max(MAX_ID_CHARS), ok: z.boolean(), data: z.unknown().optional(), error: text(MAX_DETAIL_CHARS).optional() }),
 ]);
 export type AgentMessage = z.infer<typeof AgentMessage>;
 
+/**
+ * The event text of a `log` frame: its lines, as many as fit in LOG_MAX_FRAME_CHARS, and a note
+ * of how many did not.
+ *
+ * @example
+ * logText(['a', 'b']) // { reason: 'a\nb', kept: 2, omitted: 0 }
+ */
+export function logText(lines: string[]): { reason: string; kept: number; omitted: number } {
+  let size = 0;
+  let kept = 0;
+  for (const l of lines) {
+    if (size + l.length + 1 > LOG_MAX_FRAME_CHARS) break;
+    size += l.length + 1;
+    kept++;
+  }
+  const omitted = lines.length - kept;
+  const body = lines.slice(0, kept).join('\n');
+  return { reason: omitted ? `${body}\n… [${omitted} more lines not kept]` : body, kept, omitted };
+}

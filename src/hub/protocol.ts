@@ -14,3 +14,7 @@ export type HubMessage =
 /** Close codes: the agent must not reconnect after these. */
 export const CLOSE_REVOKED = 4403;
 export const CLOSE_UNAUTHORIZED = 4401;
+/** Close code: the agent kept sending faster than the hub's rate limits (limits.ts); it may reconnect after a pause. */
+export const CLOSE_RATE_LIMITED = 4429;
+/** How long an agent closed with CLOSE_RATE_LIMITED waits before it dials again. */
+export const RATE_LIMITED_PAUSE_MS = 10_000;

@@ -4,6 +4,7 @@ import { providerCredentials } from '../db/schema.ts';
 import { ValidationError } from '../domain/errors.ts';
 import { open, seal } from '../domain/tokens.ts';
 import type { Tailnet } from '../engine/ports.ts';
+import { endpointProblem, parseAllowedEndpoints } from './endpoints.ts';
 import { providersFromEnv, type Env } from './registry.ts';
 import type { CloudProvider } from './types.ts';
 
@@ -23,10 +24,12 @@ export interface CredentialInput {
 
 /**
  * Cloud and tailnet credentials stored through the API, sealed at rest, overriding the
- * environment: `resolve()` gives the providers and tailnet the two together configure.
+ * environment: `resolve()` gives the providers and tailnet the two together configure. An
+ * `endpoint` must be https, or an origin in `allowedEndpoints` (HANGAR_ALLOWED_ENDPOINTS), with
+ * no user name or password: the token is sent there.
  *
  * @example
- * const creds = new Credentials(db, secretKey);
+ * const creds = new Credentials(db, secretKey, { allowedEndpoints: ['http://127.0.0.1:*'] });
  * await creds.put('hetzner', { token });
  * const { providers, tailnet } = await creds.resolve(process.env);
  */
@@ -34,6 +37,7 @@ export class Credentials {
   constructor(
     private readonly db: Db,
     private readonly secretKey: Buffer,
+    private readonly opts: { allowedEndpoints?: readonly string[] } = {},
   ) {}
 
   /** Validate and store (sealed); the token is never readable through the API again. */
@@ -42,7 +46,10 @@ export class Credentials {
     const i = (input ?? {}) as Partial<CredentialInput>;
     const errors: { field: string; message: string }[] = [];
     if (typeof i.token !== 'string' || i.token.trim().length < 8 || /\s/.test(i.token.trim())) errors.push({ field: 'token', message: 'a token of at least 8 characters, without spaces' });
-    if (i.endpoint !== undefined && (typeof i.endpoint !== 'string' || !/^https?:\/\/[^\s]+$/.test(i.endpoint))) errors.push({ field: 'endpoint', message: 'an http(s) URL' });
+    if (i.endpoint !== undefined) {
+      const problem = typeof i.endpoint === 'string' && /^https?:\/\/[^\s]+$/.test(i.endpoint) ? endpointProblem(i.endpoint, parseAllowedEndpoints(this.opts.allowedEndpoints).origins) : 'an https URL';
+      if (problem) errors.push({ field: 'endpoint', message: problem });
+    }
     if (i.tailnet !== undefined && (s !== 'tailscale' || typeof i.tailnet !== 'string' || !/^[A-Za-z0-9.@_-]{1,200}$/.test(i.tailnet))) errors.push({ field: 'tailnet', message: s === 'tailscale' ? 'a tailnet name (or -)' : 'only for tailscale' });
     const extra = Object.keys(i).filter((k) => !['token', 'endpoint', 'tailnet'].includes(k));
     for (const k of extra) errors.push({ field: k, message: 'unknown field' });
@@ -85,11 +92,12 @@ export class Credentials {
 
   /** Providers and tailnet from the environment and the stored credentials together. */
   async resolve(base: Env): Promise<{ providers: CloudProvider[]; tailnet?: Tailnet; warnings: string[] }> {
-    return providersFromEnv(await this.env(base));
+    return providersFromEnv(await this.env(base), this.opts.allowedEndpoints ? { allowedEndpoints: this.opts.allowedEndpoints } : {});
   }
 }
 
 function serviceOf(name: string): CredentialService {
-  if (!(name in CREDENTIAL_ENV)) throw new ValidationError(`credentials can be stored for ${Object.keys(CREDENTIAL_ENV).join(', ')}, not ${name}`, [{ field: 'provider', message: `one of ${Object.keys(CREDENTIAL_ENV).join(', ')}` }]);
+  // Own keys only: `constructor`, `__proto__` or `toString` are no service (`in` would say they are).
+  if (!Object.hasOwn(CREDENTIAL_ENV, name)) throw new ValidationError(`credentials can be stored for ${Object.keys(CREDENTIAL_ENV).join(', ')}, not ${JSON.stringify(name.slice(0, 64))}`, [{ field: 'provider', message: `one of ${Object.keys(CREDENTIAL_ENV).join(', ')}` }]);
   return name as CredentialService;
 }

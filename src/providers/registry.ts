@@ -9,7 +9,9 @@
  * | tailnet         | `TAILSCALE_API_KEY`, or `TAILSCALE_OAUTH_CLIENT_ID` + `_SECRET` | `TAILSCALE_BASE_URL` (https://api.tailscale.com/api/v2); `TAILSCALE_TAILNET` (default `-`) |
  *
  * A provider whose token is unset is simply absent; a half-configured one (an OAuth client id
- * without its secret) is absent too and named in `warnings`, so the server can log it.
+ * without its secret) is absent too and named in `warnings`, so the server can log it. So is one
+ * whose base URL may not receive its token: not https and not an origin in
+ * `HANGAR_ALLOWED_ENDPOINTS` (emulators), or with a user name or password in it (see endpoints.ts).
  *
  * @example
  * const { providers, tailnet, warnings } = providersFromEnv(process.env);
@@ -18,6 +20,7 @@
  */
 import type { Tailnet } from '../engine/ports.ts';
 import { TailscaleClient, tailscaleFromEnv, type TailscaleConfig } from '../network/tailscale.ts';
+import { endpointProblem, parseAllowedEndpoints, type AllowedOrigin } from './endpoints.ts';
 import { DigitalOceanProvider, digitalOceanFromEnv, type DigitalOceanOptions } from './digitalocean.ts';
 import { HetznerProvider, hetznerFromEnv, type HetznerOptions } from './hetzner.ts';
 import type { Clock } from './rate-limit.ts';
@@ -36,6 +39,8 @@ export interface ProvidersFromEnvOptions {
   hetzner?: Partial<HetznerOptions>;
   digitalOcean?: Partial<DigitalOceanOptions>;
   tailscale?: Partial<TailscaleConfig>;
+  /** Origins allowed besides https (default: `HANGAR_ALLOWED_ENDPOINTS` of `env`). */
+  allowedEndpoints?: readonly string[];
 }
 
 export interface CloudRegistry {
@@ -64,20 +69,30 @@ export function providersFromEnv(env: Env = process.env, opts: ProvidersFromEnvO
   const providers: CloudProvider[] = [];
   const warnings: string[] = [];
   const summary: string[] = [];
+  const allow = parseAllowedEndpoints(opts.allowedEndpoints ?? env.HANGAR_ALLOWED_ENDPOINTS);
+  warnings.push(...allow.problems);
+  /** False (with a warning naming the variable) when its URL may not receive credentials. */
+  const endpointOk = (name: string, what: string) => {
+    const problem = endpointCheck(env[name], allow.origins);
+    if (problem) warnings.push(`${name} ${problem}: ${what} is off`);
+    return !problem;
+  };
 
-  const hz: HetznerProvider | null = hetznerFromEnv(env, { ...common, ...opts.hetzner });
+  const hzOk = endpointOk('HCLOUD_ENDPOINT', 'the hetzner provider');
+  const hz: HetznerProvider | null = hzOk ? hetznerFromEnv(env, { ...common, ...opts.hetzner }) : null;
   if (hz) {
     providers.push(hz);
     summary.push(`hetzner at ${hz.api.baseUrl}`);
-  } else if (env.HCLOUD_ENDPOINT?.trim()) {
+  } else if (hzOk && env.HCLOUD_ENDPOINT?.trim()) {
     warnings.push('HCLOUD_ENDPOINT is set but neither HETZNER_API_TOKEN nor HCLOUD_TOKEN is: the hetzner provider is off');
   }
 
-  const dop: DigitalOceanProvider | null = digitalOceanFromEnv(env, { ...common, ...opts.digitalOcean });
+  const doOk = endpointOk('DIGITALOCEAN_API_URL', 'the digital-ocean provider');
+  const dop: DigitalOceanProvider | null = doOk ? digitalOceanFromEnv(env, { ...common, ...opts.digitalOcean }) : null;
   if (dop) {
     providers.push(dop);
     summary.push(`digital-ocean at ${dop.api.baseUrl}`);
-  } else if (env.DIGITALOCEAN_API_URL?.trim()) {
+  } else if (doOk && env.DIGITALOCEAN_API_URL?.trim()) {
     warnings.push('DIGITALOCEAN_API_URL is set but neither DIGITALOCEAN_API_TOKEN nor DIGITALOCEAN_TOKEN is: the digital-ocean provider is off');
   }
 
@@ -86,7 +101,7 @@ export function providersFromEnv(env: Env = process.env, opts: ProvidersFromEnvO
   if (!env.TAILSCALE_API_KEY?.trim() && !!id !== !!secret) {
     warnings.push(`TAILSCALE_OAUTH_CLIENT_${id ? 'SECRET' : 'ID'} is missing: an OAuth client needs both TAILSCALE_OAUTH_CLIENT_ID and TAILSCALE_OAUTH_CLIENT_SECRET; no tailnet is configured`);
   }
-  const ts = tailscaleFromEnv(env, { ...common, ...opts.tailscale });
+  const ts = endpointOk('TAILSCALE_BASE_URL', 'the tailnet') ? tailscaleFromEnv(env, { ...common, ...opts.tailscale }) : null;
   let tailnet: Tailnet | undefined;
   if (ts) {
     tailnet = ts; // TailscaleClient implements the engine's Tailnet port
@@ -94,4 +109,9 @@ export function providersFromEnv(env: Env = process.env, opts: ProvidersFromEnvO
   }
 
   return { providers, ...(tailnet ? { tailnet, tailscale: ts! } : {}), warnings, summary };
+}
+
+/** The problem with an endpoint variable's value, or null when it is unset (the vendor's https default) or fine. */
+function endpointCheck(value: string | undefined, allowed: readonly AllowedOrigin[]): string | null {
+  return value?.trim() ? endpointProblem(value, allowed) : null;
 }

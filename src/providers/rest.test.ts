@@ -72,7 +72,31 @@ describe('error mapping', () => {
     expect(parseVendorError(422, { id: 'unprocessable_entity', message: 'bad size', request_id: 'r' })).toEqual({ code: 'unprocessable_entity', message: 'bad size' });
     expect(parseVendorError(404, { message: 'not found' })).toEqual({ code: 'not_found', message: 'not found' });
     expect(parseVendorError(403, { message: 'no' })).toEqual({ code: 'forbidden', message: 'no' });
-    expect(parseVendorError(502, null, '<html>bad gateway</html>')).toEqual({ code: 'bad_gateway', message: '<html>bad gateway</html>' });
+    expect(parseVendorError(502, null)).toEqual({ code: 'bad_gateway', message: 'HTTP 502' });
+  });
+
+  it('echoes nothing of a non-JSON or unexpected error body: only the vendor fields, or the HTTP status', async () => {
+    // What an endpoint that is not the vendor's answers (an internal page, a metadata service).
+    const secret = 'root:x:0:0 internal-admin-console aws_secret_access_key=AKIA';
+    const api = new FakeApi()
+      .on('GET', '/v1/html', () => new Response(`<html>${secret}</html>`, { status: 500, headers: { 'content-type': 'text/html' } }))
+      .on('POST', '/v1/odd', () => json(400, { data: secret, nested: { message: secret } }))
+      .on('POST', '/v1/list', () => json(403, [secret]))
+      .on('POST', '/v1/code', () => json(409, { error: { code: `${secret} <script>`, message: 'name used\n\u0007again' } }));
+    const client = make(api, new ManualClock(), { maxRetries: 0 });
+    const html = await caught(client.get('/html'));
+    expect(html).toMatchObject({ code: 'server_error', httpStatus: 500 });
+    expect(html.message).toBe('hetzner: server_error: GET /html: HTTP 500');
+    for (const path of ['/odd', '/list']) {
+      const e = await caught(client.post(path));
+      expect(e.message).not.toContain('AKIA');
+      expect(e.message).toMatch(/HTTP 40[03]$/);
+    }
+    const odd = await caught(client.post('/code'));
+    expect(odd).toMatchObject({ code: 'conflict', httpStatus: 409 });
+    expect(odd.message).not.toContain('AKIA');
+    expect(odd.message).toContain('name used again');
+    expect(parseVendorError(400, { message: 'x'.repeat(5000) }).message).toHaveLength(300);
   });
 
   it('reads RFC 9457 problem details with a validation list (what Prism answers)', () => {

@@ -112,29 +112,42 @@ function statusCode(status: number): string {
 /**
  * Map an error body to a code and message, whichever vendor sent it:
  * Hetzner `{error:{code,message}}`, DigitalOcean `{id,message}`, Tailscale `{message}`, and
- * RFC 9457 problem details (what Prism answers, with its `validation` list).
+ * RFC 9457 problem details (what Prism answers, with its `validation` list). Only those parsed
+ * fields are kept (a code that is not a plain slug becomes one from the status; a message is cut
+ * to 300 characters): a non-JSON or unexpected body gives `HTTP <status>` and nothing of its text,
+ * since whatever answers at a configured endpoint reaches API responses and events this way.
+ *
+ * @example
+ * parseVendorError(409, { error: { code: 'uniqueness_error', message: 'name used' } }) // → { code: 'uniqueness_error', message: 'name used' }
+ * parseVendorError(502, '<html>…</html>') // → { code: 'bad_gateway', message: 'HTTP 502' }
  */
-export function parseVendorError(status: number, body: unknown, text = ''): VendorError {
-  const o = body && typeof body === 'object' ? (body as Record<string, unknown>) : null;
-  if (o) {
-    const err = o.error;
-    if (err && typeof err === 'object') {
-      const e = err as Record<string, unknown>;
-      if (typeof e.code === 'string') return { code: e.code, message: String(e.message ?? e.code) };
-    }
-    if (typeof o.id === 'string' && typeof o.message === 'string') return { code: o.id, message: o.message };
-    if (typeof o.title === 'string' && typeof o.status === 'number') {
-      const slug = typeof o.type === 'string' ? (o.type.split('#').pop() ?? '') : '';
-      const code = /^[A-Z_]+$/.test(slug) ? slug.toLowerCase() : statusCode(status);
-      const details = Array.isArray(o.validation)
-        ? (o.validation as { location?: string[]; message?: string }[]).map((v) => `${(v.location ?? []).join('.')}: ${v.message}`).join('; ')
-        : '';
-      return { code, message: [o.title, o.detail, details].filter(Boolean).join(' — ') };
-    }
-    if (typeof o.message === 'string') return { code: statusCode(status), message: o.message };
-    if (typeof o.error === 'string') return { code: statusCode(status), message: o.error };
+export function parseVendorError(status: number, body: unknown): VendorError {
+  const o = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : null;
+  const found = o ? vendorFields(status, o) : null;
+  if (!found) return { code: statusCode(status), message: `HTTP ${status}` };
+  const code = /^[A-Za-z0-9_.-]{1,64}$/.test(found.code) ? found.code : statusCode(status);
+  const message = found.message.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim().slice(0, 300) || `HTTP ${status}`;
+  return { code, message };
+}
+
+function vendorFields(status: number, o: Record<string, unknown>): VendorError | null {
+  const err = o.error;
+  if (err && typeof err === 'object') {
+    const e = err as Record<string, unknown>;
+    if (typeof e.code === 'string') return { code: e.code, message: typeof e.message === 'string' ? e.message : e.code };
   }
-  return { code: statusCode(status), message: text.slice(0, 300) || `HTTP ${status}` };
+  if (typeof o.id === 'string' && typeof o.message === 'string') return { code: o.id, message: o.message };
+  if (typeof o.title === 'string' && typeof o.status === 'number') {
+    const slug = typeof o.type === 'string' ? (o.type.split('#').pop() ?? '') : '';
+    const code = /^[A-Z_]+$/.test(slug) ? slug.toLowerCase() : statusCode(status);
+    const details = Array.isArray(o.validation)
+      ? (o.validation as { location?: unknown; message?: unknown }[]).map((v) => `${Array.isArray(v?.location) ? v.location.join('.') : ''}: ${typeof v?.message === 'string' ? v.message : ''}`).join('; ')
+      : '';
+    return { code, message: [o.title, typeof o.detail === 'string' ? o.detail : '', details].filter(Boolean).join(' — ') };
+  }
+  if (typeof o.message === 'string') return { code: statusCode(status), message: o.message };
+  if (typeof o.error === 'string') return { code: statusCode(status), message: o.error };
+  return null;
 }
 
 const RETRYABLE_CODES = new Set(['conflict', 'locked', 'rate_limit_exceeded', 'resource_unavailable', 'server_error', 'unavailable', 'timeout', 'maintenance', 'too_many_requests']);
@@ -310,7 +323,7 @@ export class RestClient {
         return { status: res.status, headers: res.headers, body: (parseFailed ? text : parsed) as T };
       }
 
-      const vendor = parseVendorError(res.status, parsed, text);
+      const vendor = parseVendorError(res.status, parseFailed ? undefined : parsed);
       if (res.status === 429 && limited < max429) {
         limited++;
         if (!verdict) {

@@ -20,6 +20,8 @@ export class DbSshHostStore implements SshHostStore {
   }
 
   async get(id: string): Promise<SshHost | null> {
+    // No stored id holds a NUL byte (PostgreSQL text cannot): looking one up finds nothing, it is no error.
+    if (id.includes('\u0000')) return null;
     const [r] = await this.db.select().from(sshHosts).where(eq(sshHosts.id, id));
     return r ? (r.host as unknown as SshHost) : null;
   }

@@ -34,6 +34,8 @@ import {
 import type { ServerSpec } from './types.ts';
 
 const secretKey = randomBytes(32);
+/** Remote roots must be /opt/hangar-<name>: one per host, unique to this run. */
+const ROOT_PREFIX = `/opt/hangar-test-${randomBytes(4).toString('hex')}`;
 
 /** User-data as cloud-init would get it: the bootstrap config (and optionally an install script). */
 function userData(instanceId: string, serverName: string, installScript?: string): string {
@@ -95,8 +97,8 @@ describe('pure helpers', () => {
 
   it('refuses remote roots teardown could not safely remove', () => {
     expect(remoteRootProblem('/opt/hangar')).toBeNull();
-    expect(remoteRootProblem('/srv/hangar/agent-1')).toBeNull();
-    for (const bad of ['/', '/usr', '/opt', '/etc/', 'opt/hangar', '/opt/../etc', '/opt/ha ngar', "/opt/h'x", '/hangar']) expect(remoteRootProblem(bad), bad).not.toBeNull();
+    expect(remoteRootProblem('/opt/hangar-agent-1')).toBeNull();
+    for (const bad of ['/', '/usr', '/opt', '/etc/', 'opt/hangar', '/opt/../etc', '/opt/ha ngar', "/opt/h'x", '/hangar', '/srv/hangar/agent-1']) expect(remoteRootProblem(bad), bad).not.toBeNull();
     expect(() => new SshProvider({ hosts: new InMemorySshHostStore(), secretKey, agentBundle: 'x', remoteRoot: '/etc' })).toThrow(ValidationError);
   });
 
@@ -150,10 +152,10 @@ describe('registerHost', () => {
     expect(await store.get(host.id)).toEqual(host);
     expect(JSON.stringify(redactHost(host))).not.toContain(host.privateKeySealed!);
     expect(redactHost(host).auth).toBe('key');
-    const pinned = await registerHost(store, { name: 'vps-2', address: 'vps2.example.com', port: 2222, user: 'deploy', keyPath: join(dir, 'k'), hostKey: readFileSync(join(dir, 'k.pub'), 'utf8') }, secretKey);
+    const pinned = await registerHost(store, { name: 'vps-2', address: 'vps2.example.com', port: 2222, user: 'deploy', keyPath: 'k', hostKey: readFileSync(join(dir, 'k.pub'), 'utf8') }, secretKey, { keyDir: dir });
     expect(pinned.hostKeyTrust).toBe('pinned');
     expect(pinned.hostKey).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
-    const enc = await registerHost(store, { name: 'vps-3', address: '2001:db8::1', keyPath: join(dir, 'enc'), passphrase: 'pw' }, secretKey);
+    const enc = await registerHost(store, { name: 'vps-3', address: '2001:db8::1', keyPath: join(dir, 'enc'), passphrase: 'pw' }, secretKey, { keyDir: dir });
     expect(open(enc.passphraseSealed!, secretKey)).toBe('pw');
     await expect(registerHost(store, { name: 'vps-1', address: '198.51.100.1', privateKey: keyText }, secretKey)).rejects.toBeInstanceOf(ConflictError);
   });
@@ -162,7 +164,7 @@ describe('registerHost', () => {
     const store = new InMemorySshHostStore();
     const fields = async (input: object) => {
       try {
-        await registerHost(store, input as never, secretKey);
+        await registerHost(store, input as never, secretKey, { keyDir: dir });
       } catch (err) {
         expect(err).toBeInstanceOf(ValidationError);
         return (err as ValidationError).errors!.map((e) => e.field).sort();
@@ -176,6 +178,7 @@ describe('registerHost', () => {
     expect(await fields({ name: 'h', address: '203.0.113.7', privateKey: readFileSync(join(dir, 'k.pub'), 'utf8') })).toEqual(['privateKey']);
     expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: join(dir, 'enc') })).toEqual(['keyPath']);
     expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: 'relative/key' })).toEqual(['keyPath']);
+    expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: '/etc/hostname' })).toEqual(['keyPath']);
     expect(await fields({ name: 'h', address: '203.0.113.7', keyPath: join(dir, 'missing') })).toEqual(['keyPath']);
     expect(await store.list()).toEqual([]);
   });
@@ -194,13 +197,14 @@ describe('against a real OpenSSH server', () => {
     // Stop any agent a failing test left behind, then the server.
     for (const p of providers) for (const s of await p.findServers({})) await p.deleteServer(s.id).catch(() => {});
     await sshd?.stop();
+    for (let i = 1; i <= n; i++) rmSync(`${ROOT_PREFIX}-${i}`, { recursive: true, force: true });
   });
 
   /** A store with one host on the test sshd, and a provider with a scratch remote root per host. */
   async function setup(host: Partial<Parameters<typeof registerHost>[1]> = {}, opts: Partial<ConstructorParameters<typeof SshProvider>[0]> = {}) {
     const store = new InMemorySshHostStore();
     const lines: string[] = [];
-    const root = join(sshd.dir, `root-${++n}`);
+    const root = `${ROOT_PREFIX}-${++n}`;
     const h = await registerHost(store, { name: `h${n}`, address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, hostKey: sshd.hostFingerprint, remoteRoot: root, ...host }, secretKey);
     const provider = new SshProvider({ hosts: store, secretKey, agentBundle: async () => bundle, nodeBinary: process.execPath, start: 'nohup', connectTimeoutMs: 5000, stopTimeoutSeconds: 3, onLog: (_id, l) => lines.push(l), ...opts });
     providers.push(provider);
@@ -350,14 +354,14 @@ describe('against a real OpenSSH server', () => {
     expect((await store.get(host.id))!.hostKey).toBe(sshd.otherHostFingerprint);
   });
 
-  it('names a refused connection; teardown of an unreachable host fails retryably and keeps the host and its labels', async () => {
+  it('a refused connection is `unreachable`; teardown of an unreachable host fails retryably and keeps the host and its labels', async () => {
     const { store, host, provider } = await setup({ port: await freePort() });
-    await expect(provider.createServer(spec(host.name))).rejects.toMatchObject({ code: 'connection_refused', retryable: true });
+    await expect(provider.createServer(spec(host.name))).rejects.toMatchObject({ code: 'unreachable', retryable: true });
     const labels = { 'hangar.dev/installation': 'test', 'hangar.dev/instance': randomUUID() };
     await store.put({ ...(await store.get(host.id))!, state: 'ready', labels, serverName: 'hangar-gone-00000000' });
     const err = await provider.deleteServer(host.id).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err).toMatchObject({ code: 'connection_refused', retryable: true });
+    expect(err).toMatchObject({ code: 'unreachable', retryable: true });
     expect(await store.get(host.id)).toMatchObject({ state: 'ready', labels });
     await store.put({ ...(await store.get(host.id))!, state: 'free', labels: {}, serverName: null });
   });

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSnapshotBuilderUserData, renderUserData, BOOTSTRAP_VERSION } from '../../src/bootstrap/cloud-init.ts';
-import { PATHS, PROVIDERS, KINDS, WORKLOAD_VARIANTS, bootstrapInput, fixedRandom, workloadInput } from '../../src/bootstrap/fixtures.testing.ts';
+import { BUNDLE_SHA256, PATHS, PROVIDERS, KINDS, WORKLOAD_VARIANTS, bootstrapInput, fixedRandom, workloadInput } from '../../src/bootstrap/fixtures.testing.ts';
 import { renderWorkload } from '../../src/bootstrap/workload.ts';
 import { cloudInitSchemaCli, removeScratchDirs, report } from '../tools/judges.ts';
 import { materialiseAll, type Case, type Server } from './artifacts.ts';
@@ -36,7 +36,7 @@ beforeAll(async () => {
   for (const provider of ['hetzner', 'digital-ocean'] as const) {
     cases.push({
       label: `${provider}-snapshot-builder`,
-      userData: renderSnapshotBuilderUserData({ provider, bootstrapVersion: BOOTSTRAP_VERSION, apiUrl: 'https://hangar.example.com', buildId: '6b1f3c9e-7d2a-4e8b-9c1d-2f3a4b5c6d7e', buildToken: 'hgs_build-token_0123456789' }),
+      userData: renderSnapshotBuilderUserData({ provider, bootstrapVersion: BOOTSTRAP_VERSION, apiUrl: 'https://hangar.example.com', buildId: '6b1f3c9e-7d2a-4e8b-9c1d-2f3a4b5c6d7e', buildToken: 'hgs_build-token_0123456789', agentBundleSha256: BUNDLE_SHA256 }),
     });
   }
   servers = await materialiseAll(cases, 'matrix');

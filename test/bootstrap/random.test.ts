@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { ValidationError } from '../../src/domain/errors.ts';
 import { BOOTSTRAP_VERSION, USER_DATA_LIMITS, renderSnapshotBuilderUserData, renderUserData } from '../../src/bootstrap/cloud-init.ts';
 import { extractBootstrap, extractSnapshotBuild } from '../../src/bootstrap/extract.ts';
-import { fixedRandom } from '../../src/bootstrap/fixtures.testing.ts';
+import { BUNDLE_SHA256, fixedRandom } from '../../src/bootstrap/fixtures.testing.ts';
 import { INSTALL_SCRIPT_PATH, renderInstallScript } from '../../src/bootstrap/install-script.ts';
 import type { BootstrapInput, WorkloadKind, WorkloadPlan } from '../../src/bootstrap/types.ts';
 import { renderWorkload } from '../../src/bootstrap/workload.ts';
@@ -38,6 +38,7 @@ const arbBootstrap: fc.Arbitrary<BootstrapInput> = fc.record({
   }),
   keepSsh: fc.boolean(),
   tailscale: fc.boolean(),
+  agentBundleSha256: fc.constant(BUNDLE_SHA256),
   sshAuthorizedKeys: fc.array(
     fc.tuple(fc.stringMatching(/^[A-Za-z0-9+/]{20,60}={0,2}$/), fc.string({ unit: fc.constantFrom(...'ab@.- #:"\'{}[]&*!|>%'.split('')), maxLength: 20 })).map(([b, c]) => `ssh-ed25519 ${b}${c.trim() ? ` ${c.trim()}` : ''}`),
     { maxLength: 2 },
@@ -112,7 +113,7 @@ describe('randomized bootstrap inputs: invariants (100 runs each)', () => {
         const r = attempt(() => renderUserData(input));
         if (!r.ok) {
           expect(r.fields.length).toBeGreaterThan(0);
-          for (const f of r.fields) expect(f).toMatch(/^(bootstrap\.apiUrl|sshAuthorizedKeys\.\d|userData)$/);
+          for (const f of r.fields) expect(f).toMatch(/^(bootstrap\.apiUrl|publicUrl|sshAuthorizedKeys\.\d|userData)$/);
           return;
         }
         const ud = r.value;
@@ -166,7 +167,7 @@ describe('randomized bootstrap inputs judged by real tools (20 samples)', () => 
     }
     expect(cases.length, `only ${cases.length} of ${tries} samples rendered`).toBe(20);
     for (const buildToken of fc.sample(fc.stringMatching(/^[A-Za-z0-9_.~-]{8,40}$/), { numRuns: 2, seed: SEED })) {
-      const ud = renderSnapshotBuilderUserData({ provider: 'hetzner', bootstrapVersion: BOOTSTRAP_VERSION, apiUrl: 'https://hangar.example.com:8443/base', buildId: 'b-2', buildToken });
+      const ud = renderSnapshotBuilderUserData({ provider: 'hetzner', bootstrapVersion: BOOTSTRAP_VERSION, apiUrl: 'https://hangar.example.com:8443/base', buildId: 'b-2', buildToken, agentBundleSha256: BUNDLE_SHA256 });
       expect(extractSnapshotBuild(ud)?.buildToken).toBe(buildToken);
       cases.push({ label: `builder-${cases.length}`, userData: ud });
     }

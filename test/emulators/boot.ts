@@ -8,11 +8,13 @@
  *
  * Tests that only care about the cloud API pass a fake hook that records its calls.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import * as extract from '../../src/bootstrap/extract.ts';
 import type { BootstrapConfig } from '../../src/bootstrap/types.ts';
 import type { JoinRequest } from './tailscale.ts';
@@ -63,6 +65,13 @@ export interface BootRecord {
 export interface AgentBootOptions {
   /** Path to agent/dist/agent.mjs; default: `ensureAgentBundle()` from src/agent-bundle.ts. */
   agentBundlePath?: string | (() => Promise<string>);
+  /**
+   * Get the agent the way a real server does instead: run the user-data's own install script
+   * with `--fetch-agent` (download from the bootstrap `apiUrl`, install only a bundle whose sha256
+   * is the one pinned in the user-data) and start what it installed. A refused bundle fails the
+   * boot (recorded as the boot's error), and no agent starts.
+   */
+  fetchBundle?: boolean;
   /** Node binary (default `process.execPath`). */
   nodePath?: string;
   /** Extra environment for the agent (merged over PATH, HOME=<dir>, HANGAR_BOOTSTRAP_LOG). */
@@ -136,9 +145,15 @@ export async function resolveAgentBundle(opt?: AgentBootOptions['agentBundlePath
 export function createAgentBoot(opts: AgentBootOptions = {}): BootHook & { processes: Map<string, AgentProcess> } {
   const processes = new Map<string, AgentProcess>();
   const boot = async (server: BootServer): Promise<AgentProcess> => {
-    const bundle = await resolveAgentBundle(opts.agentBundlePath);
     const dir = await mkdtemp(join(opts.tmpRoot ?? tmpdir(), `hangar-emu-${server.provider}-${server.id}-`));
     await chmod(dir, 0o700);
+    let bundle: string;
+    try {
+      bundle = opts.fetchBundle ? await fetchBundleLikeTheServer(server.userData, dir) : await resolveAgentBundle(opts.agentBundlePath);
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
     const configPath = join(dir, 'bootstrap.json');
     await writeFile(configPath, JSON.stringify(server.bootstrap, null, 2), { mode: 0o600 });
     await chmod(configPath, 0o600);
@@ -202,6 +217,35 @@ export function createAgentBoot(opts: AgentBootOptions = {}): BootHook & { proce
     return proc;
   };
   return Object.assign(boot, { processes });
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * What the install script in `userData` installs as the agent: it runs with `--fetch-agent
+ * <dir>/rootfs` (nothing but the download and its sha256 check) and the bundle's path under that
+ * root is returned. Throws with the script's last line when it refuses the bundle.
+ *
+ * @example
+ * await fetchBundleLikeTheServer(userData, dir) // → '<dir>/rootfs/opt/hangar/agent/agent.mjs'
+ */
+export async function fetchBundleLikeTheServer(userData: string, dir: string): Promise<string> {
+  const doc = parseYaml(userData) as { write_files?: { path: string; content: string }[] } | null;
+  const script = doc?.write_files?.find((f) => f.path === '/opt/hangar/bootstrap/install.sh')?.content;
+  if (!script) throw new Error('the user-data has no install script');
+  // Tests run as root here: never run a script that would install a whole server instead.
+  if (!/^if \[\[ "\$\{1:-\}" == --fetch-agent \]\]; then$/m.test(script)) throw new Error('the install script has no --fetch-agent mode');
+  const path = join(dir, 'install.sh');
+  await writeFile(path, script, { mode: 0o700 });
+  const root = join(dir, 'rootfs');
+  try {
+    await execFileP('bash', [path, '--fetch-agent', root], { timeout: 60_000 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    const last = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim().split('\n').pop() ?? '';
+    throw new Error(`install.sh --fetch-agent exited with ${e.code}: ${last}`);
+  }
+  return join(root, 'opt/hangar/agent/agent.mjs');
 }
 
 /** Poll for the agent's state.json (written at enrollment) until it parses or `gone()`. */

@@ -312,6 +312,7 @@ describe('TailscaleClient against the Tailscale emulator', () => {
         TAILSCALE_OAUTH_CLIENT_ID: 'cid',
         TAILSCALE_OAUTH_CLIENT_SECRET: 'tskey-client-secret',
         TAILSCALE_BASE_URL: ts.baseUrl,
+        HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*', // the emulators
       });
       expect(reg.providers.map((p) => p.name)).toEqual(['hetzner', 'digital-ocean']);
       expect(reg.warnings).toEqual([]);

@@ -28,7 +28,8 @@ export async function startTestHangar(
 ): Promise<TestHangar & { db: { url: string | undefined; drop(): Promise<void> } }> {
   const dataDir = reuse?.dataDir ?? mkdtempSync(join(tmpdir(), `hangar-${tag}-`));
   const db = reuse?.db ?? (await testDatabase(tag));
-  const config = configFromEnv({ ...process.env, DATABASE_URL: db.url ?? '' }, { dataDir, port: 0, heartbeatSeconds: 1, pollSeconds: 0.2, smokeIntervalSeconds: 0, dashboard: false, logLevel: 'warn', ...overrides });
+  // Most tests run their own commands on the local provider; its defaults are tested in local-provider.test.ts.
+  const config = configFromEnv({ ...process.env, DATABASE_URL: db.url ?? '' }, { dataDir, port: 0, heartbeatSeconds: 1, pollSeconds: 0.2, smokeIntervalSeconds: 0, dashboard: false, logLevel: 'warn', authFailuresPerMinute: 0, localProvider: 'on', localCommands: true, ...overrides });
   const hangar = await startHangar(config, { logger: pino({ level: process.env.HANGAR_TEST_LOG ?? 'silent' }), ...opts });
   const apiKey = reuse?.apiKey ?? hangar.firstApiKey!;
   const api = (path: string, init: RequestInit & { json?: unknown } = {}) => {

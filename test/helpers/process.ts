@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +29,8 @@ export interface HangarProcess {
 export function spawnHangar(env: Record<string, string>, port: number): HangarProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, HANGAR_PORT: String(port), HANGAR_DASHBOARD: '0', HANGAR_LOG_LEVEL: 'warn', ...env },
+    // Tests run their own commands on the local provider, next to emulated clouds on loopback.
+    env: { ...process.env, HANGAR_PORT: String(port), HANGAR_DASHBOARD: '0', HANGAR_LOG_LEVEL: 'warn', HANGAR_LOCAL_PROVIDER: '1', HANGAR_LOCAL_COMMANDS: '1', HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -37,7 +39,11 @@ export function spawnHangar(env: Record<string, string>, port: number): HangarPr
   const ready = new Promise<string | null>((resolve, reject) => {
     const check = () => {
       if (/Hangar is running at/.test(out)) {
-        setTimeout(() => resolve(/(hgr_[A-Za-z0-9_-]{20,})/.exec(out)?.[1] ?? null), 50);
+        // Not a terminal: the first admin key goes to <dataDir>/admin.key (0600), never to the output.
+        setTimeout(() => {
+          const file = /Admin API key written to (\S+) /.exec(out)?.[1];
+          resolve(file ? readFileSync(file, 'utf8').trim() : null);
+        }, 50);
         return true;
       }
       return false;

@@ -4,12 +4,17 @@
  * generated client key, and a minimal config (`StrictModes no`, `UsePAM no`, key auth only,
  * `PermitRootLogin prohibit-password` since tests run as root).
  *
+ * Install directories on the "host" must be `/opt/hangar-<name>` (the provider refuses anything
+ * else): {@link TestSshd.root} hands out one unique to this server, and `stop()` removes them.
+ *
  * @example
  * const sshd = await startSshd();
  * // … connect to 127.0.0.1:sshd.port as sshd.user with sshd.clientKey, expect sshd.hostFingerprint
+ * const remoteRoot = sshd.root('byo-1'); // → '/opt/hangar-t1a2b3c4d-byo-1'
  * await sshd.stop();
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -33,6 +38,8 @@ export interface TestSshd {
   otherHostFingerprint: string;
   /** The server's public host key line (`ssh-ed25519 AAAA…`). */
   hostPublicKey: string;
+  /** An install directory (`remoteRoot`) unique to this server and `name`, under /opt; removed by `stop()`. */
+  root(name: string): string;
   /** pid of the listening sshd. */
   pid(): number;
   /** Everything sshd wrote to stderr. */
@@ -175,6 +182,8 @@ export async function startSshd(): Promise<TestSshd> {
     });
   };
   await launch();
+  const tag = randomBytes(4).toString('hex');
+  const roots = new Set<string>();
   return {
     port,
     dir,
@@ -185,6 +194,11 @@ export async function startSshd(): Promise<TestSshd> {
     hostFingerprint: fingerprintOf(join(dir, 'host_ed25519.pub')),
     otherHostFingerprint: fingerprintOf(join(dir, 'other_host_ed25519.pub')),
     hostPublicKey: readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim(),
+    root(name: string) {
+      const r = `/opt/hangar-t${tag}-${name}`;
+      roots.add(r);
+      return r;
+    },
     pid: () => (child as ChildProcess | null)?.pid ?? 0,
     log: () => out,
     killSessions,
@@ -195,6 +209,7 @@ export async function startSshd(): Promise<TestSshd> {
     async stop() {
       await stopListener();
       rmSync(dir, { recursive: true, force: true });
+      for (const r of roots) rmSync(r, { recursive: true, force: true });
     },
   };
 }

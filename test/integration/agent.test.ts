@@ -59,7 +59,7 @@ describe('enrollment', () => {
     await h.waitFor(id, (r) => r.status === 'stopped');
   });
 
-  it('the same agent (same nonce) may enroll again when its response was lost; nobody else may', async () => {
+  it('the same agent (its proof) may enroll again when its response was lost; nobody else may', async () => {
     const publicUrl = h.engine.deps.publicUrl;
     h.engine.deps.publicUrl = 'http://127.0.0.1:9'; // the real agent never reaches us: we play it
     let row;
@@ -71,17 +71,20 @@ describe('enrollment', () => {
     }
     const { open } = await import('../../src/domain/tokens.ts');
     const token = open(row.bootstrapTokenSealed!, h.engine.deps.secretKey);
-    const enroll = (nonce?: string) => fetch(`${h.url}/v1/agents/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, nonce }) });
-    const first = await enroll('nonce-aaaaaaaaaaaaaaaa');
+    const { newEnrollSecret, proofHashOf } = await import('../../src/domain/enroll-proof.ts');
+    const enroll = (fields: { proof?: string; proofHash?: string }) => fetch(`${h.url}/v1/agents/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, ...fields }) });
+    const [s1, s2] = [newEnrollSecret(), newEnrollSecret()];
+    const first = await enroll({ proofHash: proofHashOf(s1) });
     expect(first.status).toBe(200);
     const a = await first.json();
-    const again = await enroll('nonce-aaaaaaaaaaaaaaaa');
+    const again = await enroll({ proof: s1, proofHash: proofHashOf(s2) });
     expect(again.status).toBe(200);
     const b = await again.json();
     expect(b.agentId).toBe(a.agentId);
     expect(b.agentKey).not.toBe(a.agentKey);
-    expect((await enroll('nonce-bbbbbbbbbbbbbbbb')).status).toBe(401);
-    expect((await enroll()).status).toBe(401);
+    expect((await enroll({ proof: newEnrollSecret() })).status).toBe(401);
+    expect((await enroll({ proofHash: proofHashOf(s1) })).status).toBe(401);
+    expect((await enroll({})).status).toBe(401);
     const reasons = (await h.engine.store.events(row.id)).map((e) => e.reason);
     expect(reasons.some((r) => r?.includes('enrolled again'))).toBe(true);
     await h.api(`/v1/instances/${row.id}`, { method: 'DELETE' });

@@ -42,6 +42,7 @@ beforeAll(async () => {
       DIGITALOCEAN_API_URL: d.url,
       TAILSCALE_API_KEY: ts.token,
       TAILSCALE_BASE_URL: ts.baseUrl,
+      HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*', // the emulators
     },
     { hetzner: { rest: { backoff: { baseMs: 100, maxMs: 1000 } } }, digitalOcean: { rest: { backoff: { baseMs: 100, maxMs: 1000 } } } },
   );

@@ -23,7 +23,7 @@ beforeAll(async () => {
   agents = createAgentBoot({ killAfterMs: 2000 });
   hz = await startHetznerEmulator({ boot: agents, tokens: '*', bootDelayMs: 100, actionDelayMs: 50 });
   d = await startDigitalOceanEmulator({ boot: agents, tokens: '*', bootDelayMs: 100, actionDelayMs: 50 });
-  const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz.baseUrl, DIGITALOCEAN_API_TOKEN: `do-${randomUUID()}`, DIGITALOCEAN_API_URL: d.url });
+  const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz.baseUrl, DIGITALOCEAN_API_TOKEN: `do-${randomUUID()}`, DIGITALOCEAN_API_URL: d.url, HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' });
   expect(reg.warnings).toEqual([]);
   h = await startTestHangar('ops-cloud', { reconcileSeconds: 0 }, { providers: reg.providers, noLocal: true });
 }, 120_000);

@@ -97,7 +97,7 @@ describe('operating agents on the local provider', () => {
     expect(res.status).toBe(200);
     const s = await res.json();
     expect(s).toMatchObject({ result: 'pass', kind: 'health' });
-    const metrics = await (await fetch(`${h.url}/metrics`)).text();
+    const metrics = await (await h.api(`/metrics`)).text();
     expect(metrics).toMatch(/hangar_smoke_total\{result="pass"\} 1/);
     const ev = await auditEvents(id, 'smoke');
     expect(ev[0].reason).toMatch(/^command smoke: pass/);

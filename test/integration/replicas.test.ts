@@ -68,7 +68,7 @@ pgOnly('three replicas on one PostgreSQL', () => {
       if (created?.data?.replica) ranOn.add(created.data.replica);
     }
     for (const r of replicas) {
-      const res = await fetch(`http://127.0.0.1:${r.port}/metrics`);
+      const res = await fetch(`http://127.0.0.1:${r.port}/metrics`, { headers: { authorization: `Bearer ${key}` } });
       if (/hangar_agents_connected(?:\{[^}]*\})? [1-9]/.test(await res.text())) heldBy.add(r.name);
     }
     expect(ranOn.size, `create steps ran on ${[...ranOn]}`).toBeGreaterThanOrEqual(2);

@@ -165,4 +165,14 @@ describe('review-gated agent self-update', () => {
     await until(allOn('6.0.0'), 90_000, 'every agent on 6.0.0');
     await until(healthy, 30_000, 'healthy agents on 6.0.0');
   }, 200_000);
+
+  it('approving a lower version than the highest approved is refused, naming version, unless --allow-downgrade (recorded)', async () => {
+    // 5.0.0 (approved earlier, refused by the agents) is below 6.0.0: re-approving it would roll back.
+    const refused = await cli(['agent', 'release', 'approve', '5.0.0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/5\.0\.0 is lower than 6\.0\.0.*--allow-downgrade/);
+    const allowed = await cli(['agent', 'release', 'approve', '5.0.0', '--allow-downgrade', '--json']);
+    expect(allowed.code).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ version: '5.0.0', status: 'approved', downgradeAllowedBy: expect.any(String) });
+  });
 });

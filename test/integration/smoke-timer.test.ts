@@ -44,7 +44,7 @@ async function timerSmokes(id: string) {
 }
 
 async function metric(name: string): Promise<number | null> {
-  const text = await (await fetch(`${h.url}/metrics`)).text();
+  const text = await (await h.api(`/metrics`)).text();
   const m = new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+(?:\\.\\d+)?)$`, 'm').exec(text);
   return m ? Number(m[1]) : null;
 }

@@ -26,7 +26,7 @@ beforeAll(async () => {
   hz = await startHetznerEmulator({ boot: agents, tokens: '*', bootDelayMs: 100, actionDelayMs: 50, snapshotBuilder: { installMs: 300 } });
   d = await startDigitalOceanEmulator({ boot: agents, tokens: '*', bootDelayMs: 100, actionDelayMs: 50, snapshotBuilder: { installMs: 300 } });
   const reg = providersFromEnv(
-    { HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz.baseUrl, DIGITALOCEAN_API_TOKEN: `do-${randomUUID()}`, DIGITALOCEAN_API_URL: d.url },
+    { HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz.baseUrl, DIGITALOCEAN_API_TOKEN: `do-${randomUUID()}`, DIGITALOCEAN_API_URL: d.url, HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' },
     {
       hetzner: { rest: { backoff: { baseMs: 100, maxMs: 1000 } }, actionPoll: { initialMs: 50, maxMs: 200 } },
       digitalOcean: { rest: { backoff: { baseMs: 100, maxMs: 1000 } }, actionPoll: { initialMs: 50, maxMs: 200 } },
@@ -162,7 +162,7 @@ describe('snapshot builds and bootstrap paths on emulated clouds', () => {
   it('a builder that reports failure fails the build and deletes the builder server', async () => {
     const hz2 = await startHetznerEmulator({ boot: agents, tokens: '*', bootDelayMs: 50, actionDelayMs: 20, snapshotBuilder: { installMs: 100, failWith: 'apt-get install docker-ce failed' } });
     try {
-      const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz2.baseUrl });
+      const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz2.baseUrl, HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' });
       const h2 = await startTestHangar('snapfail', { reconcileSeconds: 0 }, { providers: reg.providers, tailnet: null, snapshotIds: {}, noLocal: true });
       try {
         const res = await h2.api('/v1/snapshots', { method: 'POST', json: { provider: 'hetzner' } });
@@ -191,7 +191,7 @@ describe('snapshot builds and bootstrap paths on emulated clouds', () => {
   it('a builder that never reports fails the build at the ready timeout and deletes the builder server', async () => {
     const hz3 = await startHetznerEmulator({ boot: agents, tokens: '*', bootDelayMs: 50, actionDelayMs: 20, snapshotBuilder: false });
     try {
-      const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz3.baseUrl });
+      const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz3.baseUrl, HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' });
       const h3 = await startTestHangar('snaptimeout', { reconcileSeconds: 0 }, { providers: reg.providers, tailnet: null, snapshotIds: {}, noLocal: true, snapshotBuild: { readyTimeoutSeconds: 2 } });
       try {
         const { id } = (await (await h3.api('/v1/snapshots', { method: 'POST', json: { provider: 'hetzner' } })).json()) as { id: string };

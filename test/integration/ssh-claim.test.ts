@@ -6,7 +6,6 @@
  * in-memory store too, so unit tests keep the same semantics.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ensureAgentBundle } from '../../src/agent-bundle.ts';
@@ -51,7 +50,7 @@ function owner(instance = randomUUID()) {
 let n = 0;
 async function addHost(store: SshHostStore): Promise<SshHost> {
   n++;
-  return registerHost(store, { name: `claim-${n}`, address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, hostKey: sshd.hostFingerprint, remoteRoot: join(sshd.dir, `claim-${n}`) }, secretKey);
+  return registerHost(store, { name: `claim-${n}`, address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, hostKey: sshd.hostFingerprint, remoteRoot: sshd.root(`claim-${n}`) }, secretKey);
 }
 
 /** Two "replicas" sharing one in-memory store. */
@@ -144,7 +143,7 @@ describe('two replicas provisioning over SSH on one database', () => {
 
   it('one replica wins a named host, the other gets host_busy; after teardown the loser gets it', async () => {
     const host = await addHost(store);
-    const root = join(sshd.dir, host.name);
+    const root = sshd.root(host.name);
     const specs = [spec(host.name), spec(host.name)];
     const results = await Promise.allSettled([replicaA.createServer(specs[0]), replicaB.createServer(specs[1])]);
     const won = results.findIndex((r) => r.status === 'fulfilled');
@@ -170,7 +169,7 @@ describe('two replicas provisioning over SSH on one database', () => {
 
   it("a late teardown of the host's previous instance leaves the next instance alone", async () => {
     const host = await addHost(store);
-    const root = join(sshd.dir, host.name);
+    const root = sshd.root(host.name);
     const a = spec(host.name);
     const b = spec(host.name);
     const serverA = await replicaA.createServer(a);
@@ -208,7 +207,7 @@ describe('two replicas provisioning over SSH on one database', () => {
 
   it('a bare host id still names a claim made before claim ids', async () => {
     const host = await addHost(store);
-    const root = join(sshd.dir, host.name);
+    const root = sshd.root(host.name);
     const s = spec(host.name);
     const created = await replicaA.createServer(s);
     // As if provisioned before claim ids: no claim id on the host, the bare host id as server id.

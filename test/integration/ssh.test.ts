@@ -27,7 +27,7 @@ const logs: { instance: string; line: string }[] = [];
 beforeAll(async () => {
   const [s, bundle] = await Promise.all([startSshd(), ensureAgentBundle()]);
   sshd = s;
-  host = await registerHost(hosts, { name: 'byo-1', address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, remoteRoot: join(sshd.dir, 'hangar') }, secretKey);
+  host = await registerHost(hosts, { name: 'byo-1', address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, remoteRoot: sshd.root('hangar') }, secretKey);
   ssh = new SshProvider({ hosts, secretKey, agentBundle: async () => bundle, nodeBinary: process.execPath, start: 'nohup', stopTimeoutSeconds: 5, onLog: (instance, line) => logs.push({ instance, line }) });
   h = await startTestHangar('ssh', {}, { providers: [ssh] });
 }, 120_000);
@@ -40,7 +40,7 @@ afterAll(async () => {
 
 describe('ssh provider: bring your own server', () => {
   it('provisions an agent over SSH to running, then destroys it to stopped; the host stays registered', async () => {
-    const root = join(sshd.dir, 'hangar');
+    const root = sshd.root('hangar');
     const agents = () => agentsUnder(root);
     expect((await (await h.api('/v1/providers/ssh/locations')).json()).items).toEqual([expect.objectContaining({ name: 'byo-1' })]);
 
@@ -99,7 +99,7 @@ describe('ssh provider: bring your own server', () => {
 });
 
 describe('operating an instance provisioned over SSH', () => {
-  const root = () => join(sshd.dir, 'hangar');
+  const root = () => sshd.root('hangar');
   const agents = () => agentsUnder(root());
 
   let current: string | null = null;

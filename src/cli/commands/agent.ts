@@ -78,12 +78,14 @@ export function registerAgent(program: Command, action: Action): void {
     .command('approve <version>')
     .description('let agents run this release (the most recently approved one is the target); with --canary, only that share of agents')
     .option('--canary <percent>', 'share of agents, 1–100 (approve again with a larger share to widen)')
-    .action(action<CommonOptions & { canary?: string }>(async (ctx, [version], opts) => {
+    .option('--allow-downgrade', 'approve a version lower than the highest approved one (rolls agents back; recorded with your name). Revoking the newer release is the usual way back')
+    .action(action<CommonOptions & { canary?: string; allowDowngrade?: boolean }>(async (ctx, [version], opts) => {
       const pct = opts.canary === undefined ? undefined : Number(opts.canary);
       if (pct !== undefined && (!Number.isInteger(pct) || pct < 1 || pct > 100)) throw new UsageError(`--canary must be an integer 1–100, got "${opts.canary}"`);
-      const r = await ctx.client().approveRelease(version, pct);
+      const r = await ctx.client().approveRelease(version, pct, opts.allowDowngrade === true);
       if (ctx.json) return ctx.printJson(r);
       ctx.print(`${ctx.c.green('✔')} agent ${ctx.c.bold(r.version)} approved for ${r.canaryPercent}% of agents; connected agents check now, the others within their update interval`);
+      if (r.downgradeAllowedBy) ctx.print(ctx.c.yellow(`  a downgrade: a higher version was approved; allowed by ${r.downgradeAllowedBy}`));
       ctx.print(`  follow it: hangar agent release ls, hangar events ID`);
     }));
 

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import type { CommonOptions } from '../context.ts';
 import { UsageError } from '../errors.ts';
@@ -9,6 +11,7 @@ interface AddOptions extends CommonOptions {
   port?: string;
   user?: string;
   key?: string;
+  keyName?: string;
   pin?: string;
   remoteRoot?: string;
   keepFiles?: boolean;
@@ -25,21 +28,18 @@ export function registerHosts(program: Command, action: Action): void {
     .argument('<address>', 'IP or DNS name')
     .option('--port <port>', 'SSH port', '22')
     .option('--user <user>', 'login user (root, or one with sudo)', 'root')
-    .requiredOption('--key <file>', 'private key file; its contents are sent and stored sealed')
+    .option('--key <file>', 'private key file on this machine; its contents are sent and stored sealed on the server')
+    .option('--key-name <name>', "instead of --key: a key file already in the server's HANGAR_SSH_KEY_DIR")
     .option('--pin <fingerprint>', 'expected host key (SHA256:… as ssh-keygen -lf prints it); default: trust on first use')
-    .option('--remote-root <dir>', 'where Hangar installs on the host (default /opt/hangar)')
+    .option('--remote-root <dir>', 'where Hangar installs on the host: /opt/hangar (default) or /opt/hangar-<name>; removed on destroy')
     .option('--keep-files', 'keep installed files when an instance is destroyed')
     .option('--no-probe', 'register without connecting')
     .action(action<AddOptions>(async (ctx, [name, address], opts) => {
-      let privateKey: string;
-      try {
-        privateKey = readFileSync(opts.key!, 'utf8');
-      } catch (err) {
-        throw new UsageError(`--key ${opts.key}: ${(err as Error).message}`);
-      }
+      if (!opts.key === !opts.keyName) throw new UsageError('give exactly one of --key FILE (a key on this machine, uploaded) and --key-name NAME (a key in the server\'s HANGAR_SSH_KEY_DIR)');
+      const key = opts.key ? { privateKey: await readLocalKey(opts.key) } : { keyPath: opts.keyName };
       const port = Number(opts.port);
       if (!Number.isInteger(port)) throw new UsageError(`--port must be a number, got "${opts.port}"`);
-      const host = await ctx.client().addHost({ name, address, port, user: opts.user, privateKey, hostKey: opts.pin, remoteRoot: opts.remoteRoot, keepFiles: opts.keepFiles }, opts.probe);
+      const host = await ctx.client().addHost({ name, address, port, user: opts.user, ...key, hostKey: opts.pin, remoteRoot: opts.remoteRoot, keepFiles: opts.keepFiles }, opts.probe);
       if (ctx.json) return ctx.printJson(host);
       ctx.print(`${ctx.c.green('✔')} host ${ctx.c.bold(host.name)} registered (${host.user}@${host.address}:${host.port})`);
       if (host.hostKey) ctx.print(`  host key ${host.hostKey} (${host.hostKeyTrust === 'pinned' ? 'pinned' : 'recorded on first use; compare it with ssh-keygen -lf on the host'})`);
@@ -65,3 +65,34 @@ export function registerHosts(program: Command, action: Action): void {
       ctx.print(`${ctx.c.green('✔')} host ${name} unregistered`);
     }));
 }
+
+/**
+ * Read a private key file on the operator's machine (the CLI and the server may be on different
+ * machines: the key is uploaded, and stored sealed there). `~/` is the home directory; only a
+ * regular file of at most 64 KiB is read, without blocking on a FIFO or a device.
+ *
+ * @example
+ * await readLocalKey('~/.ssh/id_ed25519') // → '-----BEGIN OPENSSH PRIVATE KEY-----…'
+ */
+export async function readLocalKey(path: string): Promise<string> {
+  const file = path === '~' || path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path;
+  let fh: Awaited<ReturnType<typeof open>> | null = null;
+  try {
+    // A symlinked key (dotfile managers) is fine here: open the file it points to.
+    fh = await open(await realpath(file), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+    const st = await fh.stat();
+    if (!st.isFile()) throw new UsageError(`--key ${path}: not a regular file`);
+    if (st.size > MAX_KEY_BYTES) throw new UsageError(`--key ${path}: larger than ${MAX_KEY_BYTES} bytes; is it a private key?`);
+    return await fh.readFile('utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message;
+    throw new UsageError(`--key ${path}: ${why}`);
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Largest key file read (as the server accepts). */
+const MAX_KEY_BYTES = 64 * 1024;

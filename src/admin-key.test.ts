@@ -1,0 +1,21 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { adminKeyBanner } from './admin-key.ts';
+
+describe('adminKeyBanner', () => {
+  const key = 'hgr_' + 'k'.repeat(43);
+  it('shows the key on a terminal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-key-'));
+    expect(adminKeyBanner(key, 'http://127.0.0.1:7070', dir, true)).toContain(key);
+  });
+  it('writes it to a 0600 file, never to the output, when stdout is not a terminal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-key-'));
+    const text = adminKeyBanner(key, 'http://127.0.0.1:7070', dir, false);
+    expect(text).not.toContain(key);
+    expect(text).toContain(join(dir, 'admin.key'));
+    expect(readFileSync(join(dir, 'admin.key'), 'utf8').trim()).toBe(key);
+    expect(statSync(join(dir, 'admin.key')).mode & 0o777).toBe(0o600);
+  });
+});

@@ -1,0 +1,120 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { HangarError, UnauthorizedError } from '../domain/errors.ts';
+import type { InstanceRow } from '../engine/store.ts';
+import { FailureThrottle } from './throttle.ts';
+
+/**
+ * Who may call a route. Every route declares one in `config.access`, next to its definition;
+ * a route without one makes `buildApp` throw at start-up.
+ *
+ * - `public`: anyone (health, OpenAPI, enrollment with its one-time token, the agent bundle, the dashboard's files)
+ * - `agent`: an enrolled agent, `Authorization: Bearer <agentId>:<agentKey>`
+ * - `builder`: a snapshot builder server, `Authorization: Bearer <build token>` for the build in the path
+ * - `admin`: an installation API key, `Authorization: Bearer hgr_…`
+ * - `metrics`: `public` when HANGAR_METRICS_PUBLIC=1, else `admin`
+ */
+export type Access = 'public' | 'agent' | 'builder' | 'admin' | 'metrics';
+export const ACCESS: readonly Access[] = ['public', 'agent', 'builder', 'admin', 'metrics'];
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route (checked in onRequest, on the matched route, before the body is read). */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    /** `api:<key name>` for an API key; set by the access check. */
+    actor: string | null;
+    /** The instance of the agent that called an `agent` route. */
+    agentInstance: InstanceRow | null;
+  }
+}
+
+export interface AccessDeps {
+  /** Resolve an API key header to its actor, or throw UnauthorizedError. */
+  apiKey(header: string | undefined): Promise<string>;
+  /** The instance of an agent key header, or null. */
+  agent(header: string | undefined): Promise<InstanceRow | null>;
+  /** Whether the header carries the build token of snapshot build `id`. */
+  builder(id: string, header: string | undefined): Promise<boolean>;
+  /** Serve /metrics without a key (HANGAR_METRICS_PUBLIC=1). */
+  metricsPublic: boolean;
+  /** Failed credentials one source may present per minute before it is answered 429. */
+  failuresPerMinute: number;
+  log: Logger;
+}
+
+/** A declared route, as collected at registration (for the route-table test and the OpenAPI check). */
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+/**
+ * Install the access check: an `onRoute` hook that refuses a route without a declaration, and an
+ * `onRequest` hook that checks the caller against the matched route's declaration (never the URL
+ * string), before the body is read. Failed credentials are logged (without the credential) and
+ * throttled per source address.
+ *
+ * @example
+ * const routes = installAccess(app, { apiKey: (h) => auth.check(h), agent: (h) => engine.agentByAuthorization(h), builder, metricsPublic: false, failuresPerMinute: 30, log });
+ * app.get('/v1/instances', { config: { access: 'admin' } }, handler);
+ */
+export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredRoute[] {
+  const routes: DeclaredRoute[] = [];
+  const throttle = new FailureThrottle(deps.failuresPerMinute);
+  app.decorateRequest('actor', null);
+  app.decorateRequest('agentInstance', null);
+
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!access || !ACCESS.includes(access)) {
+      throw new Error(`route ${methods.join(',')} ${route.url} declares no access (config.access: one of ${ACCESS.join(', ')})`);
+    }
+    for (const method of methods) routes.push({ method, url: route.url, access });
+  });
+
+  app.addHook('onRequest', async (req) => {
+    // Unmatched requests reach the not-found handler, which reveals nothing and reads no body.
+    if (!req.is404) {
+      const access = req.routeOptions.config.access;
+      if (!access) throw new HangarError('forbidden', 'this route declares no access', 403);
+      await check(req, access === 'metrics' ? (deps.metricsPublic ? 'public' : 'admin') : access);
+    }
+  });
+
+  async function check(req: FastifyRequest, access: Access): Promise<void> {
+    if (access === 'public') return;
+    const header = req.headers.authorization;
+    const source = req.ip;
+    if (throttle.blocked(source)) {
+      throw Object.assign(new HangarError('too-many-requests', 'too many failed authentication attempts from this address; wait a minute', 429), { retryAfter: 60 });
+    }
+    try {
+      if (access === 'admin') {
+        req.actor = await deps.apiKey(header);
+        return;
+      }
+      if (access === 'agent') {
+        const row = header ? await deps.agent(header) : null;
+        if (!row) throw new UnauthorizedError('missing or invalid agent key');
+        req.agentInstance = row;
+        req.actor = `agent:${row.agentId}`;
+        return;
+      }
+      // builder: the build in the path and its token
+      const id = (req.params as { id?: string }).id ?? '';
+      if (!header || !(await deps.builder(id, header))) throw new UnauthorizedError('missing or invalid build token');
+      req.actor = `builder:${id}`;
+    } catch (err) {
+      if (err instanceof UnauthorizedError && header) {
+        throttle.fail(source);
+        deps.log.warn({ ip: source, method: req.method, route: req.routeOptions.url, access, userAgent: req.headers['user-agent'] ?? null, reason: err.message }, 'authentication failed');
+      }
+      throw err;
+    }
+  }
+  return routes;
+}

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { startTestHangar, type TestHangar } from '../../test/helpers/hangar.ts';
+import type { DeclaredRoute } from './access.ts';
+import { openApiDocument } from './openapi.ts';
+
+type Json = Record<string, any>;
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
+/** Registered routes that are not API operations: the dashboard's files (a catch-all GET). */
+const NOT_OPERATIONS = new Set(['GET /*']);
+/** What each declared access means in the document's `security`. */
+const SECURITY: Record<string, unknown> = {
+  public: [],
+  agent: [{ agentKey: [] }],
+  builder: [{ buildToken: [] }],
+  admin: [{ apiKey: [] }],
+  metrics: [{ apiKey: [] }, {}],
+};
+
+/** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */
+const toTemplate = (url: string): string => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+
+const doc = openApiDocument() as Json;
+const operations = Object.entries(doc.paths as Json).flatMap(([path, item]) => METHODS.filter((m) => item[m]).map((m) => ({ key: `${m.toUpperCase()} ${path}`, path, method: m, op: item[m] as Json })));
+
+function newAjv() {
+  const ajv = new Ajv2020({ strict: false, allErrors: true, formats: { 'media-range': true } });
+  addFormats.default(ajv);
+  return ajv;
+}
+
+describe('the OpenAPI document', () => {
+  it('is a valid OpenAPI 3.1 document (the OpenAPI Initiative’s schema)', () => {
+    const ajv = newAjv();
+    // ajv resolves `$dynamicRef: '#meta'` to the document root instead of `$defs/schema` (whose
+    // `$dynamicAnchor: meta` it names), so it is followed as the plain `$ref` it means here: this
+    // schema leaves Schema Objects to JSON Schema ("type: [object, boolean]"); the next test compiles them.
+    const text = readFileSync(new URL('../../specs/oas-3.1.schema.yaml', import.meta.url), 'utf8');
+    const validate = ajv.compile(parse(text.replaceAll("$dynamicRef: '#meta'", "$ref: '#/$defs/schema'")));
+    const valid = validate(doc);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors?.slice(0, 5), null, 1)).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('holds schemas that compile as JSON Schema 2020-12, references that resolve', () => {
+    const ajv = newAjv();
+    ajv.addSchema({ $id: 'hangar:components', components: doc.components }, 'components');
+    const resolveRefs = (s: unknown): unknown => JSON.parse(JSON.stringify(s).replaceAll('"#/components/', '"hangar:components#/components/'));
+    const schemas: [string, unknown][] = [
+      ...Object.entries(doc.components.schemas as Json).map(([n, s]) => [`components.schemas.${n}`, s] as [string, unknown]),
+      ...operations.flatMap(({ key, op }) => [
+        ...((op.parameters ?? []) as Json[]).map((p) => [`${key} parameter ${p.name}`, p.schema] as [string, unknown]),
+        ...Object.entries((op.requestBody?.content ?? {}) as Json).map(([type, c]) => [`${key} body ${type}`, c.schema] as [string, unknown]),
+        ...Object.entries(op.responses as Json).flatMap(([status, r]) => Object.entries((r.content ?? {}) as Json).map(([type, c]) => [`${key} ${status} ${type}`, c.schema] as [string, unknown])),
+      ]),
+    ];
+    expect(schemas.length).toBeGreaterThan(100);
+    for (const [where, s] of schemas) expect(() => ajv.compile(resolveRefs(s) as object), where).not.toThrow();
+  });
+
+  it('gives every operation a unique operationId and declares exactly the parameters of its path', () => {
+    const ids = operations.map((o) => o.op.operationId);
+    expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const { key, path, op } of operations) {
+      const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      const declared = ((op.parameters ?? []) as Json[]).filter((p) => p.in === 'path').map((p) => p.name as string).sort();
+      expect(declared, key).toEqual(inPath);
+      for (const p of (op.parameters ?? []) as Json[]) if (p.in === 'path') expect(p.required, `${key} ${p.name}`).toBe(true);
+    }
+  });
+
+  it('describes the known traps: instance ids are UUIDs, Last-Event-ID is an integer, free text refuses NUL', () => {
+    const param = (key: string, name: string) => (operations.find((o) => o.key === key)!.op.parameters as Json[]).find((p) => p.name === name)!;
+    expect(param('GET /v1/instances/{id}', 'id').schema.format).toBe('uuid');
+    expect(param('GET /v1/instances/{id}/events', 'Last-Event-ID')).toMatchObject({ in: 'header', schema: { pattern: '^\\d{1,15}$' } });
+    expect(JSON.stringify(doc.components.schemas.CreateInstance.properties.location)).toContain('\\\\u0000');
+    const exec = operations.find((o) => o.key === 'POST /v1/instances/{id}/exec')!.op.requestBody.content['application/json'].schema;
+    expect(JSON.stringify(exec.properties.argv.items)).toContain('\\\\u0000');
+  });
+});
+
+describe('the OpenAPI document against the routes the app registers', () => {
+  let h: TestHangar;
+  let routes: DeclaredRoute[];
+  beforeAll(async () => {
+    h = await startTestHangar('openapi');
+    // HEAD routes are the ones Fastify adds for each GET.
+    routes = h.routes.filter((r) => r.method !== 'HEAD' && !NOT_OPERATIONS.has(`${r.method} ${r.url}`));
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('documents every registered route, and nothing else', () => {
+    const registered = [...new Set(routes.map((r) => `${r.method} ${toTemplate(r.url)}`))].sort();
+    expect(registered.length).toBeGreaterThan(30);
+    expect(registered.filter((k) => !operations.some((o) => o.key === k)), 'registered but not documented').toEqual([]);
+    expect(operations.map((o) => o.key).filter((k) => !registered.includes(k)), 'documented but not registered').toEqual([]);
+  });
+
+  it('documents who may call each route as the route declares it', () => {
+    for (const r of routes) {
+      const o = operations.find((x) => x.key === `${r.method} ${toTemplate(r.url)}`);
+      expect(o, `${r.method} ${r.url}`).toBeDefined();
+      expect(o!.op.security ?? doc.security, `${o!.key} (${r.access})`).toEqual(SECURITY[r.access]);
+    }
+  });
+
+  it('is what /openapi.json serves, without a key', async () => {
+    const res = await fetch(`${h.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(doc)));
+  });
+});

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { ValidationError } from '../../domain/errors.ts';
+import { LIFECYCLE } from '../../domain/lifecycle.ts';
+import { splitConfig } from '../../engine/workload-config.ts';
+import { CreateQuery } from '../inputs.ts';
+import { parseInput } from '../problem.ts';
+import { CreateInstance, ListQuery } from '../schemas.ts';
+import { decodeCursor, encodeCursor } from '../serialize.ts';
+import { actorOf, serializeInstance, type RouteContext } from './context.ts';
+import { instanceIdOf } from './params.ts';
+
+/** The largest create body: a compose file or a workload's settings fit well within it. */
+const CREATE_BODY_LIMIT = 256 * 1024;
+
+/**
+ * Instances: create (with `Idempotency-Key`, `?dryRun=true` for the plan), list, get, destroy.
+ *
+ * @example
+ * registerInstanceRoutes(app, ctx);
+ */
+export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { engine } = ctx;
+  const store = engine.store;
+
+  app.post('/v1/instances', { config: { access: 'admin' }, bodyLimit: CREATE_BODY_LIMIT }, async (req, reply) => {
+    const q = parseInput(CreateQuery, req.query, 'query');
+    const body = parseInput(CreateInstance, req.body);
+    const { config, secrets } = splitConfig(body.workload, body.config);
+    const input = {
+      name: body.name ?? `${body.workload}`,
+      provider: body.provider,
+      location: body.location,
+      serverType: body.serverType,
+      image: body.image,
+      workload: body.workload,
+      workloadConfig: config,
+      secrets,
+      tailscale: body.tailscale,
+      tailscaleTags: body.tailscaleTags,
+      connectTimeoutSeconds: body.connectTimeoutSeconds,
+      onFailure: body.onFailure,
+    };
+    if (q.dryRun === 'true') return reply.send(await engine.plan(input));
+    const key = req.headers['idempotency-key'];
+    const claim = typeof key === 'string' && key.length ? await ctx.idempotency.claim(actorOf(req), 'POST /v1/instances', key, req.body) : null;
+    if (claim?.kind === 'replay') return reply.code(claim.status).header('idempotent-replayed', 'true').send(claim.response);
+    try {
+      const row = await engine.createInstance(input, actorOf(req));
+      const json = serializeInstance(ctx, row);
+      await claim?.complete(201, json);
+      return reply.code(201).header('location', `/v1/instances/${row.id}`).send(json);
+    } catch (err) {
+      await claim?.abort();
+      throw err;
+    }
+  });
+
+  app.get('/v1/instances', { config: { access: 'admin' } }, async (req) => {
+    const q = parseInput(ListQuery, req.query, 'query');
+    const status = q.status?.split(',').filter(Boolean);
+    const bad = status?.filter((s) => !(LIFECYCLE as readonly string[]).includes(s));
+    if (bad?.length) throw new ValidationError(`unknown status ${bad.join(', ')}`, [{ field: 'status', message: `one or more of ${LIFECYCLE.join(', ')}` }]);
+    const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
+    if (q.cursor && !cursor) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+    const rows = await store.list({ limit: q.limit + 1, cursor: cursor ?? undefined, status, provider: q.provider });
+    const page = rows.slice(0, q.limit);
+    return { items: page.map((r) => serializeInstance(ctx, r)), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null };
+  });
+
+  app.get('/v1/instances/:id', { config: { access: 'admin' } }, async (req) => serializeInstance(ctx, await store.get(instanceIdOf(req))));
+
+  app.delete('/v1/instances/:id', { config: { access: 'admin' } }, async (req, reply) => {
+    const row = await engine.destroy(instanceIdOf(req), actorOf(req));
+    return reply.code(202).send(serializeInstance(ctx, row));
+  });
+}

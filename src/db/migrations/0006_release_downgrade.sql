@@ -1,0 +1,1 @@
+ALTER TABLE "agent_releases" ADD COLUMN "downgrade_allowed_by" text;
