@@ -1,9 +1,26 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { databaseTests } from './test/select.ts';
+
+const ROOT = fileURLToPath(new URL('.', import.meta.url));
+const ALL = ['src/**/*.test.ts', 'test/**/*.test.ts', 'agent/**/*.test.ts', 'web/**/*.test.ts'];
+
+/**
+ * With DATABASE_URL set (the PostgreSQL pass of CI), run only the test files that touch a
+ * database: the pure ones already ran on the PGlite pass and would prove nothing new.
+ * HANGAR_TEST_ALL=1 runs everything anyway.
+ */
+function include(): string[] {
+  if (!process.env.DATABASE_URL || process.env.HANGAR_TEST_ALL === '1') return ALL;
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '--', ...ALL.map((g) => `:(glob)${g}`)], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+  return databaseTests(ROOT, files);
+}
 
 // Two cores: run at most two test files at a time; integration tests spawn real processes.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'agent/**/*.test.ts', 'web/**/*.test.ts'],
+    include: include(),
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
