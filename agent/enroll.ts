@@ -2,7 +2,7 @@ import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { BootstrapConfig } from '../src/bootstrap/types.ts';
+import type { BootstrapConfig } from '../src/domain/agent-contract.ts';
 import { ENROLL_PROOF_MISMATCH, newEnrollSecret, proofHashOf } from '../src/domain/enroll-proof.ts';
 
 /** Secrets kept at most (one per enroll request whose answer never came). */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { clampInt, clockCheck, diskCheck, linesOfUnit, memoryCheck, parseTailscaleStatus, runArgv, secretFileCheck, supervised, tailLines, tailscaleCheck, truncate, ufwCheck, which, worst } from './ops.ts';
-import { newLines } from '../src/cli/commands/ops.ts';
 
 const GiB = 1024 ** 3;
 
@@ -78,12 +77,5 @@ describe('agent ops: pure checks', () => {
     expect((await runArgv(['sleep', '5'], 200)).timedOut).toBe(true);
     expect((await runArgv(['definitely-not-a-binary-xyz'], 1000)).exitCode).toBe(127);
     expect((await runArgv(['sh', '-c', 'yes | head -c 100000'], 5000, 1000)).stdout.length).toBe(1000);
-  });
-
-  it('log follow: only lines after the overlap', () => {
-    expect(newLines(['a', 'b', 'c'], ['b', 'c', 'd', 'e'])).toEqual(['d', 'e']);
-    expect(newLines([], ['a'])).toEqual(['a']);
-    expect(newLines(['a'], ['x', 'y'])).toEqual(['x', 'y']);
-    expect(newLines(['a', 'b'], ['a', 'b'])).toEqual([]);
   });
 });

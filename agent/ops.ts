@@ -8,9 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, statfs } from 'node:fs/promises';
 import { freemem, hostname, totalmem } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { WorkloadPlan } from '../src/bootstrap/types.ts';
+import type { WorkloadPlan } from '../src/domain/agent-contract.ts';
 import type { Workload } from './workload.ts';
-import { HUB_MAX_FRAME_BYTES } from '../src/hub/limits.ts';
+import { HUB_MAX_FRAME_BYTES } from '../src/hub/protocol.ts';
 import { RESTART_EXIT_CODE } from './release-files.ts';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';

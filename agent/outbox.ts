@@ -1,10 +1,9 @@
-import type { AgentMessage } from '../src/hub/protocol.ts';
-import { HUB_LOG_RATE_BURST, HUB_MAX_FRAME_BYTES, LOG_MAX_FRAME_CHARS, LOG_MAX_LINE_CHARS } from '../src/hub/limits.ts';
+import { HUB_LOG_RATE_BURST, HUB_MAX_FRAME_BYTES, LOG_MAX_FRAME_CHARS, LOG_MAX_LINE_CHARS, type AgentMessage } from '../src/hub/protocol.ts';
 
 type LogFrame = Extract<AgentMessage, { type: 'log' }>;
 type Source = LogFrame['source'];
 
-/** What the agent stays under, so the hub never has to drop its frames (src/hub/limits.ts). */
+/** What the agent stays under, so the hub never has to drop its frames (src/hub/protocol.ts). */
 export const OUTBOX = {
   /** Lines and characters batched into one log frame. */
   linesPerFrame: 100,

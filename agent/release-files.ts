@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HealthCheck } from '../src/bootstrap/types.ts';
+import type { HealthCheck } from '../src/domain/agent-contract.ts';
 
 /**
  * The files the agent and its supervisor share in the state dir:

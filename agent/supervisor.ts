@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyRelease } from '../src/domain/releases.ts';
-import type { Enrollment } from '../src/bootstrap/types.ts';
+import type { Enrollment } from '../src/domain/agent-contract.ts';
 import { appendOutcome, readPointer, readStatus, RESTART_EXIT_CODE, UPDATE_EXIT_CODE, writePointer, type Pointer, type Slot } from './release-files.ts';
 import { Workload } from './workload.ts';
 

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
-import type { HealthCheck, WorkloadPlan } from '../src/bootstrap/types.ts';
+import type { HealthCheck, WorkloadPlan } from '../src/domain/agent-contract.ts';
 
 /** Runs one workload plan: writes its files, runs its start commands, supervises its process. */
 export class Workload {

@@ -22,7 +22,7 @@ import pino from 'pino';
 import { configFromEnv } from '../src/config.ts';
 import { LABEL_INSTALLATION, LABEL_INSTANCE } from '../src/domain/names.ts';
 import { HetznerProvider } from '../src/providers/hetzner.ts';
-import { providersFromEnv } from '../src/providers/registry.ts';
+import { providersFromEnv } from '../src/wiring/registry.ts';
 import { startHangar } from '../src/server.ts';
 import { createAgentBoot } from '../test/emulators/boot.ts';
 import { duplicateOwners, type EmulatorControls } from '../test/emulators/common.ts';

@@ -135,7 +135,7 @@ try {
   console.log(`  overhead share of wall time: p50 ${((pct(overhead, 50) / pct(wall, 50)) * 100).toFixed(0)}%`);
 } finally {
   await hangar.stop();
-  const local = hangar.engine.deps.providers.get('local');
+  const local = hangar.engine.providers.get('local');
   if (local) for (const s of await local.findServers({})) await local.deleteServer(s.id);
   rmSync(dataDir, { recursive: true, force: true });
 }

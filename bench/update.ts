@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { bundleAgent } from '../src/agent-bundle.ts';
+import { bundleAgent } from '../src/build/agent-bundle.ts';
 import { configFromEnv } from '../src/config.ts';
 import { newReleaseKey, signRelease } from '../src/domain/releases.ts';
 import { startHangar } from '../src/server.ts';

@@ -2,13 +2,19 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adminKeyBanner } from './admin-key.ts';
+import { adminKeyBanner, firstProvider } from './admin-key.ts';
 
 describe('adminKeyBanner', () => {
   const key = 'hgr_' + 'k'.repeat(43);
   it('shows the key on a terminal', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hangar-key-'));
     expect(adminKeyBanner(key, 'http://127.0.0.1:7070', dir, true)).toContain(key);
+  });
+  it('suggests a provider that is offered', () => {
+    expect(firstProvider(['local', 'ssh'])).toBe('local');
+    expect(firstProvider(['ssh', 'hetzner'])).toBe('hetzner');
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-key-'));
+    expect(adminKeyBanner(key, 'http://127.0.0.1:7070', dir, true, 'hetzner')).toContain('--provider hetzner');
   });
   it('writes it to a 0600 file, never to the output, when stdout is not a terminal', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hangar-key-'));

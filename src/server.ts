@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import type PgBoss from 'pg-boss';
-import { agentBundleSha256, ensureAgentBundle, servedAgentBundle } from './agent-bundle.ts';
+import { agentBundleSha256, ensureAgentBundle, servedAgentBundle } from './build/agent-bundle.ts';
 import { buildApp } from './api/app.ts';
 import { allowedHosts } from './api/security.ts';
 import type { DeclaredRoute } from './api/access.ts';
@@ -17,6 +16,7 @@ import { openDatabase, type Database } from './db/client.ts';
 import { EventBus } from './engine/bus.ts';
 import { Catalogue } from './engine/catalogue.ts';
 import { Engine } from './engine/engine.ts';
+import { RuntimeSettings } from './engine/settings.ts';
 import { installationId } from './engine/installation.ts';
 import type { ProviderRegistry, Tailnet } from './engine/ports.ts';
 import { startQueue } from './engine/queue.ts';
@@ -24,15 +24,16 @@ import { Store, type InstanceRow } from './engine/store.ts';
 import { Hub } from './hub/hub.ts';
 import { alive, LocalProvider } from './providers/local.ts';
 import type { CloudProvider } from './providers/types.ts';
-import { defaultRenderers } from './renderers.ts';
+import { defaultRenderers } from './bootstrap/renderers.ts';
 import { SshProvider } from './providers/ssh.ts';
-import { DbSshHostStore } from './providers/ssh-hosts.ts';
-import { Credentials } from './providers/credentials.ts';
+import { DbCredentialStore } from './db/stores/credentials.ts';
+import { DbSshHostStore } from './db/stores/ssh-hosts.ts';
+import { Credentials } from './wiring/credentials.ts';
 import { localProviderDecision, localWorkloadGuard } from './providers/local-policy.ts';
 
 const CLOUD_NAMES = ['hetzner', 'digital-ocean'] as const;
 const CREDENTIALS_CHANNEL = 'hangar_credentials';
-import { ensureDashboardBuilt } from './dashboard.ts';
+import { ensureDashboardBuilt } from './build/dashboard.ts';
 import { Reconciler } from './engine/reconciler.ts';
 import { AgentOps } from './engine/ops.ts';
 import { SmokeTimer } from './engine/smoke.ts';
@@ -113,7 +114,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
     // Credentials stored through the API (sealed) override the environment's. Endpoints must be
     // https or in HANGAR_ALLOWED_ENDPOINTS (else that service is off, with a warning).
-    const credentials = new Credentials(database.db, sealingKey, { allowedEndpoints: config.allowedEndpoints });
+    const credentials = new Credentials(new DbCredentialStore(database.db, sealingKey), { allowedEndpoints: config.allowedEndpoints });
     const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
     for (const w of fromEnv.warnings) log.warn(w);
     // The local provider runs processes on this host: by default only while no cloud is configured
@@ -140,7 +141,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
 
     const renderers = defaultRenderers();
     const replicaId = config.replicaId ?? `${hostname()}-${process.pid}`;
-    const engineRef: { e?: Engine } = {};
+    // What changes at run time (the URL agents dial, set after listen; the tailnet, on credential changes).
+    const settings = new RuntimeSettings({ publicUrl: config.publicUrl ?? '', tailnet });
     const snapshots = new SnapshotBuilder({
       db: database.db,
       boss,
@@ -148,7 +150,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       installationId: install,
       secretKey: sealingKey,
       bootstrapVersion: renderers.bootstrapVersion,
-      publicUrl: () => engineRef.e?.deps.publicUrl ?? config.publicUrl ?? '',
+      publicUrl: () => settings.publicUrl,
       renderBuilderUserData: renderers.snapshotBuilderUserData,
       agentBundleSha256,
       log: log.child({ mod: 'snapshots' }),
@@ -161,10 +163,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       store,
       boss,
       providers,
-      tailnet,
+      settings,
       installationId: install,
       secretKey: sealingKey,
-      publicUrl: config.publicUrl ?? '',
       heartbeatSeconds: config.heartbeatSeconds,
       releaseKeys: config.releaseKeys,
       updateCheckSeconds: config.updateCheckSeconds,
@@ -185,8 +186,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       snapshotIds,
       disabledProviders: local.hint ? { local: local.hint } : {},
     });
-    engineRef.e = engine;
     const hub = new Hub(engine, log.child({ mod: 'hub' }), replicaId);
+    engine.setAgentChannel(hub);
     const metrics = new Metrics(store, () => hub.connected);
     metricsRef.m = metrics;
     const webDir = config.dashboard ? await ensureDashboardBuilt({ log: (m) => log.info(m) }) : undefined;
@@ -204,7 +205,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         else providers.delete(name);
         catalogue.forget(name);
       }
-      if (!opts.tailnet) engine.deps.tailnet = r.tailnet ?? null;
+      if (!opts.tailnet) settings.setTailnet(r.tailnet ?? null);
     };
     if (database.kind === 'postgres') cleanups.unshift(await database.listen(CREDENTIALS_CHANNEL, () => void applyCredentials().catch((err) => log.warn({ err }, 'reloading credentials failed'))));
     const credentialsApi = {
@@ -232,7 +233,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    if (!config.publicUrl) engine.deps.publicUrl = url;
+    if (!config.publicUrl) settings.setPublicUrl(url);
     await ensureAgentBundle();
     await engine.work();
     // Work whose job was never queued (killed between committing intent and enqueueing) or lost:

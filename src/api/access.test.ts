@@ -15,7 +15,7 @@ function app(opts: { metricsPublic?: boolean } = {}) {
       return 'api:admin';
     },
     agent: async (h) => (h === 'Bearer agent' ? ({ id: 'i1', agentId: 'a1' } as never) : null),
-    builder: async (id, h) => id === 'b1' && h === 'Bearer build',
+    builder: async (id, token) => id === 'b1' && token === 'build',
     metricsPublic: opts.metricsPublic ?? false,
     failuresPerMinute: 0,
     log: pino({ level: 'silent' }),

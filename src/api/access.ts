@@ -35,8 +35,8 @@ export interface AccessDeps {
   apiKey(header: string | undefined): Promise<string>;
   /** The instance of an agent key header, or null. */
   agent(header: string | undefined): Promise<InstanceRow | null>;
-  /** Whether the header carries the build token of snapshot build `id`. */
-  builder(id: string, header: string | undefined): Promise<boolean>;
+  /** Whether `token` is the build token of snapshot build `id`. */
+  builder(id: string, token: string): Promise<boolean>;
   /** Serve /metrics without a key (HANGAR_METRICS_PUBLIC=1). */
   metricsPublic: boolean;
   /** Failed credentials one source may present per minute before it is answered 429. */
@@ -58,7 +58,7 @@ export interface DeclaredRoute {
  * throttled per source address.
  *
  * @example
- * const routes = installAccess(app, { apiKey: (h) => auth.check(h), agent: (h) => engine.agentByAuthorization(h), builder, metricsPublic: false, failuresPerMinute: 30, log });
+ * const routes = installAccess(app, { apiKey: (h) => auth.check(h), agent: (h) => agentByAuthorization(engine.store, h), builder, metricsPublic: false, failuresPerMinute: 30, log });
  * app.get('/v1/instances', { config: { access: 'admin' } }, handler);
  */
 export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredRoute[] {
@@ -106,7 +106,8 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
       }
       // builder: the build in the path and its token
       const id = (req.params as { id?: string }).id ?? '';
-      if (!header || !(await deps.builder(id, header))) throw new UnauthorizedError('missing or invalid build token');
+      const token = bearerToken(header);
+      if (!token || !(await deps.builder(id, token))) throw new UnauthorizedError('missing or invalid build token');
       req.actor = `builder:${id}`;
     } catch (err) {
       if (err instanceof UnauthorizedError && header) {
@@ -117,4 +118,14 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
     }
   }
   return routes;
+}
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (at most 200 visible characters), or null.
+ *
+ * @example
+ * bearerToken('Bearer abc') // → 'abc'
+ */
+export function bearerToken(header: string | undefined): string | null {
+  return /^Bearer\s+(\S{1,200})$/i.exec(header ?? '')?.[1] ?? null;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { agentByAuthorization } from '../hub/agent-auth.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Catalogue } from '../engine/catalogue.ts';
 import type { EventBus } from '../engine/bus.ts';
@@ -118,7 +119,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   installSecurity(app, { allowed: deps.allowedHosts ?? [] });
   const declaredRoutes = installAccess(app, {
     apiKey: (h) => deps.auth.check(h),
-    agent: (h) => deps.engine.agentByAuthorization(h),
+    agent: (h) => agentByAuthorization(deps.engine.store, h),
     builder: async (id, h) => (deps.snapshots ? deps.snapshots.authorizes(id, h) : false),
     metricsPublic: deps.metricsPublic ?? false,
     failuresPerMinute: deps.authFailuresPerMinute ?? 30,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RELEASE_VERSION } from '../domain/releases.ts';
 import * as I from './inputs.ts';
-import { CreateInstance, Enroll, Instance, InstanceEvent, ListQuery, ProviderName, Problem } from './schemas.ts';
+import { CreateInstance, Enroll, ListQuery, ProviderName, RESPONSES } from './schemas.ts';
 
 type Json = Record<string, unknown>;
 
@@ -9,6 +9,11 @@ type Json = Record<string, unknown>;
 const schema = (s: z.ZodType): Json => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(s, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Json;
   return rest;
+};
+/** The response components: JSON Schema of what the server sends (closed objects unless a schema says otherwise). */
+const responseSchemas = (): Json => {
+  const { schemas } = z.toJSONSchema(RESPONSES, { target: 'draft-2020-12', io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` });
+  return Object.fromEntries(Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...rest }]) => [id, rest]));
 };
 /** One query parameter per key of a zod object. */
 const query = (s: z.ZodObject): Json[] => {
@@ -18,9 +23,8 @@ const query = (s: z.ZodObject): Json[] => {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (s: Json) => ({ 'application/json': { schema: s } });
 const body = (s: Json, required = true) => ({ required, content: json(s) });
-const ok = (description: string, s: Json = { type: 'object' }) => ({ description, content: json(s) });
+const ok = (description: string, s: Json) => ({ description, content: json(s) });
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
-const list = (item: Json) => ({ type: 'object', properties: { items: { type: 'array', items: item }, nextCursor: { type: ['string', 'null'] } }, required: ['items', 'nextCursor'] });
 const path = (name: string, s: Json, description?: string) => ({ name, in: 'path', required: true, schema: s, ...(description ? { description } : {}) });
 
 const instanceId = path('id', { type: 'string', format: 'uuid' }, 'the instance id (anything else is a 404)');
@@ -44,35 +48,15 @@ const agentTimeout = problem('The agent did not answer in time');
 const agentFailed = problem('The command failed on the agent');
 const cloudFailed = problem('A cloud API failed (its code is kept)');
 
-const snapshotSchema = { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, provider: { type: 'string' }, bootstrapVersion: { type: ['string', 'null'] }, createdAt: { type: ['string', 'null'] }, sizeGb: { type: ['number', 'null'] }, locations: { type: ['array', 'null'], items: { type: 'string' } }, current: { type: 'boolean' } }, required: ['id', 'name', 'provider', 'current'] };
-const snapshotBuildSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', format: 'uuid' },
-    provider: { type: 'string' },
-    location: { type: ['string', 'null'] },
-    status: { type: 'string', enum: ['pending', 'building', 'imaging', 'done', 'failed'] },
-    bootstrapVersion: { type: 'string' },
-    serverId: { type: ['string', 'null'] },
-    imageId: { type: ['string', 'null'] },
-    error: { type: ['string', 'null'] },
-    readyAt: { type: ['string', 'null'] },
-    deadlineAt: { type: ['string', 'null'] },
-    events: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, status: { type: 'string' }, message: { type: 'string' } } } },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-  required: ['id', 'provider', 'status', 'events'],
-};
-const eventsResponse = { description: 'Events (JSON page, or with Accept: text/event-stream a stream that replays then follows)', content: { ...json(list(ref('InstanceEvent'))), 'text/event-stream': { schema: { type: 'string' } } } };
+const eventsResponse = { description: 'Events (JSON page, or with Accept: text/event-stream a stream that replays then follows)', content: { ...json(ref('EventPage')), 'text/event-stream': { schema: { type: 'string' } } } };
 
 const paths: Record<string, Record<string, Json>> = {
-  '/livez': { get: { operationId: 'livez', tags: ['system'], security: PUBLIC, summary: 'The process answers', responses: { 200: ok('Alive') } } },
-  '/healthz': { get: { operationId: 'health', tags: ['system'], security: PUBLIC, summary: 'Ready: the database answers', responses: { 200: ok('Up'), 503: problem('The database does not answer') } } },
-  '/readyz': { get: { operationId: 'ready', tags: ['system'], security: PUBLIC, summary: 'Ready: the database answers', responses: { 200: ok('Up'), 503: problem('The database does not answer') } } },
+  '/livez': { get: { operationId: 'livez', tags: ['system'], security: PUBLIC, summary: 'The process answers', responses: { 200: ok('Alive', ref('Alive')) } } },
+  '/healthz': { get: { operationId: 'health', tags: ['system'], security: PUBLIC, summary: 'Ready: the database and the job queue answer', responses: { 200: ok('Up', ref('Ready')), 503: problem('The database or the job queue does not answer') } } },
+  '/readyz': { get: { operationId: 'ready', tags: ['system'], security: PUBLIC, summary: 'Ready: the database and the job queue answer', responses: { 200: ok('Up', ref('Ready')), 503: problem('The database or the job queue does not answer') } } },
   '/metrics': { get: { operationId: 'metrics', tags: ['system'], security: [{ apiKey: [] }, {}], summary: 'Prometheus metrics; an API key unless HANGAR_METRICS_PUBLIC=1', responses: { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: problem('Missing or invalid API key') } } },
-  '/openapi.json': { get: { operationId: 'openApi', tags: ['system'], security: PUBLIC, summary: 'This document', responses: { 200: ok('OpenAPI 3.1') } } },
-  '/v1/reconcile': { post: { operationId: 'reconcile', tags: ['system'], summary: 'One reconciler pass now: adopt, delete duplicates, fail instances whose server vanished, mark and later delete orphans, resume lost work.', responses: { 200: ok('What the pass did'), 409: problem('Another replica holds the reconciler lease') } } },
+  '/openapi.json': { get: { operationId: 'openApi', tags: ['system'], security: PUBLIC, summary: 'This document', responses: { 200: ok('OpenAPI 3.1', { type: 'object', properties: { openapi: { type: 'string' }, paths: { type: 'object' } }, required: ['openapi', 'paths'] }) } } },
+  '/v1/reconcile': { post: { operationId: 'reconcile', tags: ['system'], summary: 'One reconciler pass now: adopt, delete duplicates, fail instances whose server vanished, mark and later delete orphans, resume lost work.', responses: { 200: ok('What the pass did', ref('ReconcileReport')), 409: problem('Another replica holds the reconciler lease') } } },
 
   '/v1/instances': {
     post: {
@@ -81,9 +65,9 @@ const paths: Record<string, Record<string, Json>> = {
       summary: 'Create an instance (intent is stored before any cloud call)',
       parameters: [idempotencyKey, ...query(I.CreateQuery)],
       requestBody: body(ref('CreateInstance')),
-      responses: { 200: ok('The plan and redacted user-data (dryRun=true)'), 201: ok('Created', ref('Instance')), 400: invalid, 404: problem('Provider not configured'), 409: problem('A request with this Idempotency-Key is still in progress'), 422: problem('Idempotency-Key reused with a different body'), 502: cloudFailed },
+      responses: { 200: ok('The plan and redacted user-data (dryRun=true)', ref('Plan')), 201: ok('Created', ref('Instance')), 400: invalid, 404: problem('Provider not configured'), 409: problem('A request with this Idempotency-Key is still in progress'), 422: problem('Idempotency-Key reused with a different body'), 502: cloudFailed },
     },
-    get: { operationId: 'listInstances', tags: ['instances'], summary: 'List instances, newest first', parameters: query(ListQuery), responses: { 200: ok('A page', list(ref('Instance'))), 400: problem('Invalid query (a cursor this API did not return, an unknown status)') } },
+    get: { operationId: 'listInstances', tags: ['instances'], summary: 'List instances, newest first', parameters: query(ListQuery), responses: { 200: ok('A page', ref('InstancePage')), 400: problem('Invalid query (a cursor this API did not return, an unknown status)') } },
   },
   '/v1/instances/{id}': {
     get: { operationId: 'getInstance', tags: ['instances'], parameters: [instanceId], responses: { 200: ok('The instance', ref('Instance')), 404: notFound } },
@@ -92,54 +76,54 @@ const paths: Record<string, Record<string, Json>> = {
   '/v1/instances/{id}/events': { get: { operationId: 'instanceEvents', tags: ['events'], summary: 'The append-only event log; with Accept: text/event-stream, replays then follows (Last-Event-ID resumes)', parameters: [instanceId, lastEventId, ...query(I.EventsQuery)], responses: { 200: eventsResponse, 400: invalid, 404: notFound, 503: problem('This replica serves its maximum of streams; retry (Retry-After)') } } },
   '/v1/events': { get: { operationId: 'allEvents', tags: ['events'], summary: 'Every instance’s events (JSON or SSE)', parameters: [lastEventId, ...query(I.EventsQuery)], responses: { 200: eventsResponse, 400: invalid, 503: problem('This replica serves its maximum of streams; retry (Retry-After)') } } },
 
-  '/v1/instances/{id}/status': { get: { operationId: 'instanceStatus', tags: ['operations'], summary: 'Lifecycle, connection, heartbeat and versions from the control plane, plus the agent’s own report (agent: null when it is not connected) and the latest smoke test (lastSmoke: { result, detail, at, actor } or null). Audited.', parameters: [instanceId], responses: { 200: ok('Status'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
-  '/v1/instances/{id}/doctor': { post: { operationId: 'instanceDoctor', tags: ['operations'], summary: 'Run the agent’s checks (disk, memory, clock skew, Docker, Tailscale, firewall, workload health, secret file permissions): { status, checks: [{ name, status: pass|warn|fail, detail, hint }] }. Audited.', parameters: [instanceId], responses: { 200: ok('Checks'), 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
-  '/v1/instances/{id}/logs': { get: { operationId: 'instanceLogs', tags: ['operations'], summary: 'The last lines of the agent’s, the bootstrap’s or the workload’s log: { unit, lines }. Audited.', parameters: [instanceId, ...query(I.LogsQuery)], responses: { 200: ok('Log lines'), 400: invalid, 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
-  '/v1/instances/{id}/smoke': { post: { operationId: 'instanceSmoke', tags: ['operations'], summary: 'Run the workload’s smoke test (or its health check once): { result: pass|fail, detail }. Counted in hangar_smoke_total; also run by the smoke timer every HANGAR_SMOKE_INTERVAL_SECONDS. Audited.', parameters: [instanceId], responses: { 200: ok('Result'), 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
-  '/v1/instances/{id}/restart': { post: { operationId: 'instanceRestart', tags: ['operations'], summary: 'Restart the workload (or the agent, where a supervisor restarts it) and wait for healthy. Audited.', parameters: [instanceId], requestBody: body(schema(I.RestartBody), false), responses: { 200: ok('Restarted and healthy'), 400: invalid, 404: notFound, 409: notConnected, 502: agentFailed, 504: problem('The agent did not answer, or did not come back healthy in time') } } },
-  '/v1/instances/{id}/exec': { post: { operationId: 'instanceExec', tags: ['operations'], summary: 'Run a command (argv, no shell) on the server; off unless the instance was created with config {"exec": true}. Output truncated to 16 KiB per stream. Audited.', parameters: [instanceId], requestBody: body(schema(I.ExecBody)), responses: { 200: ok('exitCode, stdout, stderr, timedOut'), 400: invalid, 403: problem('exec is not enabled for this instance, or the agent refused it'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
-  '/v1/instances/{id}/agent-update': { post: { operationId: 'instanceAgentUpdate', tags: ['operations'], summary: 'Ask the agent to check for its target release now: { ok, data: { staged, detail } }. Audited.', parameters: [instanceId], responses: { 200: ok('What the agent did'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
+  '/v1/instances/{id}/status': { get: { operationId: 'instanceStatus', tags: ['operations'], summary: 'Lifecycle, connection, heartbeat and versions from the control plane, plus the agent’s own report (agent: null when it is not connected) and the latest smoke test (lastSmoke: { result, detail, at, actor } or null). Audited.', parameters: [instanceId], responses: { 200: ok('Status', ref('InstanceStatus')), 404: notFound, 409: notConnected, 504: agentTimeout } } },
+  '/v1/instances/{id}/doctor': { post: { operationId: 'instanceDoctor', tags: ['operations'], summary: 'Run the agent’s checks (disk, memory, clock skew, Docker, Tailscale, firewall, workload health, secret file permissions): { status, checks: [{ name, status: pass|warn|fail, detail, hint }] }. Audited.', parameters: [instanceId], responses: { 200: ok('Checks', ref('DoctorReport')), 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
+  '/v1/instances/{id}/logs': { get: { operationId: 'instanceLogs', tags: ['operations'], summary: 'The last lines of the agent’s, the bootstrap’s or the workload’s log: { unit, lines }. Audited.', parameters: [instanceId, ...query(I.LogsQuery)], responses: { 200: ok('Log lines', ref('Logs')), 400: invalid, 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
+  '/v1/instances/{id}/smoke': { post: { operationId: 'instanceSmoke', tags: ['operations'], summary: 'Run the workload’s smoke test (or its health check once): { result: pass|fail, detail }. Counted in hangar_smoke_total; also run by the smoke timer every HANGAR_SMOKE_INTERVAL_SECONDS. Audited.', parameters: [instanceId], responses: { 200: ok('Result', ref('SmokeResult')), 404: notFound, 409: notConnected, 502: agentFailed, 504: agentTimeout } } },
+  '/v1/instances/{id}/restart': { post: { operationId: 'instanceRestart', tags: ['operations'], summary: 'Restart the workload (or the agent, where a supervisor restarts it) and wait for healthy. Audited.', parameters: [instanceId], requestBody: body(schema(I.RestartBody), false), responses: { 200: ok('Restarted and healthy', ref('RestartResult')), 400: invalid, 404: notFound, 409: notConnected, 502: agentFailed, 504: problem('The agent did not answer, or did not come back healthy in time') } } },
+  '/v1/instances/{id}/exec': { post: { operationId: 'instanceExec', tags: ['operations'], summary: 'Run a command (argv, no shell) on the server; off unless the instance was created with config {"exec": true}. Output truncated to 16 KiB per stream. Audited.', parameters: [instanceId], requestBody: body(schema(I.ExecBody)), responses: { 200: ok('exitCode, stdout, stderr, timedOut', ref('ExecResult')), 400: invalid, 403: problem('exec is not enabled for this instance, or the agent refused it'), 404: notFound, 409: notConnected, 504: agentTimeout } } },
+  '/v1/instances/{id}/agent-update': { post: { operationId: 'instanceAgentUpdate', tags: ['operations'], summary: 'Ask the agent to check for its target release now: { ok, data: { staged, detail } }. Audited.', parameters: [instanceId], responses: { 200: ok('What the agent did', ref('AgentUpdateResult')), 404: notFound, 409: notConnected, 504: agentTimeout } } },
 
-  '/v1/providers': { get: { operationId: 'listProviders', tags: ['providers'], responses: { 200: ok('Configured providers and how their credentials are given') } } },
-  '/v1/providers/{provider}/server-types': { get: { operationId: 'listServerTypes', tags: ['providers'], parameters: [providerParam, ...query(I.RefreshQuery)], responses: { 200: ok('Server types with prices per location'), 400: invalid, 404: problem('Provider not configured'), 502: cloudFailed } } },
-  '/v1/providers/{provider}/locations': { get: { operationId: 'listLocations', tags: ['providers'], parameters: [providerParam, ...query(I.RefreshQuery)], responses: { 200: ok('Locations'), 400: invalid, 404: problem('Provider not configured'), 502: cloudFailed } } },
+  '/v1/providers': { get: { operationId: 'listProviders', tags: ['providers'], responses: { 200: ok('Configured providers and how their credentials are given', ref('ProviderList')) } } },
+  '/v1/providers/{provider}/server-types': { get: { operationId: 'listServerTypes', tags: ['providers'], parameters: [providerParam, ...query(I.RefreshQuery)], responses: { 200: ok('Server types with prices per location', ref('ServerTypeList')), 400: invalid, 404: problem('Provider not configured'), 502: cloudFailed } } },
+  '/v1/providers/{provider}/locations': { get: { operationId: 'listLocations', tags: ['providers'], parameters: [providerParam, ...query(I.RefreshQuery)], responses: { 200: ok('Locations', ref('LocationList')), 400: invalid, 404: problem('Provider not configured'), 502: cloudFailed } } },
   '/v1/providers/{provider}/credentials': {
     put: { operationId: 'putCredentials', tags: ['providers'], description: 'Store a token (and optional endpoint; tailnet for tailscale) for hetzner, digital-ocean or tailscale, sealed at rest; overrides the environment; never returned.', parameters: [serviceParam], requestBody: body(schema(I.CredentialsBody)), responses: { 204: { description: 'Stored; the provider is (re)configured on every replica' }, 400: invalid } },
     delete: { operationId: 'deleteCredentials', tags: ['providers'], parameters: [serviceParam], responses: { 204: { description: 'Removed; the environment applies again' }, 400: invalid, 404: problem('Nothing stored') } },
   },
 
   '/v1/ssh-hosts': {
-    get: { operationId: 'listSshHosts', tags: ['ssh-hosts'], description: 'Servers users bring (the ssh provider); keys are never returned.', responses: { 200: ok('Hosts'), 404: problem('The ssh provider is off') } },
-    post: { operationId: 'registerSshHost', tags: ['ssh-hosts'], description: 'Register a host; ?probe=true connects and checks it first (and keeps nothing when that fails).', parameters: query(I.ProbeQuery), requestBody: body(schema(I.RegisterSshHost)), responses: { 201: ok('Registered'), 400: invalid, 404: problem('The ssh provider is off'), 409: problem('Name taken'), 422: problem('The probe failed because of a given field (privateKey, hostKey, address, port)'), 502: problem('The probe failed for another reason') } },
+    get: { operationId: 'listSshHosts', tags: ['ssh-hosts'], description: 'Servers users bring (the ssh provider); keys are never returned.', responses: { 200: ok('Hosts', ref('SshHostList')), 404: problem('The ssh provider is off') } },
+    post: { operationId: 'registerSshHost', tags: ['ssh-hosts'], description: 'Register a host; ?probe=true connects and checks it first (and keeps nothing when that fails).', parameters: query(I.ProbeQuery), requestBody: body(schema(I.RegisterSshHost)), responses: { 201: ok('Registered (with the probe, or probe: null)', ref('SshHostProbed')), 400: invalid, 404: problem('The ssh provider is off'), 409: problem('Name taken'), 422: problem('The probe failed because of a given field (privateKey, hostKey, address, port)'), 502: problem('The probe failed for another reason') } },
   },
   '/v1/ssh-hosts/{ref}': {
-    get: { operationId: 'getSshHost', tags: ['ssh-hosts'], parameters: [hostRef], responses: { 200: ok('Host'), 404: problem('Unknown host') } },
+    get: { operationId: 'getSshHost', tags: ['ssh-hosts'], parameters: [hostRef], responses: { 200: ok('Host', ref('SshHost')), 404: problem('Unknown host') } },
     delete: { operationId: 'unregisterSshHost', tags: ['ssh-hosts'], description: 'Unregister (never touches the host); ?force=true while in use.', parameters: [hostRef, ...query(I.ForceQuery)], responses: { 204: { description: 'Unregistered' }, 404: problem('Unknown host'), 409: problem('In use') } },
   },
-  '/v1/ssh-hosts/{ref}/probe': { post: { operationId: 'probeSshHost', tags: ['ssh-hosts'], parameters: [hostRef], responses: { 200: ok('Fingerprint, OS, architecture'), 404: problem('Unknown host'), 422: problem('The probe failed because of a given field'), 502: problem('The probe failed for another reason') } } },
+  '/v1/ssh-hosts/{ref}/probe': { post: { operationId: 'probeSshHost', tags: ['ssh-hosts'], parameters: [hostRef], responses: { 200: ok('The host with its fingerprint, OS and architecture', ref('SshHostProbed')), 404: problem('Unknown host'), 422: problem('The probe failed because of a given field'), 502: problem('The probe failed for another reason') } } },
 
   '/v1/snapshots': {
-    post: { operationId: 'buildSnapshot', tags: ['snapshots'], summary: 'Start a snapshot build: a builder server runs the full install, reports ready, is powered off, imaged with labels and deleted', requestBody: body(schema(I.StartSnapshotBuild)), responses: { 202: ok('Build accepted; follow it at /v1/snapshot-builds/{id}', snapshotBuildSchema), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } },
-    get: { operationId: 'listSnapshots', tags: ['snapshots'], summary: 'Snapshots this installation built, across configured clouds; `current` when the bootstrap version matches', parameters: query(I.SnapshotProviderQuery), responses: { 200: ok('Snapshots', { type: 'object', properties: { items: { type: 'array', items: snapshotSchema } }, required: ['items'] }), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } },
+    post: { operationId: 'buildSnapshot', tags: ['snapshots'], summary: 'Start a snapshot build: a builder server runs the full install, reports ready, is powered off, imaged with labels and deleted', requestBody: body(schema(I.StartSnapshotBuild)), responses: { 202: ok('Build accepted; follow it at /v1/snapshot-builds/{id}', ref('SnapshotBuild')), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } },
+    get: { operationId: 'listSnapshots', tags: ['snapshots'], summary: 'Snapshots this installation built, across configured clouds; `current` when the bootstrap version matches', parameters: query(I.SnapshotProviderQuery), responses: { 200: ok('Snapshots', ref('SnapshotList')), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } },
   },
-  '/v1/snapshots/prune': { post: { operationId: 'pruneSnapshots', tags: ['snapshots'], summary: 'Delete our snapshots except the newest per provider and bootstrap version', parameters: query(I.SnapshotProviderQuery), responses: { 200: ok('Deleted and kept snapshots', { type: 'object', properties: { deleted: { type: 'array', items: snapshotSchema }, kept: { type: 'array', items: snapshotSchema } } }), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } } },
+  '/v1/snapshots/prune': { post: { operationId: 'pruneSnapshots', tags: ['snapshots'], summary: 'Delete our snapshots except the newest per provider and bootstrap version', parameters: query(I.SnapshotProviderQuery), responses: { 200: ok('Deleted and kept snapshots', ref('SnapshotPrune')), 400: invalid, 404: problem('Cloud not configured'), 502: cloudFailed } } },
   '/v1/snapshots/{provider}/{id}': { delete: { operationId: 'deleteSnapshot', tags: ['snapshots'], parameters: [path('provider', schema(I.CloudName)), path('id', { type: 'string', pattern: '^\\d{1,20}$' })], responses: { 204: { description: 'Deleted' }, 400: invalid, 404: problem('Not one of our snapshots'), 502: cloudFailed } } },
-  '/v1/snapshot-builds': { get: { operationId: 'listSnapshotBuilds', tags: ['snapshots'], responses: { 200: ok('Recent builds, newest first', { type: 'object', properties: { items: { type: 'array', items: snapshotBuildSchema } } }) } } },
-  '/v1/snapshot-builds/{id}': { get: { operationId: 'getSnapshotBuild', tags: ['snapshots'], parameters: [buildId], responses: { 200: ok('The build with its progress events', snapshotBuildSchema), 404: notFound } } },
-  '/v1/snapshot-builds/{id}/ready': { post: { operationId: 'snapshotBuildReady', tags: ['snapshots'], security: BUILDER, summary: 'The builder server reports', parameters: [buildId], requestBody: body(schema(I.SnapshotReady)), responses: { 200: ok('Recorded'), 400: invalid, 401: problem('Missing or wrong build token'), 404: notFound } } },
+  '/v1/snapshot-builds': { get: { operationId: 'listSnapshotBuilds', tags: ['snapshots'], responses: { 200: ok('Recent builds, newest first', ref('SnapshotBuildList')) } } },
+  '/v1/snapshot-builds/{id}': { get: { operationId: 'getSnapshotBuild', tags: ['snapshots'], parameters: [buildId], responses: { 200: ok('The build with its progress events', ref('SnapshotBuild')), 404: notFound } } },
+  '/v1/snapshot-builds/{id}/ready': { post: { operationId: 'snapshotBuildReady', tags: ['snapshots'], security: BUILDER, summary: 'The builder server reports', parameters: [buildId], requestBody: body(schema(I.SnapshotReady)), responses: { 200: ok('Recorded', ref('SnapshotBuildRecorded')), 400: invalid, 401: problem('Missing or wrong build token'), 404: notFound } } },
 
-  '/v1/agents/enroll': { post: { operationId: 'enrollAgent', tags: ['agents'], security: PUBLIC, summary: 'Exchange a one-time bootstrap token for an agent identity', requestBody: body(ref('Enroll')), responses: { 200: ok('Agent id, key, workload plan'), 400: invalid, 401: problem('Unknown, used or expired token') } } },
+  '/v1/agents/enroll': { post: { operationId: 'enrollAgent', tags: ['agents'], security: PUBLIC, summary: 'Exchange a one-time bootstrap token for an agent identity', requestBody: body(ref('Enroll')), responses: { 200: ok('Agent id, key, workload plan (the agent’s own protocol: not part of the clients’ contract)', { type: 'object' }), 400: invalid, 401: problem('Unknown, used or expired token') } } },
   '/v1/agent/bundle': { get: { operationId: 'agentBundle', tags: ['agents'], security: PUBLIC, responses: { 200: { description: 'The agent, one JavaScript file', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
-  '/v1/agents/update': { get: { operationId: 'agentUpdateOffer', tags: ['agents'], security: AGENT, description: 'An agent asks which release to run.', parameters: query(I.AgentUpdateQuery), responses: { 200: ok('version, sha256, signature, size, url'), 204: { description: 'Stay on the current version' }, 400: invalid, 401: problem('Bad agent key') } } },
+  '/v1/agents/update': { get: { operationId: 'agentUpdateOffer', tags: ['agents'], security: AGENT, description: 'An agent asks which release to run.', parameters: query(I.AgentUpdateQuery), responses: { 200: ok('version, sha256, signature, size, url', ref('ReleaseOffer')), 204: { description: 'Stay on the current version' }, 400: invalid, 401: problem('Bad agent key') } } },
   '/v1/agents/releases/{version}/bundle': { get: { operationId: 'agentReleaseBundle', tags: ['agents'], security: AGENT, description: 'An approved release’s bundle, for agents.', parameters: [versionParam], responses: { 200: { description: 'The bundle', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 401: problem('Bad agent key'), 404: problem('Not approved') } } },
 
   '/v1/agent-releases': {
-    get: { operationId: 'listAgentReleases', tags: ['releases'], description: 'Agent releases with their state (published, canary, approved, revoked) and how many live agents run each; trustedKeys counts HANGAR_RELEASE_KEYS.', responses: { 200: ok('Releases') } },
-    post: { operationId: 'publishAgentRelease', tags: ['releases'], description: 'Publish a bundle (base64) signed with an ed25519 key listed in HANGAR_RELEASE_KEYS over "hangar-agent-release v1\\n<version>\\n<sha256 hex>". It reaches no agent until approved.', requestBody: body(schema(I.PublishRelease)), responses: { 201: ok('Published'), 400: problem('Bad version, bundle or signature (named in errors)'), 409: problem('No trusted key configured, or the version exists with other contents') } },
+    get: { operationId: 'listAgentReleases', tags: ['releases'], description: 'Agent releases with their state (published, canary, approved, revoked) and how many live agents run each; trustedKeys counts HANGAR_RELEASE_KEYS.', responses: { 200: ok('Releases', ref('ReleaseList')) } },
+    post: { operationId: 'publishAgentRelease', tags: ['releases'], description: 'Publish a bundle (base64) signed with an ed25519 key listed in HANGAR_RELEASE_KEYS over "hangar-agent-release v1\\n<version>\\n<sha256 hex>". It reaches no agent until approved.', requestBody: body(schema(I.PublishRelease)), responses: { 201: ok('Published', ref('Release')), 400: problem('Bad version, bundle or signature (named in errors)'), 409: problem('No trusted key configured, or the version exists with other contents') } },
   },
-  '/v1/agent-releases/{version}': { get: { operationId: 'getAgentRelease', tags: ['releases'], parameters: [versionParam], responses: { 200: ok('Release'), 404: problem('Unknown release') } } },
-  '/v1/agent-releases/{version}/approve': { post: { operationId: 'approveAgentRelease', tags: ['releases'], description: 'Let agents run this release (the most recently approved, unrevoked release is every agent’s target); canaryPercent limits it to a stable share of agents; an older version than the newest approved one needs allowDowngrade. Connected agents are asked to check at once.', parameters: [versionParam], requestBody: body(schema(I.ApproveRelease), false), responses: { 200: ok('Approved'), 400: invalid, 404: problem('Unknown release'), 409: problem('Revoked, or a downgrade without allowDowngrade') } } },
-  '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', tags: ['releases'], description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: ok('Revoked'), 404: problem('Unknown release') } } },
+  '/v1/agent-releases/{version}': { get: { operationId: 'getAgentRelease', tags: ['releases'], parameters: [versionParam], responses: { 200: ok('Release', ref('Release')), 404: problem('Unknown release') } } },
+  '/v1/agent-releases/{version}/approve': { post: { operationId: 'approveAgentRelease', tags: ['releases'], description: 'Let agents run this release (the most recently approved, unrevoked release is every agent’s target); canaryPercent limits it to a stable share of agents; an older version than the newest approved one needs allowDowngrade. Connected agents are asked to check at once.', parameters: [versionParam], requestBody: body(schema(I.ApproveRelease), false), responses: { 200: ok('Approved', ref('Release')), 400: invalid, 404: problem('Unknown release'), 409: problem('Revoked, or a downgrade without allowDowngrade') } } },
+  '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', tags: ['releases'], description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: ok('Revoked', ref('Release')), 404: problem('Unknown release') } } },
 };
 
 /** Answers every operation may give besides its own (the caller, the Host check, the throttle). */
@@ -177,7 +161,7 @@ export function openApiDocument(): Json {
         agentKey: { type: 'http', scheme: 'bearer', description: 'An enrolled agent: <agentId>:<agentKey>' },
         buildToken: { type: 'http', scheme: 'bearer', description: 'The build token of the snapshot build in the path' },
       },
-      schemas: { CreateInstance: schema(CreateInstance), Instance: schema(Instance), InstanceEvent: schema(InstanceEvent), Problem: schema(Problem), Enroll: schema(Enroll) },
+      schemas: { CreateInstance: schema(CreateInstance), Enroll: schema(Enroll), ...responseSchemas() },
     },
     paths: Object.fromEntries(Object.entries(paths).map(([p, ops]) => [p, Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, withCommon(op)]))])),
   };

@@ -60,16 +60,16 @@ export const AGENT_MANAGER_SETTINGS: SettingsSchema = {
   extra: 'rejected',
 };
 
-export const AGENT_MANAGER_DIR = '/opt/agent-manager';
-export const AGENT_MANAGER_STACK: ComposeStack = {
+const AGENT_MANAGER_DIR = '/opt/agent-manager';
+const AGENT_MANAGER_STACK: ComposeStack = {
   project: 'agent-manager',
   dir: AGENT_MANAGER_DIR,
   file: `${AGENT_MANAGER_DIR}/docker-compose.yml`,
 };
-export const AGENT_MANAGER_HTTP_PORT = 3000;
-export const DEFAULT_AGENT_MANAGER_IMAGE = 'ghcr.io/forepath/agenstra-manager-api:latest';
-export const DEFAULT_AGENT_DEFAULT_IMAGE = 'ghcr.io/forepath/agenstra-manager-worker:latest';
-export const DEFAULT_POSTGRES_IMAGE = 'postgres:16-alpine';
+const AGENT_MANAGER_HTTP_PORT = 3000;
+const DEFAULT_AGENT_MANAGER_IMAGE = 'ghcr.io/forepath/agenstra-manager-api:latest';
+const DEFAULT_AGENT_DEFAULT_IMAGE = 'ghcr.io/forepath/agenstra-manager-worker:latest';
+const DEFAULT_POSTGRES_IMAGE = 'postgres:16-alpine';
 const DB = 'agentmanager';
 
 /**

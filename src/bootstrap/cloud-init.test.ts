@@ -7,15 +7,13 @@ import {
   SNAPSHOT_BUILD_ENV_PATH,
   SNAPSHOT_BUILD_SCRIPT_PATH,
   SNAPSHOT_FINALIZE_SCRIPT_PATH,
-  USER_DATA_LIMITS,
   VERSION_PIN,
-  assertUserDataSize,
   redactUserData,
   renderSnapshotBuilderUserData,
   renderSnapshotFinalizeScript,
   renderUserData,
 } from './cloud-init.ts';
-import { extractBootstrap, extractSnapshotBuild } from './extract.ts';
+import { extractBootstrap, extractSnapshotBuild } from './extract.testing.ts';
 import { BUNDLE_SHA256, INSTANCE_ID, KINDS, PATHS, PROVIDERS, SERVER_NAME, TOKEN, bootstrapInput } from './fixtures.testing.ts';
 import { INSTALL_SCRIPT_PATH, renderInstallScript } from './install-script.ts';
 import { BOOTSTRAP_PATH } from './types.ts';
@@ -120,28 +118,8 @@ describe('renderUserData', () => {
       expect((err as ValidationError).errors?.map((e) => e.field).sort()).toEqual(['bootstrap.apiUrl', 'bootstrap.instanceId', 'bootstrap.serverName', 'bootstrap.token']);
     }
   });
-
-  it('enforces the provider limit with a clear error (Hetzner 32 KiB, DigitalOcean 64 KiB)', () => {
-    const keys = Array.from({ length: 200 }, (_, i) => `ssh-ed25519 ${'A'.repeat(68)}${i} admin${i}@example`);
-    expect(() => renderUserData(bootstrapInput({ provider: 'hetzner', sshAuthorizedKeys: keys }))).toThrow(/hetzner accepts at most 32768 bytes \(32 KiB\)/);
-    expect(() => renderUserData(bootstrapInput({ provider: 'digital-ocean', sshAuthorizedKeys: keys }))).not.toThrow();
-  });
 });
 
-describe('assertUserDataSize', () => {
-  it('accepts up to the limit and names the field beyond it', () => {
-    expect(USER_DATA_LIMITS).toMatchObject({ hetzner: 32768, 'digital-ocean': 65536 });
-    expect(() => assertUserDataSize('x'.repeat(32768), 32768, 'hetzner')).not.toThrow();
-    try {
-      assertUserDataSize('é'.repeat(20000), 32768, 'hetzner');
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ValidationError);
-      expect((err as ValidationError).message).toBe('user-data is 40000 bytes; hetzner accepts at most 32768 bytes (32 KiB)');
-      expect((err as ValidationError).errors?.[0].field).toBe('userData');
-    }
-  });
-});
 
 describe('BOOTSTRAP_VERSION', () => {
   it('is a content hash of the install recipe', () => {

@@ -1,19 +1,12 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { ValidationError } from '../domain/errors.ts';
-import type { ProviderName } from '../providers/types.ts';
+import { PROVIDER_NAMES } from '../domain/providers.ts';
 import { renderEnvFile } from './env-file.ts';
-import { INSTALL_SCRIPT_PATH, checkDownload, renderInstallScript } from './install-script.ts';
+import { checkDownload } from './install-input.ts';
+import { INSTALL_SCRIPT_PATH, renderInstallScript } from './install-script.ts';
 import { BOOTSTRAP_PATH, HANGAR_ROOT, type BootstrapInput, type SnapshotBuilderInput } from './types.ts';
 import { Checker, RE_ID, RE_TOKEN, RE_VERSION, isSafeUrl, validateBootstrapInput } from './validate.ts';
-
-/** Largest user-data each provider accepts, in bytes (`null`: no limit, nothing is uploaded). */
-export const USER_DATA_LIMITS: Record<ProviderName, number | null> = {
-  hetzner: 32 * 1024,
-  'digital-ocean': 64 * 1024,
-  local: null,
-  ssh: null,
-};
 
 /** The bundle pin the recipe's version is computed with: the version does not depend on the agent's. */
 export const VERSION_PIN = '0'.repeat(64);
@@ -76,25 +69,7 @@ export function renderUserData(input: BootstrapInput): string {
   const doc: Record<string, unknown> = { write_files: files, runcmd: [['bash', INSTALL_SCRIPT_PATH]] };
   if (input.sshAuthorizedKeys?.length) doc.ssh_authorized_keys = [...input.sshAuthorizedKeys];
   const userData = cloudConfig(`Hangar bootstrap ${input.bootstrapVersion} for ${b.serverName} (${input.provider}, ${input.path} path)`, doc);
-  const limit = USER_DATA_LIMITS[input.provider];
-  if (limit !== null) assertUserDataSize(userData, limit, input.provider);
   return userData;
-}
-
-/**
- * Throw a ValidationError when user-data is larger than the provider accepts
- * (Hetzner 32 KiB = 32768 bytes, DigitalOcean 64 KiB = 65536 bytes).
- *
- * @example
- * assertUserDataSize('x'.repeat(40_000), 32768, 'hetzner') // throws: user-data is 40000 bytes; hetzner accepts at most 32768
- */
-export function assertUserDataSize(userData: string, limitBytes: number, provider = 'the provider'): void {
-  const size = Buffer.byteLength(userData, 'utf8');
-  if (size > limitBytes) {
-    throw new ValidationError(`user-data is ${size} bytes; ${provider} accepts at most ${limitBytes} bytes (${limitBytes / 1024} KiB)`, [
-      { field: 'userData', message: `${size} bytes exceeds the ${provider} limit of ${limitBytes} bytes` },
-    ]);
-  }
 }
 
 /**
@@ -122,7 +97,7 @@ export const SNAPSHOT_BUILD_ENV_PATH = `${HANGAR_ROOT}/bootstrap/build.env`;
  * @example
  * renderSnapshotBuildScript().startsWith('#!/bin/bash') // → true
  */
-export function renderSnapshotBuildScript(): string {
+function renderSnapshotBuildScript(): string {
   return `#!/bin/bash
 # Managed by Hangar: build a snapshot image (full install, no instance identity).
 set -euo pipefail
@@ -197,12 +172,9 @@ systemctl poweroff
 `;
 }
 
-/** The cleanup script of a snapshot build (the same as {@link renderSnapshotFinalizeScript}). */
-export const renderSnapshotCleanupScript = renderSnapshotFinalizeScript;
-
 function validateBuilder(input: SnapshotBuilderInput): void {
   const c = new Checker();
-  c.check(input?.provider in USER_DATA_LIMITS, 'provider', `must be one of ${Object.keys(USER_DATA_LIMITS).join(', ')}`);
+  c.check((PROVIDER_NAMES as readonly string[]).includes(input?.provider), 'provider', `must be one of ${PROVIDER_NAMES.join(', ')}`);
   c.check(typeof input?.bootstrapVersion === 'string' && RE_VERSION.test(input.bootstrapVersion), 'bootstrapVersion', 'must be 1-63 letters, digits, dots, dashes or underscores');
   c.check(isSafeUrl(input?.apiUrl), 'apiUrl', 'must be an http(s) URL without quotes, spaces or backslashes');
   c.check(typeof input?.buildId === 'string' && RE_ID.test(input.buildId), 'buildId', 'must be letters, digits and dashes (a UUID)');
@@ -252,7 +224,5 @@ export function renderSnapshotBuilderUserData(input: SnapshotBuilderInput): stri
     write_files: files,
     runcmd: [['bash', SNAPSHOT_BUILD_SCRIPT_PATH]],
   });
-  const limit = USER_DATA_LIMITS[input.provider];
-  if (limit !== null) assertUserDataSize(userData, limit, input.provider);
   return userData;
 }

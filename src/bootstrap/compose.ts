@@ -1,7 +1,7 @@
-import { isIP } from 'node:net';
 import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import { parseDocument, stringify } from 'yaml';
 import { ValidationError } from '../domain/errors.ts';
+import { ipVersion } from './ip.ts';
 // The compose-spec JSON schema (the 2019-09 draft edition with `id` keys), vendored unmodified;
 // the tool-judging tests validate every rendered compose file against this same file.
 import composeSpec from './compose-spec.json' with { type: 'json' };
@@ -63,7 +63,7 @@ const FORMATS: Record<string, (s: string) => boolean> = {
     if (interpolated(s)) return true;
     const [ip, prefix, extra] = s.split('/');
     if (extra !== undefined || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
-    const v = isIP(ip ?? '');
+    const v = ipVersion(ip ?? '');
     return v !== 0 && Number(prefix) <= (v === 4 ? 32 : 128);
   },
 };
@@ -71,7 +71,7 @@ const FORMATS: Record<string, (s: string) => boolean> = {
 let validator: ValidateFunction | undefined;
 
 /** The compiled compose-spec validator (compiled on first use, then shared). */
-export function composeValidator(): ValidateFunction {
+function composeValidator(): ValidateFunction {
   if (validator) return validator;
   // The vendored schema predates Ajv's draft handling: it says draft 2019-09 but spells `$schema`
   // with a trailing `#` and uses draft-04 `id` keys. Ajv2019 with `id` removed reads it as meant.

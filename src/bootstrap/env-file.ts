@@ -1,7 +1,7 @@
 import { ValidationError } from '../domain/errors.ts';
 
 /** Environment variable names Hangar writes: POSIX-portable upper case. */
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Quote one value for a dotenv / systemd `EnvironmentFile=` line so that bash, systemd and

@@ -1,3 +1,4 @@
+import { CLOSE_PUBLIC_SSH_PATH } from '../domain/agent-contract.ts';
 import { shq } from './shell.ts';
 
 /**
@@ -6,13 +7,13 @@ import { shq } from './shell.ts';
  */
 
 /** The rule that keeps public SSH open until the tailnet is up. */
-export const PUBLIC_SSH_RULE = ['allow', '22/tcp'] as const;
+const PUBLIC_SSH_RULE = ['allow', '22/tcp'] as const;
 /** Tailscale's WireGuard port, so peers can reach the node directly instead of via DERP. */
-export const TAILSCALE_UDP_PORT = 41641;
+const TAILSCALE_UDP_PORT = 41641;
 /** Marker the close script leaves so that re-running the install script keeps SSH closed. */
 export const PUBLIC_SSH_CLOSED_MARKER = '/opt/hangar/config/public-ssh-closed';
-/** Where the install script puts the close script for the agent to run. */
-export const CLOSE_PUBLIC_SSH_PATH = '/opt/hangar/bootstrap/close-public-ssh.sh';
+/** Where the install script puts the close script for the agent to run (the agent knows it too). */
+export { CLOSE_PUBLIC_SSH_PATH };
 
 export interface FirewallOptions {
   /** Leave port 22 open to the internet (default false). */

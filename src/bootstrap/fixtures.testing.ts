@@ -3,9 +3,9 @@
  * in test/bootstrap): one instance per workload in two variants, with secrets chosen to be
  * awkward for shells and env files (`$`, quotes, spaces, `#`).
  */
-import type { ProviderName } from '../providers/types.ts';
+import type { ProviderName } from '../domain/providers.ts';
 import { BOOTSTRAP_VERSION } from './cloud-init.ts';
-import type { BootstrapInput, BootstrapPath, WorkloadInput, WorkloadKind } from './types.ts';
+import type { BootstrapInput, BootstrapPath, InstallScriptInput, WorkloadInput, WorkloadKind } from './types.ts';
 
 export const PROVIDERS: ProviderName[] = ['hetzner', 'digital-ocean', 'local'];
 export const PATHS: BootstrapPath[] = ['full', 'snapshot'];
@@ -28,6 +28,19 @@ export function bootstrapInput(over: Partial<BootstrapInput> = {}): BootstrapInp
     bootstrapVersion: BOOTSTRAP_VERSION,
     bootstrap: { apiUrl: 'https://hangar.example.com', token: TOKEN, instanceId: INSTANCE_ID, serverName: SERVER_NAME },
     tailscale: true,
+    agentBundleSha256: BUNDLE_SHA256,
+    ...over,
+  };
+}
+
+/** An install script's input: an openclaw instance on hetzner, full path, with an identity. */
+export function installInput(over: Partial<InstallScriptInput> = {}): InstallScriptInput {
+  return {
+    provider: 'hetzner',
+    path: 'full',
+    workload: 'openclaw',
+    bootstrapVersion: 'v1-test',
+    bootstrap: { apiUrl: 'https://hangar.example.com', instanceId: INSTANCE_ID, serverName: SERVER_NAME },
     agentBundleSha256: BUNDLE_SHA256,
     ...over,
   };

@@ -6,21 +6,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../domain/errors.ts';
 import { FAIL2BAN_JAIL_PATH } from './fail2ban.ts';
 import { CLOSE_PUBLIC_SSH_PATH } from './firewall.ts';
-import { BUNDLE_SHA256, INSTANCE_ID, SERVER_NAME } from './fixtures.testing.ts';
-import { closesPublicSsh, renderAgentEnv, renderBootstrapFiles, renderInstallScript } from './install-script.ts';
+import { INSTANCE_ID, installInput } from './fixtures.testing.ts';
+import { renderBootstrapFiles } from './install-files.ts';
+import { renderInstallScript } from './install-script.ts';
 import { SSHD_DROPIN_PATH } from './sshd.ts';
 import { AGENT_ENV_PATH } from './systemd.ts';
-import type { InstallScriptInput } from './types.ts';
 
-const input = (over: Partial<InstallScriptInput> = {}): InstallScriptInput => ({
-  provider: 'hetzner',
-  path: 'full',
-  workload: 'openclaw',
-  bootstrapVersion: 'v1-test',
-  bootstrap: { apiUrl: 'https://hangar.example.com', instanceId: INSTANCE_ID, serverName: SERVER_NAME },
-  agentBundleSha256: BUNDLE_SHA256,
-  ...over,
-});
+const input = installInput;
 
 const scratch = mkdtempSync(join(tmpdir(), 'hangar-install-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -32,15 +24,6 @@ function filesOnly(script: string, root: string): string {
 }
 
 describe('renderInstallScript', () => {
-  it('writes agent.env with seed 000 names, once (the agent owns it after enrollment)', () => {
-    const env = renderAgentEnv(input() as Parameters<typeof renderAgentEnv>[0]);
-    for (const name of ['AGENT_ID', 'SERVER_NAME', 'SERVER_ID', 'API_URL', 'NODE_ENV']) expect(env).toMatch(new RegExp(`^${name}=`, 'm'));
-    expect(env).toContain(`SERVER_NAME='${SERVER_NAME}'`);
-    expect(env).toContain("NODE_ENV='production'");
-    const agentEnv = renderBootstrapFiles(input()).find((f) => f.path === AGENT_ENV_PATH)!;
-    expect(agentEnv).toMatchObject({ mode: '0600', onlyIfMissing: true });
-  });
-
   it('--files-only writes every embedded file with its mode, idempotently, and never rewrites agent.env', () => {
     const root = join(scratch, 'root');
     const script = renderInstallScript(input());
@@ -61,13 +44,6 @@ describe('renderInstallScript', () => {
     const snap = renderInstallScript(input({ path: 'snapshot' }));
     expect(snap).not.toContain('install_packages');
     expect(snap).toContain('check_image');
-  });
-
-  it('knows when public SSH closes', () => {
-    expect(closesPublicSsh({})).toBe(true);
-    expect(closesPublicSsh({ keepSsh: true })).toBe(false);
-    expect(closesPublicSsh({ tailscale: false })).toBe(false);
-    expect(renderBootstrapFiles(input({ keepSsh: true })).map((f) => f.path)).not.toContain(CLOSE_PUBLIC_SSH_PATH);
   });
 
   it('is deterministic and has no identity without instanceId/serverName', () => {

@@ -1,37 +1,30 @@
-import { renderEnvFile } from './env-file.ts';
-import { FAIL2BAN_JAIL_PATH, renderFail2banJail } from './fail2ban.ts';
-import {
-  CLOSE_PUBLIC_SSH_PATH,
-  PUBLIC_SSH_CLOSED_MARKER,
-  firewallRules,
-  renderClosePublicSshScript,
-  ufwLines,
-} from './firewall.ts';
-import {
-  AUTO_UPGRADES_PATH,
-  DOCKER_DAEMON_PATH,
-  NODE_MAJOR,
-  NODESOURCE_PIN_PATH,
-  renderAutoUpgrades,
-  renderDockerDaemonJson,
-  renderNodesourcePin,
-} from './host-files.ts';
+/**
+ * The bash install script, the single recipe for a server ({@link renderInstallScript}): the
+ * template and its shell helpers. What it writes is install-files.ts, what it is rendered from
+ * (and the checks on it) install-input.ts.
+ *
+ * @example
+ * renderInstallScript(input).startsWith('#!/bin/bash') // → true
+ */
+import { CLOSE_PUBLIC_SSH_PATH, PUBLIC_SSH_CLOSED_MARKER, firewallRules, ufwLines } from './firewall.ts';
+import { FAIL2BAN_JAIL_PATH } from './fail2ban.ts';
+import { DOCKER_DAEMON_PATH, NODE_MAJOR } from './host-files.ts';
+import { renderAgentFiles, renderHostFiles } from './install-files.ts';
+import { closesPublicSsh, hasIdentity, validateInstallInput } from './install-input.ts';
 import { heredoc, shq } from './shell.ts';
-import { SSHD_DROPIN_PATH, renderSshdDropIn } from './sshd.ts';
-import { AGENT_BOOTSTRAP_LOG, AGENT_BUNDLE_PATH, AGENT_ENV_PATH, AGENT_UNIT_NAME, renderAgentUnit } from './systemd.ts';
+import { SSHD_DROPIN_PATH } from './sshd.ts';
+import { AGENT_BOOTSTRAP_LOG, AGENT_BUNDLE_PATH, AGENT_UNIT_NAME } from './systemd.ts';
 import { BOOTSTRAP_PATH, HANGAR_ROOT, type BootstrapFile, type InstallScriptInput } from './types.ts';
-import { PUBLIC_URL_FIELD, SHA256_MESSAGE, isSha256Hex, publicUrlProblem } from './public-url.ts';
-import { Checker, RE_ID, RE_SERVER_NAME, checkCommon, isSafeUrl } from './validate.ts';
 
 /** Where cloud-init writes the install script (and the SSH provider uploads it). */
 export const INSTALL_SCRIPT_PATH = `${HANGAR_ROOT}/bootstrap/install.sh`;
 /** Written once, on the first run that has an instance identity (RFC 3339, UTC). */
-export const PROVISIONED_AT_PATH = `${HANGAR_ROOT}/config/provisioned_at`;
+const PROVISIONED_AT_PATH = `${HANGAR_ROOT}/config/provisioned_at`;
 /** The install script's log; the agent forwards its tail as bootstrap events. */
-export const INSTALL_LOG_PATH = AGENT_BOOTSTRAP_LOG;
+const INSTALL_LOG_PATH = AGENT_BOOTSTRAP_LOG;
 
 /** System users (nologin) created on every server: the workloads' own, and `hangar` for `process` workloads. */
-export const SYSTEM_USERS: readonly { name: string; home: string }[] = [
+const SYSTEM_USERS: readonly { name: string; home: string }[] = [
   { name: 'hangar', home: '/var/lib/hangar' },
   { name: 'openclaw', home: '/var/lib/openclaw' },
   { name: 'agent-manager', home: '/var/lib/agent-manager' },
@@ -39,102 +32,8 @@ export const SYSTEM_USERS: readonly { name: string; home: string }[] = [
 ];
 
 /** apt packages of the full path (Docker's only when the host has no Docker with compose yet). */
-export const BASE_PACKAGES = ['nodejs', 'tailscale', 'fail2ban', 'python3-systemd', 'ufw', 'unattended-upgrades', 'chrony'];
-export const DOCKER_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
-
-/** True when the public SSH port is to be closed once the tailnet is up. */
-export function closesPublicSsh(input: Pick<InstallScriptInput, 'keepSsh' | 'tailscale'>): boolean {
-  return !input.keepSsh && input.tailscale !== false;
-}
-
-function validate(input: InstallScriptInput, script = false): void {
-  const c = new Checker();
-  checkCommon(c, input);
-  const b = input?.bootstrap ?? ({} as InstallScriptInput['bootstrap']);
-  c.check(isSafeUrl(b.apiUrl), 'bootstrap.apiUrl', 'must be an http(s) URL without quotes, spaces or backslashes');
-  c.check(b.instanceId === undefined || RE_ID.test(b.instanceId), 'bootstrap.instanceId', 'must be letters, digits and dashes (a UUID)');
-  c.check(b.serverName === undefined || RE_SERVER_NAME.test(b.serverName), 'bootstrap.serverName', 'must be a DNS label');
-  c.check((b.instanceId === undefined) === (b.serverName === undefined), 'bootstrap', 'instanceId and serverName go together');
-  if (script) checkDownload(c, b.apiUrl, input?.agentBundleSha256);
-  c.throwIfAny('install script input');
-}
-
-/**
- * The checks on where a server downloads the agent from: `publicUrl` (HANGAR_PUBLIC_URL) https
- * unless loopback or tailnet, and `agentBundleSha256` pinned.
- *
- * @example
- * checkDownload(c, 'http://hangar.example.com', sha) // c now holds a publicUrl error
- */
-export function checkDownload(c: Checker, apiUrl: unknown, agentBundleSha256: unknown): void {
-  const urlProblem = isSafeUrl(apiUrl) ? publicUrlProblem(apiUrl) : null;
-  if (urlProblem) c.check(false, PUBLIC_URL_FIELD, urlProblem);
-  c.check(isSha256Hex(agentBundleSha256), 'agentBundleSha256', SHA256_MESSAGE);
-}
-
-function hasIdentity(input: InstallScriptInput): input is InstallScriptInput & { bootstrap: { instanceId: string; serverName: string } } {
-  return !!input.bootstrap.instanceId && !!input.bootstrap.serverName;
-}
-
-/**
- * The agent's environment file, with seed 000's names (`AGENT_ID`, `SERVER_NAME`, `SERVER_ID`,
- * `API_URL`, `NODE_ENV`) plus Hangar's own. `AGENT_ID` and `SERVER_ID` are unknown until the agent
- * enrolls; the agent rewrites this file then, so the install script writes it only once. No
- * secrets: the bootstrap token stays in bootstrap.json.
- *
- * @example
- * renderAgentEnv(input).includes("SERVER_NAME='hangar-demo-0f0e0d0c'") // → true
- */
-export function renderAgentEnv(input: InstallScriptInput & { bootstrap: { instanceId: string; serverName: string } }): string {
-  const e = (name: string, value: string): [string, string, string] => [name, value, name];
-  return renderEnvFile(
-    [
-      e('AGENT_ID', ''),
-      e('SERVER_NAME', input.bootstrap.serverName),
-      e('SERVER_ID', ''),
-      e('API_URL', input.bootstrap.apiUrl),
-      e('NODE_ENV', 'production'),
-      e('HANGAR_INSTANCE_ID', input.bootstrap.instanceId),
-      e('HANGAR_PROVIDER', input.provider),
-      e('HANGAR_WORKLOAD', input.workload),
-      e('HANGAR_BOOTSTRAP_VERSION', input.bootstrapVersion),
-      e('HANGAR_BOOTSTRAP_PATH', input.path),
-    ],
-    'Managed by Hangar: the agent environment (seed 000 names). AGENT_ID and SERVER_ID are filled in at enrollment.',
-  );
-}
-
-/** Host hardening and package configuration files (written on the full path). */
-export function renderHostFiles(): BootstrapFile[] {
-  return [
-    { path: SSHD_DROPIN_PATH, content: renderSshdDropIn(), mode: '0644', owner: 'root:root' },
-    { path: FAIL2BAN_JAIL_PATH, content: renderFail2banJail(), mode: '0644', owner: 'root:root' },
-    { path: AUTO_UPGRADES_PATH, content: renderAutoUpgrades(), mode: '0644', owner: 'root:root' },
-    { path: DOCKER_DAEMON_PATH, content: renderDockerDaemonJson(), mode: '0644', owner: 'root:root' },
-    { path: NODESOURCE_PIN_PATH, content: renderNodesourcePin(), mode: '0644', owner: 'root:root' },
-  ];
-}
-
-/** The agent's files (written on both paths): its unit, its env (with an identity) and the close-SSH script. */
-export function renderAgentFiles(input: InstallScriptInput): BootstrapFile[] {
-  const unit = renderAgentUnit();
-  const files: BootstrapFile[] = [{ path: `/etc/systemd/system/${unit.name}`, content: unit.content, mode: '0644', owner: 'root:root' }];
-  if (hasIdentity(input)) files.push({ path: AGENT_ENV_PATH, content: renderAgentEnv(input), mode: '0600', owner: 'root:root', onlyIfMissing: true });
-  if (closesPublicSsh(input)) files.push({ path: CLOSE_PUBLIC_SSH_PATH, content: renderClosePublicSshScript(), mode: '0700', owner: 'root:root' });
-  return files;
-}
-
-/**
- * Every file the install script writes from its own text, in order: what `install.sh
- * --files-only DIR` materialises and what a dry run lists.
- *
- * @example
- * renderBootstrapFiles(input).map((f) => f.path) // → ['/etc/ssh/sshd_config.d/10-hangar.conf', …]
- */
-export function renderBootstrapFiles(input: InstallScriptInput): BootstrapFile[] {
-  validate(input);
-  return [...renderHostFiles(), ...renderAgentFiles(input)];
-}
+const BASE_PACKAGES = ['nodejs', 'tailscale', 'fail2ban', 'python3-systemd', 'ufw', 'unattended-upgrades', 'chrony'];
+const DOCKER_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
 
 function putFiles(files: BootstrapFile[], tag: string): string {
   return files
@@ -207,7 +106,7 @@ changed() {
  * script.startsWith('#!/bin/bash') // → true
  */
 export function renderInstallScript(input: InstallScriptInput): string {
-  validate(input, true);
+  validateInstallInput(input, true);
   const identity = hasIdentity(input);
   const closeSsh = closesPublicSsh(input);
   const full = input.path === 'full';

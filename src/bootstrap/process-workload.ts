@@ -49,7 +49,7 @@ export function renderProcessWorkload(config: { command?: unknown; args?: unknow
 }
 
 /** The setting that lets `local` instances run their own command. */
-export const LOCAL_COMMANDS_ENV = 'HANGAR_LOCAL_COMMANDS';
+const LOCAL_COMMANDS_ENV = 'HANGAR_LOCAL_COMMANDS';
 
 /**
  * The `local` provider's "server" is the Hangar host itself, whose user can read the sealing key

@@ -50,7 +50,7 @@ function v4Allowed([a, b, c, d]: number[]): boolean {
  * plainHttpAllowed('hangar.tail1234.ts.net') // → true
  * plainHttpAllowed('10.0.0.5') // → false
  */
-export function plainHttpAllowed(hostname: string): boolean {
+function plainHttpAllowed(hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');
   const v4 = ipv4Octets(host);
   if (v4) return v4Allowed(v4);

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceRow } from '../engine/store.ts';
-import { defaultRenderers } from '../renderers.ts';
-import { BOOTSTRAP_VERSION } from './cloud-init.ts';
-import { extractBootstrap } from './extract.ts';
+import { BOOTSTRAP_VERSION, redactUserData } from './cloud-init.ts';
+import { extractBootstrap } from './extract.testing.ts';
 import { BUNDLE_SHA256, TOKEN, WORKLOAD_VARIANTS, bootstrapInput, workloadInput } from './fixtures.testing.ts';
+import { renderInstallScript } from './install-script.ts';
 import { renderProcessWorkload } from './process-workload.ts';
+import { defaultRenderers } from './renderers.ts';
+import type { WorkloadInput } from './types.ts';
 
-const row = (over: Partial<InstanceRow>) => ({ ...workloadInput('process'), ...over }) as unknown as InstanceRow;
+const row = (over: Partial<WorkloadInput>): WorkloadInput => ({ ...workloadInput('process'), ...over });
 
 describe('defaultRenderers (the engine contract)', () => {
   const r = defaultRenderers();
@@ -28,27 +29,19 @@ describe('defaultRenderers (the engine contract)', () => {
     expect(() => r.validateWorkload('compose', { compose: 'x: [' }, {})).toThrow(/config\.compose/);
   });
 
-  it('offers the snapshot builder, install script and redaction', () => {
+  it('offers the snapshot builder', () => {
     const ud = r.snapshotBuilderUserData({ provider: 'digital-ocean', bootstrapVersion: r.bootstrapVersion, apiUrl: 'https://h.example', buildId: 'b-1', buildToken: 'hgs_0123456789', agentBundleSha256: BUNDLE_SHA256 });
     expect(ud).toContain('/opt/hangar/bootstrap/snapshot-finalize.sh');
-    expect(r.installScript({ provider: 'ssh', path: 'full', workload: 'process', bootstrapVersion: r.bootstrapVersion, bootstrap: { apiUrl: 'https://h.example' }, agentBundleSha256: BUNDLE_SHA256 })).toMatch(/^#!\/bin\/bash/);
-    expect(r.redactUserData(`x ${TOKEN} y`, TOKEN)).toBe('x [REDACTED] y');
+  });
+
+  it('offers only what the engine uses', () => {
+    expect(Object.keys(r).sort()).toEqual(['bootstrapVersion', 'completeSecrets', 'snapshotBuilderUserData', 'userData', 'validateWorkload', 'workload']);
   });
 });
 
-describe('preview (dry run)', () => {
-  it('shows the exact user-data with the token redacted, the files, and a redacted plan', () => {
-    const r = defaultRenderers();
-    const v = WORKLOAD_VARIANTS['agent-manager'][0];
-    const p = r.preview(bootstrapInput({ workload: 'agent-manager' }), workloadInput('agent-manager', 0), v.secrets);
-    expect(p.userData).toContain('[REDACTED]');
-    expect(p.userData).not.toContain(TOKEN);
-    expect(p.userDataBytes).toBe(Buffer.byteLength(r.userData(bootstrapInput({ workload: 'agent-manager' }))));
-    expect(p.userDataLimit).toBe(32768);
-    expect(p.files.map((f) => f.path)).toContain('/etc/ssh/sshd_config.d/10-hangar.conf');
-    const text = JSON.stringify(p.workload);
-    for (const s of Object.values(v.secrets)) expect(text).not.toContain(JSON.stringify(s).slice(1, -1));
-    expect(text).toMatch(/STATIC_API_KEY='\[REDACTED\]'/);
-    expect(() => r.preview(bootstrapInput({ workload: 'compose' }), workloadInput('compose', 0, { workloadConfig: { compose: 'nope' } }), {})).toThrow(/config\.compose/);
+describe('install script and redaction (used directly, not through the engine contract)', () => {
+  it('renders the install script on its own and redacts the token', () => {
+    expect(renderInstallScript({ provider: 'ssh', path: 'full', workload: 'process', bootstrapVersion: BOOTSTRAP_VERSION, bootstrap: { apiUrl: 'https://h.example' }, agentBundleSha256: BUNDLE_SHA256 })).toMatch(/^#!\/bin\/bash/);
+    expect(redactUserData(`x ${TOKEN} y`, TOKEN)).toBe('x [REDACTED] y');
   });
 });

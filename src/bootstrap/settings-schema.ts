@@ -44,7 +44,7 @@ export const COMMON_SETTINGS: Readonly<Record<string, SettingField>> = {
 };
 
 /** Prefix of a secret stored as JSON (a map or a list). NUL never occurs in API input (it is refused). */
-export const JSON_SECRET = '\u0000json:';
+const JSON_SECRET = '\u0000json:';
 
 /**
  * A secret as stored: strings as they are, anything else as {@link JSON_SECRET} + JSON.

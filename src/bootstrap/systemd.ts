@@ -43,7 +43,7 @@ const COMMON_HARDENING: [string, string][] = [
 export const AGENT_UNIT_NAME = 'hangar-agent.service';
 export const AGENT_BUNDLE_PATH = `${HANGAR_ROOT}/agent/agent.mjs`;
 export const AGENT_ENV_PATH = `${HANGAR_ROOT}/config/agent.env`;
-export const AGENT_STATE_DIR = `${HANGAR_ROOT}/config`;
+const AGENT_STATE_DIR = `${HANGAR_ROOT}/config`;
 /** The install script's log, which the agent forwards (`HANGAR_BOOTSTRAP_LOG`). */
 export const AGENT_BOOTSTRAP_LOG = `${HANGAR_ROOT}/logs/install.log`;
 
@@ -195,8 +195,8 @@ export interface StackUnitOptions {
 }
 
 /** Default schedules of seed 004. */
-export const UPDATE_CALENDAR = '*:0/15';
-export const SMOKE_CALENDAR = '*-*-* 06:00:00 UTC';
+const UPDATE_CALENDAR = '*:0/15';
+const SMOKE_CALENDAR = '*-*-* 06:00:00 UTC';
 
 /**
  * The runner-stack units of seed 004: `<name>.service` (oneshot, RemainAfterExit: the compose

@@ -2,23 +2,16 @@
  * Plain data the bootstrap renderers turn into text. No secrets live here except the one-time
  * bootstrap token, which is the only credential user-data may carry.
  */
-import type { ProviderName } from '../providers/types.ts';
+import type { BootstrapConfig, WorkloadKind } from '../domain/agent-contract.ts';
+import type { ProviderName } from '../domain/providers.ts';
 
-export type WorkloadKind = 'process' | 'openclaw' | 'agent-manager' | 'runner-stack' | 'compose';
+// What crosses the wire to the agent lives in src/domain/agent-contract.ts (the agent imports it there).
+export type { BootstrapConfig, Enrollment, HealthCheck, WorkloadFile, WorkloadKind, WorkloadPlan } from '../domain/agent-contract.ts';
 
 /** Where the agent's one-time bootstrap config is written on the server (mode 0600). */
 export const BOOTSTRAP_PATH = '/opt/hangar/config/bootstrap.json';
 /** Hangar's directory tree on a server (seed 000's `/opt/openclaw`, renamed). */
 export const HANGAR_ROOT = '/opt/hangar';
-
-/** The contents of {@link BOOTSTRAP_PATH}: all an agent needs to enroll. */
-export interface BootstrapConfig {
-  apiUrl: string;
-  /** One-time, short-lived bootstrap token (`hgb_…`), bound to `instanceId`. */
-  token: string;
-  instanceId: string;
-  serverName: string;
-}
 
 export type BootstrapPath = 'full' | 'snapshot';
 
@@ -40,38 +33,6 @@ export interface BootstrapInput {
    * `/v1/agent/bundle`: the install script installs the download only when it matches.
    */
   agentBundleSha256: string;
-}
-
-/** A file the agent writes on the server when it receives its workload at enrollment. */
-export interface WorkloadFile {
-  path: string;
-  content: string;
-  /** Octal string, e.g. '0600'. */
-  mode: string;
-  owner?: string;
-}
-
-/** How the agent decides the workload is healthy. */
-export type HealthCheck =
-  | { type: 'http'; url: string; expectStatus?: number }
-  | { type: 'compose'; file: string; services: string[] }
-  | { type: 'systemd'; unit: string };
-
-/**
- * What the agent receives over the enrollment channel to run its workload: files (secrets
- * included, written 0600), the commands to start and stop it, and its health check.
- */
-export interface WorkloadPlan {
-  kind: WorkloadKind;
-  files: WorkloadFile[];
-  /** argv lists run in order by the agent (as root on a server, as the user locally). */
-  start: string[][];
-  stop: string[][];
-  health: HealthCheck;
-  /** For `process`: a long-running command the agent supervises itself. */
-  process?: { command: string; args: string[]; env?: Record<string, string>; port?: number };
-  /** Smoke test argv, run by `hangar smoke` and the daily timer. */
-  smoke?: string[];
 }
 
 /**
@@ -133,23 +94,4 @@ export interface WorkloadInput {
   tailscale: boolean;
   /** The instance's provider: `local` runs only the `process` workload (the others install system services). */
   provider?: string;
-}
-
-/** What `POST /v1/agents/enroll` answers: the agent's identity, key, workload and tailnet key. */
-export interface Enrollment {
-  agentId: string;
-  agentKey: string;
-  instanceId: string;
-  serverName: string;
-  hubUrl: string;
-  heartbeatSeconds: number;
-  env: Record<string, string>;
-  workload: WorkloadPlan;
-  tailscale: { authKey: string; hostname: string; tags: string[] } | null;
-  /** Ed25519 public keys (base64 SPKI DER) the agent pins: only releases they signed are run. */
-  releaseKeys: string[];
-  /** How often the agent asks for an approved release (seed 004's update timer: 15 minutes). */
-  updateCheckSeconds: number;
-  /** How long a new release has to report itself healthy before it is rolled back. */
-  updateTrialSeconds: number;
 }

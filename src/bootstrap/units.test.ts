@@ -4,7 +4,6 @@ import { renderFail2banJail } from './fail2ban.ts';
 import { closePublicSshRules, firewallRules, renderClosePublicSshScript, ufwLines } from './firewall.ts';
 import { renderSshdDropIn } from './sshd.ts';
 import { renderAgentUnit, renderOpenclawUnits, renderStackUnits, renderUnit } from './systemd.ts';
-import { CLOSE_PUBLIC_SSH_ARGV, tailscaleUpArgv } from './tailnet.ts';
 
 describe('systemd units', () => {
   it('renders sections in order and drops empty values', () => {
@@ -51,10 +50,5 @@ describe('hardening files', () => {
     expect(renderAutoUpgrades()).toContain('APT::Periodic::Unattended-Upgrade "1";');
     expect(JSON.parse(renderDockerDaemonJson())).toMatchObject({ 'log-driver': 'json-file', 'live-restore': true });
     expect(renderNodesourcePin()).toContain('Pin: origin deb.nodesource.com');
-  });
-
-  it('tailnet: tailscale up argv and the close-SSH step', () => {
-    expect(tailscaleUpArgv({ authKey: 'tskey-auth-x', hostname: 'h', tags: ['tag:hangar', 'tag:b'], ssh: true })).toEqual(['tailscale', 'up', '--auth-key=tskey-auth-x', '--hostname=h', '--advertise-tags=tag:hangar,tag:b', '--ssh']);
-    expect(CLOSE_PUBLIC_SSH_ARGV).toEqual(['/bin/bash', '/opt/hangar/bootstrap/close-public-ssh.sh']);
   });
 });

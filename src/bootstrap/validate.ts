@@ -37,7 +37,7 @@ export const RE_ID = /^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/;
 export const RE_SERVER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const RE_TOKEN = /^[A-Za-z0-9_.~-]{8,512}$/;
 export const RE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-export const RE_SSH_KEY = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\r\n]*)?$/;
+const RE_SSH_KEY = /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/=]+( [^\r\n]*)?$/;
 
 /** Shared checks of the plain fields every renderer embeds in scripts and YAML. */
 export function checkCommon(c: Checker, input: { provider?: unknown; path?: unknown; workload?: unknown; bootstrapVersion?: unknown }): void {

@@ -49,7 +49,7 @@ export const RE_STACK_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 export const RESERVED_STACK_NAMES = new Set(['hangar', 'hangar-agent', 'docker', 'containerd', 'tailscale', 'openclaw', 'ssh', 'sshd', 'ufw', 'fail2ban', 'systemd']);
 
 /** An https (or http) URL with nothing a shell, YAML, env file or systemd would read specially. */
-export function isPlainUrl(value: string, schemes: string[] = ['https:', 'http:']): boolean {
+function isPlainUrl(value: string, schemes: string[] = ['https:', 'http:']): boolean {
   if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[A-Za-z0-9._~:/?#[\]@!&()*+,;=%-]+$/.test(value)) return false;
   try {
     const u = new URL(value);

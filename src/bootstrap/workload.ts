@@ -8,7 +8,7 @@ import { secretValues, splitSettings, type SettingsSchema } from './settings-sch
 import type { WorkloadInput, WorkloadKind, WorkloadPlan } from './types.ts';
 import { defaultRandomBytes, generateSecret, type RandomBytes } from './workload-config.ts';
 
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = ['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose'];
+const WORKLOAD_KINDS: readonly WorkloadKind[] = ['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose'];
 
 /** Each workload's settings schema (declared beside its renderer). */
 export const WORKLOAD_SETTINGS: Readonly<Record<WorkloadKind, SettingsSchema>> = {

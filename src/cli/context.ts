@@ -24,6 +24,11 @@ export class Context {
   readonly c: Colors;
   /** Colors for stderr. */
   readonly ce: Colors;
+  /**
+   * The request fields this command fills from flags (`serverType` → `--type`): the server's 400
+   * naming only such fields is reported as a usage error (exit 2), with the flag beside the field.
+   */
+  fieldFlags: Readonly<Record<string, string>> = {};
 
   constructor(
     readonly io: Io,

@@ -1,4 +1,4 @@
-import type { Instance, InstanceEvent, Problem } from './client.ts';
+import type { Instance, InstanceEvent, Problem } from '../api/contract/types.ts';
 
 /**
  * Everything the CLI prints goes through here: tables, durations, colors (only on a TTY, never
@@ -128,9 +128,12 @@ export function eventTime(iso: string): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-/** Problem details as the CLI shows them: `error: <detail>` then each `field: message`. */
-export function problemLines(p: Pick<Problem, 'detail' | 'title' | 'errors'>): string[] {
+/**
+ * Problem details as the CLI shows them: `error: <detail>` then each `field: message`, with the
+ * flag that set the field when `flags` names one (`provider (--provider): …`).
+ */
+export function problemLines(p: Pick<Problem, 'detail' | 'title' | 'errors'>, flags: Readonly<Record<string, string>> = {}): string[] {
   const lines = [`error: ${p.detail || p.title}`];
-  for (const e of p.errors ?? []) lines.push(`  ${e.field}: ${e.message}`);
+  for (const e of p.errors ?? []) lines.push(`  ${e.field}${flags[e.field] ? ` (${flags[e.field]})` : ''}: ${e.message}`);
   return lines;
 }

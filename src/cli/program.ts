@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ApiError, NetworkError } from './client.ts';
+import { ApiError, NetworkError, problemOf, type Problem } from '../api/contract/index.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerEvents } from './commands/events.ts';
@@ -75,6 +75,26 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
   }
 }
 
+/**
+ * When a 400's fields all come from the command's flags (`ctx.fieldFlags`; `config.port` counts
+ * as `config`), the flag of each: the answer is then a usage error, exit 2, as the CLI's own
+ * checks are. Otherwise null.
+ *
+ * @example
+ * flagsOf(400, { errors: [{ field: 'serverType', message: '…' }] }, { serverType: '--type' }) // → { serverType: '--type' }
+ */
+export function flagsOf(status: number, problem: Pick<Problem, 'errors'>, fieldFlags: Readonly<Record<string, string>>): Record<string, string> | null {
+  const errors = problem.errors ?? [];
+  if (status !== 400 || !errors.length) return null;
+  const flags: Record<string, string> = {};
+  for (const { field } of errors) {
+    const flag = fieldFlags[field] ?? fieldFlags[field.split(/[.[]/)[0]];
+    if (!flag) return null;
+    flags[field] = flag;
+  }
+  return flags;
+}
+
 /** Print a failure the way the CLI promises and return its exit code. */
 function report(err: unknown, ctx: Context | null, io: Io): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it already
@@ -83,13 +103,17 @@ function report(err: unknown, ctx: Context | null, io: Io): number {
   const red = (s: string) => (ce ? ce.red(s) : s);
   const write = (lines: string[]) => io.stderr.write(`${lines.join('\n')}\n`);
   if (err instanceof ApiError) {
-    if (json) write([JSON.stringify({ error: err.problem })]);
+    const problem = err.problem ?? problemOf(err.status, err.message, null);
+    const flags = flagsOf(err.status, problem, ctx?.fieldFlags ?? {});
+    if (json) write([JSON.stringify({ error: problem })]);
     else {
-      const [first, ...rest] = problemLines(err.problem);
+      const [first, ...rest] = problemLines(problem, flags ?? {});
       write([red(first), ...rest]);
       if (err.status === 401) write(['  (check --api-key / HANGAR_API_KEY, or run `hangar login`)']);
+      if (flags?.provider) write(['(see `hangar providers` for the providers this server offers and how to enable the others)']);
+      else if (flags) write(['(add --help for usage)']);
     }
-    return 1;
+    return flags ? 2 : 1;
   }
   if (err instanceof NetworkError) {
     const msg = `cannot reach Hangar at ${err.url} (${err.causeText})`;

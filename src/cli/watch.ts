@@ -1,4 +1,5 @@
-import type { HangarClient, InstanceEvent } from './client.ts';
+import type { InstanceEvent } from '../api/contract/types.ts';
+import type { HangarClient } from './client.ts';
 import type { ProgressView } from './progress.ts';
 
 /**

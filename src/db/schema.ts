@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** Binary data (node-postgres gives a Buffer, PGlite a Uint8Array: both become a Buffer). */
 const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({ dataType: () => 'bytea', fromDriver: (v) => Buffer.from(v) });
@@ -78,10 +78,16 @@ export const instances = pgTable('instances', {
   uniqueIndex('instances_bootstrap_token').on(t.bootstrapTokenHash),
 ]);
 
-/** Append-only log: every transition and every notable fact about an instance. */
+/**
+ * The one append-only event log: every transition and every notable fact about an instance or a
+ * snapshot build. Each row is about exactly one of them (`instance_id` or `snapshot_build_id`);
+ * ids are monotonic across both, so an instance's events keep increasing ids (SSE resumes by id).
+ * For a snapshot build, `to_status` is the build's status after the event (a note keeps it).
+ */
 export const instanceEvents = pgTable('instance_events', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),
-  instanceId: uuid('instance_id').notNull().references(() => instances.id),
+  instanceId: uuid('instance_id').references(() => instances.id),
+  snapshotBuildId: uuid('snapshot_build_id').references(() => snapshotBuilds.id),
   at: ts('at').notNull().defaultNow(),
   actor: text('actor').notNull(),
   kind: text('kind').notNull(),
@@ -90,7 +96,11 @@ export const instanceEvents = pgTable('instance_events', {
   step: text('step'),
   reason: text('reason'),
   data: jsonb('data').$type<Record<string, unknown>>(),
-}, (t) => [index('instance_events_instance').on(t.instanceId, t.id)]);
+}, (t) => [
+  index('instance_events_instance').on(t.instanceId, t.id),
+  index('instance_events_snapshot_build').on(t.snapshotBuildId, t.id),
+  check('instance_events_one_subject', sql`num_nonnulls(${t.instanceId}, ${t.snapshotBuildId}) = 1`),
+]);
 
 /** Stored responses for `Idempotency-Key` on creating POSTs. */
 export const idempotencyKeys = pgTable('idempotency_keys', {
@@ -130,7 +140,8 @@ export const sshHosts = pgTable('ssh_hosts', {
 
 /**
  * Snapshot builds: a builder server runs the full install, reports ready, is powered off,
- * imaged (labelled with the bootstrap version) and deleted. `events` is the build's progress log.
+ * imaged (labelled with the bootstrap version) and deleted. Its progress is in the event log
+ * (`instance_events.snapshot_build_id`); status changes follow src/domain/snapshot-build.ts.
  */
 export const snapshotBuilds = pgTable('snapshot_builds', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
@@ -150,7 +161,6 @@ export const snapshotBuilds = pgTable('snapshot_builds', {
   /** The builder must report by then, or the build fails. */
   deadlineAt: ts('deadline_at'),
   error: text('error'),
-  events: jsonb('events').$type<{ at: string; status: string; message: string }[]>().notNull().default([]),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [index('snapshot_builds_status').on(t.status), index('snapshot_builds_created').on(t.createdAt)]);

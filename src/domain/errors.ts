@@ -43,10 +43,10 @@ export class UnauthorizedError extends HangarError {
   }
 }
 
-/** A transition the state machine does not allow, e.g. `stopped → running`. */
+/** A transition a state machine does not allow, e.g. `stopped → running` (of an instance, or of `subject`). */
 export class IllegalTransitionError extends HangarError {
-  constructor(readonly from: string, readonly event: string, detail?: string) {
-    super('illegal-transition', `cannot apply ${event} to an instance that is ${from}${detail ? `: ${detail}` : ''}`, 409);
+  constructor(readonly from: string, readonly event: string, detail?: string, subject = 'an instance') {
+    super('illegal-transition', `cannot apply ${event} to ${subject} that is ${from}${detail ? `: ${detail}` : ''}`, 409);
   }
 }
 

@@ -26,7 +26,6 @@ export type LifecycleEvent =
   | { type: 'deleted' }
   | { type: 'fail'; reason: string };
 
-export const isTerminal = (s: Lifecycle): boolean => s === 'stopped';
 export const isActive = (s: Lifecycle): boolean => s === 'pending' || s === 'provisioning' || s === 'running';
 export const stepIndex = (s: Step): number => STEPS.indexOf(s);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { instanceLabels, labelSelector, labelsToTags, serverName, slugify, tagsToLabels, LABEL_INSTANCE, LABEL_INSTALLATION } from './names.ts';
+import { defaultInstanceName, instanceLabels, labelSelector, labelsToTags, serverName, slugify, tagsToLabels, LABEL_INSTANCE, LABEL_INSTALLATION } from './names.ts';
 
 describe('names', () => {
   const id = '1a2b3c4d-0000-4000-8000-000000000001';
@@ -9,6 +9,12 @@ describe('names', () => {
     expect(serverName(id, 'Acme Corp!')).toBe('hangar-acme-corp-1a2b3c4d');
     expect(serverName(id, 'Acme Corp!')).toBe(serverName(id, 'Acme Corp!'));
     expect(serverName(id, '!!!')).toBe('hangar-agent-1a2b3c4d');
+  });
+
+  it('names an unnamed instance <workload>-<short id>, its server name hangar-<that>', () => {
+    expect(defaultInstanceName('process', id)).toBe('process-1a2b3c4d');
+    expect(defaultInstanceName('agent-manager', id)).toBe('agent-manager-1a2b3c4d');
+    expect(serverName(id, 'agent-manager')).toBe(`hangar-${defaultInstanceName('agent-manager', id)}`);
   });
 
   it('always yields a valid hostname (RFC 1123 label, ≤ 63 chars)', () => {

@@ -33,6 +33,18 @@ export function serverName(instanceId: string, name: string): string {
   return `hangar-${slugify(name)}-${instanceId.replace(/-/g, '').slice(0, 8)}`;
 }
 
+/**
+ * The display name of an instance created without one: its workload and the first 8 hex of its
+ * id, the same short id its server name ends with (`serverName(id, workload)` is
+ * `hangar-<this>`), so the two are easy to match up.
+ *
+ * @example
+ * defaultInstanceName('process', '5aa2f4bc-…') // → 'process-5aa2f4bc'
+ */
+export function defaultInstanceName(workload: string, instanceId: string): string {
+  return `${workload}-${instanceId.replace(/-/g, '').slice(0, 8)}`;
+}
+
 /** Ownership labels for an instance's server (values are UUIDs: ≤ 63 chars). */
 export function instanceLabels(installationId: string, instanceId: string): Record<string, string> {
   return { [LABEL_INSTALLATION]: installationId, [LABEL_INSTANCE]: instanceId };

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Database } from '../db/client.ts';
 
-export const EVENTS_CHANNEL = 'hangar_events';
+const EVENTS_CHANNEL = 'hangar_events';
 
 /**
  * Wakes SSE streams when an instance gets a new event. In-process emits are immediate; a

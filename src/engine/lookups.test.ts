@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase } from '../../test/helpers/db.ts';
 import { openDatabase, type Database } from '../db/client.ts';
 import { NotFoundError } from '../domain/errors.ts';
-import { DbSshHostStore } from '../providers/ssh-hosts.ts';
+import { DbSshHostStore } from '../db/stores/ssh-hosts.ts';
 import { Releases } from './releases.ts';
 import { SnapshotBuilder, type SnapshotBuilderDeps } from './snapshots.ts';
 import { Store } from './store.ts';

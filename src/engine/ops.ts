@@ -28,7 +28,7 @@ export interface CommandOptions {
 export type SmokeResult = 'pass' | 'fail';
 
 /** A smoke command can take the agent's full 300 s smoke timeout, plus the round trip. */
-export const SMOKE_TIMEOUT_MS = 310_000;
+const SMOKE_TIMEOUT_MS = 310_000;
 
 /**
  * Runs operations commands on agents, each audited as one `info` event on the instance. The API

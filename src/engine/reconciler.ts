@@ -91,9 +91,9 @@ export class Reconciler {
     const store = engine.store;
     const t0 = Date.now();
     const report: ReconcileReport = { replica: this.o.replicaId, startedAt: new Date(t0).toISOString(), durationMs: 0, providers: [], adopted: [], vanished: [], orphansMarked: [], orphansDeleted: [], duplicatesDeleted: [], resumed: [] };
-    const install = engine.deps.installationId;
+    const install = engine.installationId;
 
-    for (const [name, provider] of engine.deps.providers) {
+    for (const [name, provider] of engine.providers) {
       let servers: ServerInfo[];
       try {
         servers = await provider.findServers({ labels: { [LABEL_INSTALLATION]: install } });

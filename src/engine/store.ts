@@ -16,7 +16,10 @@ import {
 } from '../domain/lifecycle.ts';
 
 export type InstanceRow = typeof instances.$inferSelect;
-export type EventRow = typeof instanceEvents.$inferSelect;
+/** A row of the event log about an instance (the log's other rows are snapshot builds': snapshots/build-store.ts). */
+export type EventRow = Omit<typeof instanceEvents.$inferSelect, 'instanceId' | 'snapshotBuildId'> & { instanceId: string };
+/** An instance's event as read back: queries filter on the instance, so `instance_id` is set. */
+const asEvent = (row: typeof instanceEvents.$inferSelect): EventRow => row as EventRow;
 export type InstanceUpdate = Partial<typeof instances.$inferInsert>;
 
 /** Who caused an event: `api:<key prefix>`, `engine`, `agent`, `hub`, `reconciler`, `timeout`. */
@@ -96,7 +99,7 @@ export class Store {
         .returning();
       return { row, ev };
     });
-    this.onEvent(ev);
+    this.onEvent(asEvent(ev));
     return row;
   }
 
@@ -139,7 +142,7 @@ export class Store {
         .returning();
       return { row, evRow };
     });
-    this.onEvent(evRow);
+    this.onEvent(asEvent(evRow));
     return row;
   }
 
@@ -165,7 +168,7 @@ export class Store {
           .insert(instanceEvents)
           .values({ instanceId: id, actor: ev.actor, kind: 'transition', fromStatus: state.status, toStatus: next.status, step: s, reason: s === step ? (ev.reason ?? null) : `${s} (reached on the way to ${step})`, data: s === step ? (ev.data ?? null) : null })
           .returning();
-        evRows.push(evRow);
+        evRows.push(asEvent(evRow));
         state = next;
       }
       const [row] = await tx.update(instances).set({ ...set, step, updatedAt: new Date() }).where(eq(instances.id, id)).returning();
@@ -196,7 +199,7 @@ export class Store {
       return { row, evRow };
     });
     if (!out) return null;
-    this.onEvent(out.evRow);
+    this.onEvent(asEvent(out.evRow));
     return out.row;
   }
 
@@ -205,8 +208,8 @@ export class Store {
       .insert(instanceEvents)
       .values({ instanceId: id, actor: ev.actor, kind: ev.kind, reason: ev.reason ?? null, data: ev.data ?? null })
       .returning();
-    this.onEvent(row);
-    return row;
+    this.onEvent(asEvent(row));
+    return asEvent(row);
   }
 
   /** When the instance entered its current lifecycle state or step (its latest transition). */
@@ -221,12 +224,13 @@ export class Store {
   }
 
   async events(id: string, opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {
-    return this.db
+    const rows = await this.db
       .select()
       .from(instanceEvents)
       .where(and(eq(instanceEvents.instanceId, id), gt(instanceEvents.id, opts.after ?? 0)))
       .orderBy(asc(instanceEvents.id))
       .limit(opts.limit ?? 500);
+    return rows.map(asEvent);
   }
 
   /** Whether the agent connected (again) after `since`: a restarted agent is back. */
@@ -239,8 +243,15 @@ export class Store {
     return Boolean(r);
   }
 
+  /** Every instance's events (not snapshot builds'), in id order. */
   async allEvents(opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {
-    return this.db.select().from(instanceEvents).where(gt(instanceEvents.id, opts.after ?? 0)).orderBy(asc(instanceEvents.id)).limit(opts.limit ?? 500);
+    const rows = await this.db
+      .select()
+      .from(instanceEvents)
+      .where(and(isNotNull(instanceEvents.instanceId), gt(instanceEvents.id, opts.after ?? 0)))
+      .orderBy(asc(instanceEvents.id))
+      .limit(opts.limit ?? 500);
+    return rows.map(asEvent);
   }
 
   /** Newest first, keyset-paginated by (created_at, id). */

@@ -18,7 +18,7 @@ export interface AllowedOrigin {
 }
 
 /** The env variable holding the allow-list. */
-export const ALLOWED_ENDPOINTS_ENV = 'HANGAR_ALLOWED_ENDPOINTS';
+const ALLOWED_ENDPOINTS_ENV = 'HANGAR_ALLOWED_ENDPOINTS';
 
 const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
 

@@ -4,10 +4,13 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.ts';
+import type { AgentChannel } from '../engine/ports.ts';
+import { agentByAuthorization } from './agent-auth.ts';
 import { AgentGates, type FrameGate } from './gate.ts';
 import { HUB_MAX_FRAME_BYTES, HUB_RETRY_AFTER_SECONDS, hubLimitsFromEnv, type HubLimits } from './limits.ts';
 import { AgentMessage, logText } from './messages.ts';
-import { CLOSE_RATE_LIMITED, CLOSE_REVOKED, type HubMessage } from './protocol.ts';
+import { CLOSE_RATE_LIMITED, type HubMessage } from './protocol.ts';
+import { Answers, CommandRelay, type CommandName, type CommandResult, type Relay } from './relay.ts';
 import { isHubPath, refuseUpgrade } from './upgrade.ts';
 
 export { HUB_PATH } from './upgrade.ts';
@@ -28,51 +31,21 @@ interface Conn {
   flooded?: boolean;
 }
 
-type CommandName = Extract<HubMessage, { type: 'command' }>['name'];
-export interface CommandResult {
-  ok: boolean;
-  data?: unknown;
-  error?: string;
-}
-/** LISTEN/NOTIFY on the shared PostgreSQL (the Database's own methods). */
-export interface Relay {
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  notify(channel: string, payload: string): Promise<void>;
-}
-interface RelayedCommand {
-  id: string;
-  to: string;
-  from: string;
-  instanceId: string;
-  name: CommandName;
-  args: Record<string, unknown>;
-  timeoutMs: number;
-}
-interface RelayedResult {
-  id: string;
-  to: string;
-  result: CommandResult | null;
-}
-const COMMANDS_CHANNEL = 'hangar_commands';
-const RESULTS_CHANNEL = 'hangar_command_results';
-
 /**
  * The agent hub: authenticates agents on the WebSocket upgrade, records connection and
- * heartbeats, turns agent progress into engine steps, and sends commands to agents.
+ * heartbeats, turns agent progress into engine steps, and sends commands to agents. It is the
+ * engine's {@link AgentChannel} (server.ts attaches it with `engine.setAgentChannel(hub)`).
  */
-export class Hub {
+export class Hub implements AgentChannel {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: HUB_MAX_FRAME_BYTES });
   private readonly conns = new Map<string, Conn>();
   private readonly gates = new AgentGates();
   /** Upgrades being authenticated now. */
   private upgrading = 0;
-  /** Frames dropped by the limits since start, all agents (for metrics). */
-  droppedFrames = 0;
   /** The HTTP server the hub is attached to. */
   httpServer: Server | null = null;
-  private readonly waiting = new Map<string, (r: CommandResult | null) => void>();
-  private relay: Relay | null = null;
-  private unrelay: (() => Promise<void>) | null = null;
+  private readonly answers = new Answers();
+  private relay: CommandRelay | null = null;
   private sweeper: NodeJS.Timeout | null = null;
 
   constructor(
@@ -81,9 +54,12 @@ export class Hub {
     private readonly replicaId: string,
     /** Connection caps (see limits.ts); mutable so an operator or a test can change them live. */
     readonly limits: HubLimits = hubLimitsFromEnv(process.env),
-  ) {
+  ) {}
+
+  /** Ask a connected agent (wherever its socket is) to stop its workload and exit; true when it acknowledged. */
+  async shutdown(instanceId: string): Promise<boolean> {
     // The agent answers once its workload stopped (SIGTERM, SIGKILL after 5 s): give it that and more on a busy host.
-    engine.shutdownAgent = async (id) => (await this.command(id, 'shutdown', {}, 15_000))?.ok ?? false;
+    return (await this.command(instanceId, 'shutdown', {}, 15_000))?.ok ?? false;
   }
 
   get connected(): number {
@@ -101,7 +77,7 @@ export class Hub {
         refuseUpgrade(socket, 503);
       });
     });
-    const hb = this.engine.deps.heartbeatSeconds;
+    const hb = this.engine.heartbeatSeconds;
     this.sweeper = setInterval(() => void this.sweep().catch((e) => this.log.warn({ err: e }, 'heartbeat sweep failed')), hb * 1000);
     this.sweeper.unref();
   }
@@ -113,7 +89,7 @@ export class Hub {
     this.upgrading++;
     let row;
     try {
-      row = await this.engine.agentByAuthorization(req.headers.authorization);
+      row = await agentByAuthorization(this.engine.store, req.headers.authorization);
     } catch (err) {
       this.log.warn({ err }, 'hub: lookup failed');
       return busy();
@@ -149,10 +125,7 @@ export class Hub {
       // Unanswered commands fail now, but only after the messages already received are handled:
       // an answer sent just before the agent exited must still count.
       queue = queue.then(() => {
-        for (const id of conn.pending) {
-          const w = this.waiting.get(id);
-          if (w && this.waiting.delete(id)) w(null);
-        }
+        for (const id of conn.pending) this.answers.settle(id, null);
         conn.pending.clear();
       });
       this.gates.close(instanceId);
@@ -185,7 +158,6 @@ export class Hub {
   private admit(conn: Conn, raw: Buffer, isBinary: boolean): AgentMessage | null {
     if (conn.flooded) return null;
     const drop = (why: string): null => {
-      this.droppedFrames++;
       if (conn.gate.dropped === conn.droppedBefore) this.log.warn({ instanceId: conn.instanceId, why }, 'hub: dropping agent frames');
       if (conn.gate.drop()) {
         conn.flooded = true;
@@ -236,21 +208,16 @@ export class Hub {
       case 'update':
         await store.event(id, { actor: 'agent', kind: m.phase === 'rolled-back' || m.phase === 'refused' ? 'warning' : 'info', reason: updateReason(m), data: { update: m.phase, version: m.version, from: m.from ?? null } });
         return;
-      case 'result': {
-        const resolve = this.waiting.get(m.id);
-        if (resolve) {
-          this.waiting.delete(m.id);
-          resolve({ ok: m.ok, data: m.data, error: m.error });
-        }
+      case 'result':
+        this.answers.settle(m.id, { ok: m.ok, data: m.data, error: m.error });
         return;
-      }
     }
   }
 
   /** Tell the agent who it is: its server id, heartbeat interval, whether exec is allowed. */
   private welcome(conn: Conn, row: { serverId: string | null; workloadConfig: { exec?: unknown } | null }): void {
     conn.serverId = row.serverId;
-    this.send(conn.instanceId, { type: 'welcome', instanceId: conn.instanceId, serverId: row.serverId, heartbeatSeconds: this.engine.deps.heartbeatSeconds, execEnabled: row.workloadConfig?.exec === true });
+    this.send(conn.instanceId, { type: 'welcome', instanceId: conn.instanceId, serverId: row.serverId, heartbeatSeconds: this.engine.heartbeatSeconds, execEnabled: row.workloadConfig?.exec === true });
   }
 
   private send(instanceId: string, m: HubMessage): boolean {
@@ -262,27 +229,11 @@ export class Hub {
 
   /**
    * With several replicas on one PostgreSQL: commands for an agent whose socket another replica
-   * holds travel by NOTIFY to that replica, and its result comes back the same way.
+   * holds travel by NOTIFY to that replica (relay.ts), and its result comes back the same way.
    */
   async startRelay(relay: Relay): Promise<void> {
-    this.relay = relay;
-    const unlistenCmd = await relay.listen(COMMANDS_CHANNEL, (payload) => {
-      const m = JSON.parse(payload) as RelayedCommand;
-      if (m.to !== this.replicaId) return;
-      void this.localCommand(m.instanceId, m.name, m.args, m.timeoutMs).then((result) =>
-        relay.notify(RESULTS_CHANNEL, JSON.stringify({ id: m.id, to: m.from, result } satisfies RelayedResult)).catch((err) => this.log.warn({ err }, 'hub: relaying a result failed')),
-      );
-    });
-    const unlistenRes = await relay.listen(RESULTS_CHANNEL, (payload) => {
-      const m = JSON.parse(payload) as RelayedResult;
-      if (m.to !== this.replicaId) return;
-      const w = this.waiting.get(m.id);
-      if (w && this.waiting.delete(m.id)) w(m.result ?? { ok: false, error: 'agent not connected there' });
-    });
-    this.unrelay = async () => {
-      await unlistenCmd();
-      await unlistenRes();
-    };
+    this.relay = new CommandRelay(relay, this.replicaId, this.answers, (id, name, args, timeoutMs) => this.localCommand(id, name, args, timeoutMs), this.log);
+    await this.relay.start();
   }
 
   /** Send a command to the agent wherever its socket is; null when it is not reachable. */
@@ -290,29 +241,16 @@ export class Hub {
     if (this.conns.has(instanceId) || !this.relay) return this.localCommand(instanceId, name, args, timeoutMs);
     const row = await this.engine.store.find(instanceId);
     if (!row?.hubReplica || row.hubReplica === this.replicaId || row.connection !== 'connected') return null;
-    const id = randomUUID();
-    const result = this.await(id, timeoutMs + 1000);
-    await this.relay.notify(COMMANDS_CHANNEL, JSON.stringify({ id, to: row.hubReplica, from: this.replicaId, instanceId, name, args, timeoutMs } satisfies RelayedCommand));
-    const r = await result;
-    return r && r.error === 'agent not connected there' ? null : r;
-  }
-
-  private await(id: string, timeoutMs: number): Promise<CommandResult | null> {
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      setTimeout(() => {
-        if (this.waiting.delete(id)) resolve(null);
-      }, timeoutMs).unref();
-    });
+    return this.relay.send(row.hubReplica, instanceId, name, args, timeoutMs);
   }
 
   /** Send a command to the agent if its socket is on this replica; null when not reachable. */
   private async localCommand(instanceId: string, name: CommandName, args: Record<string, unknown> = {}, timeoutMs = 10_000): Promise<CommandResult | null> {
     const id = randomUUID();
-    const result = this.await(id, timeoutMs);
+    const result = this.answers.wait(id, timeoutMs);
     const conn = this.conns.get(instanceId);
     if (!conn || !this.send(instanceId, { type: 'command', id, name, args })) {
-      this.waiting.delete(id);
+      this.answers.cancel(id);
       return null;
     }
     conn.pending.add(id);
@@ -321,7 +259,7 @@ export class Hub {
 
   /** Mark agents whose heartbeats stopped (two intervals) as disconnected, wherever they were. */
   async sweep(): Promise<void> {
-    const hb = this.engine.deps.heartbeatSeconds;
+    const hb = this.engine.heartbeatSeconds;
     const cutoff = Date.now() - 2 * hb * 1000;
     for (const row of await this.engine.store.byConnection('connected')) {
       if (row.lastHeartbeatAt && row.lastHeartbeatAt.getTime() < cutoff) {
@@ -332,13 +270,8 @@ export class Hub {
     }
   }
 
-  /** Revoke: close an agent's socket for good (used after teardown). */
-  revoke(instanceId: string): void {
-    this.conns.get(instanceId)?.ws.close(CLOSE_REVOKED, 'revoked');
-  }
-
   async close(): Promise<void> {
-    await this.unrelay?.().catch(() => {});
+    await this.relay?.stop().catch(() => {});
     if (this.sweeper) clearInterval(this.sweeper);
     for (const c of this.conns.values()) c.ws.terminate();
     this.conns.clear();

@@ -1,11 +1,25 @@
 /**
  * Every limit of the agent hub, in one place (the README's "Agent hub limits" table lists them).
- * Pure constants plus one env reader: the agent bundle imports the frame size from here too.
+ * The wire limits both sides keep (frame size, rates, text caps) live in protocol.ts, which the
+ * agent bundle imports, and are re-exported here; this file adds the server's own limits and
+ * the one env reader.
  */
 import { ValidationError } from '../domain/errors.ts';
 
-/** Largest WebSocket frame an agent may send (ws `maxPayload`); a bigger one closes the socket with 1009. */
-export const HUB_MAX_FRAME_BYTES = 256 * 1024;
+export {
+  HUB_LOG_RATE_BURST,
+  HUB_LOG_RATE_PER_SECOND,
+  HUB_MAX_FRAME_BYTES,
+  HUB_RATE_BURST,
+  HUB_RATE_PER_SECOND,
+  LOG_MAX_FRAME_CHARS,
+  LOG_MAX_LINE_CHARS,
+  LOG_MAX_LINES,
+  MAX_DETAIL_CHARS,
+  MAX_ID_CHARS,
+  MAX_NAME_CHARS,
+  MAX_VERSION_CHARS,
+} from './protocol.ts';
 
 /** Concurrent agent sockets per process (`HANGAR_HUB_MAX_CONNECTIONS`); beyond it an upgrade gets 503. */
 export const HUB_MAX_CONNECTIONS = 20_000;
@@ -15,14 +29,6 @@ export const HUB_MAX_PENDING_UPGRADES = 256;
 
 /** Seconds a 503 upgrade answer asks the agent to wait (`Retry-After`). */
 export const HUB_RETRY_AFTER_SECONDS = 5;
-
-/** Frames of any type per agent: sustained per second, and the burst allowed at once. */
-export const HUB_RATE_PER_SECOND = 20;
-export const HUB_RATE_BURST = 100;
-
-/** `log` frames per agent (stricter, on top of the above): sustained per second and burst. */
-export const HUB_LOG_RATE_PER_SECOND = 5;
-export const HUB_LOG_RATE_BURST = 50;
 
 /**
  * Frames dropped (over the rate, invalid or queued too deep) that an agent is forgiven: a bucket
@@ -36,18 +42,6 @@ export const HUB_GATE_KEEP_SECONDS = 60;
 
 /** Frames per agent accepted but not handled yet (database slow); beyond it frames are dropped. */
 export const HUB_MAX_QUEUED_FRAMES = 100;
-
-/** Text fields of agent frames. Free text is cut to its cap; identifiers over theirs are refused. */
-export const MAX_VERSION_CHARS = 64;
-export const MAX_NAME_CHARS = 255;
-export const MAX_DETAIL_CHARS = 2_000;
-export const MAX_ID_CHARS = 128;
-
-/** Lines in one `log` frame (more: the frame is refused), and the characters kept of each line. */
-export const LOG_MAX_LINES = 500;
-export const LOG_MAX_LINE_CHARS = 2_000;
-/** Characters one `log` frame may write into the event log (the lines past it are counted, not kept). */
-export const LOG_MAX_FRAME_CHARS = 32 * 1024;
 
 export interface HubLimits {
   maxConnections: number;

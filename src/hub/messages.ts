@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOG_MAX_FRAME_CHARS, LOG_MAX_LINE_CHARS, LOG_MAX_LINES, MAX_DETAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_VERSION_CHARS } from './limits.ts';
+import { LOG_MAX_FRAME_CHARS, LOG_MAX_LINE_CHARS, LOG_MAX_LINES, MAX_DETAIL_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, MAX_VERSION_CHARS } from './protocol.ts';
 
 /** Cut a text to `max` characters, saying how much was cut. */
 function cut(s: string, max: number): string {
@@ -8,7 +8,7 @@ function cut(s: string, max: number): string {
 /** Free text: kept, but cut to its cap (a long detail should not cost the whole frame). */
 const text = (max: number) => z.string().transform((s) => cut(s, max));
 
-/** Frames an agent may send, validated by the hub. Caps are in limits.ts. */
+/** Frames an agent may send, validated by the hub. Caps are in protocol.ts. */
 export const AgentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.string().max(MAX_VERSION_CHARS), uptimeSeconds: z.number().optional(), workloadHealthy: z.boolean().nullable().optional(), hostname: text(MAX_NAME_CHARS).optional(), tailnetName: z.string().max(MAX_NAME_CHARS).optional() }),
   z.object({ type: z.literal('heartbeat'), workloadHealthy: z.boolean().nullable().optional(), uptimeSeconds: z.number().optional() }),

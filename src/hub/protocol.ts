@@ -1,8 +1,9 @@
 /**
  * The wire protocol between an agent and the hub: JSON text frames over one WebSocket at
  * `/v1/agents/connect`, authenticated with `Authorization: Bearer <agentId>:<agentKey>`.
- * Types only (plus close codes) so the agent bundle stays small; the hub validates frames with
- * the zod schema in messages.ts.
+ * Types, close codes and the wire limits both sides keep, nothing else, so the agent bundle
+ * stays small and free of server parts; the hub validates frames with the zod schema in
+ * messages.ts (its own limits are in limits.ts).
  */
 import type { AgentMessage } from './messages.ts';
 export type { AgentMessage };
@@ -18,3 +19,26 @@ export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_RATE_LIMITED = 4429;
 /** How long an agent closed with CLOSE_RATE_LIMITED waits before it dials again. */
 export const RATE_LIMITED_PAUSE_MS = 10_000;
+
+/** Largest WebSocket frame an agent may send (ws `maxPayload`); a bigger one closes the socket with 1009. */
+export const HUB_MAX_FRAME_BYTES = 256 * 1024;
+
+/** Frames of any type per agent: sustained per second, and the burst allowed at once. */
+export const HUB_RATE_PER_SECOND = 20;
+export const HUB_RATE_BURST = 100;
+
+/** `log` frames per agent (stricter, on top of the above): sustained per second and burst. */
+export const HUB_LOG_RATE_PER_SECOND = 5;
+export const HUB_LOG_RATE_BURST = 50;
+
+/** Text fields of agent frames. Free text is cut to its cap; identifiers over theirs are refused. */
+export const MAX_VERSION_CHARS = 64;
+export const MAX_NAME_CHARS = 255;
+export const MAX_DETAIL_CHARS = 2_000;
+export const MAX_ID_CHARS = 128;
+
+/** Lines in one `log` frame (more: the frame is refused), and the characters kept of each line. */
+export const LOG_MAX_LINES = 500;
+export const LOG_MAX_LINE_CHARS = 2_000;
+/** Characters one `log` frame may write into the event log (the lines past it are counted, not kept). */
+export const LOG_MAX_FRAME_CHARS = 32 * 1024;

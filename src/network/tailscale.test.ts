@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, resetGovernors } from '../providers/rate-limit.ts';
-import { FakeApi, json } from '../providers/rest.testing.ts';
-import { TailscaleClient, tailscaleFromEnv } from './tailscale.ts';
+import { ManualClock } from '../http/clock.testing.ts';
+import { FakeApi, json } from '../http/fake-api.testing.ts';
+import { resetGovernors } from '../http/governor.ts';
+import { TailscaleClient, tailscaleBaseUrl, tailscaleFromEnv } from './tailscale.ts';
 
 afterEach(() => resetGovernors());
 
@@ -157,5 +158,13 @@ describe('tailscaleFromEnv', () => {
     await o.findDeviceByHostname('x');
     expect(fake.api.calls('POST', '/api/v2/oauth/token')).toHaveLength(1);
     expect(tailscaleFromEnv({ TAILSCALE_API_KEY: 'k' })!.api.baseUrl).toBe('https://api.tailscale.com/api/v2');
+  });
+
+  it('takes TAILSCALE_BASE_URL with or without its /api/v2', () => {
+    for (const url of ['http://127.0.0.1:4012/api/v2', 'http://127.0.0.1:4012/api/v2/', 'http://127.0.0.1:4012/api', 'http://127.0.0.1:4012', 'http://127.0.0.1:4012/']) {
+      expect(tailscaleFromEnv({ TAILSCALE_API_KEY: 'k', TAILSCALE_BASE_URL: url })!.api.baseUrl, url).toBe('http://127.0.0.1:4012/api/v2');
+    }
+    expect(tailscaleBaseUrl('https://api.tailscale.com')).toBe('https://api.tailscale.com/api/v2');
+    expect(tailscaleBaseUrl('https://proxy.example/ts/api/v2')).toBe('https://proxy.example/ts/api/v2');
   });
 });

@@ -10,10 +10,11 @@
  * const { id, key } = await ts!.createAuthKey({ tags: ['tag:hangar'], expirySeconds: 600, description: 'hangar abc123' });
  */
 import { ProviderError } from '../domain/errors.ts';
-import { TAILSCALE_RATE_LIMIT, systemClock, type Clock } from '../providers/rate-limit.ts';
-import { RestClient, seg, type FetchLike, type RestClientOptions } from '../providers/rest.ts';
+import { RestClient, seg, type FetchLike, type RestClientOptions } from '../http/client.ts';
+import { systemClock, type Clock } from '../http/clock.ts';
+import { TAILSCALE_RATE_LIMIT } from '../http/policies.ts';
 
-export const TAILSCALE_DEFAULT_BASE_URL = 'https://api.tailscale.com/api/v2';
+const TAILSCALE_DEFAULT_BASE_URL = 'https://api.tailscale.com/api/v2';
 
 export interface TailscaleConfig {
   /** An API access token (`tskey-api-…`). */
@@ -191,9 +192,23 @@ export class TailscaleClient {
 }
 
 /**
+ * The base URL the API's paths go under, from a URL given with or without its `/api/v2` (or
+ * with `/api` only; trailing slashes dropped).
+ *
+ * @example
+ * tailscaleBaseUrl('http://127.0.0.1:4012')         // → 'http://127.0.0.1:4012/api/v2'
+ * tailscaleBaseUrl('http://127.0.0.1:4012/api/v2/') // → 'http://127.0.0.1:4012/api/v2'
+ */
+export function tailscaleBaseUrl(url: string): string {
+  const u = url.trim().replace(/\/+$/, '');
+  return u.endsWith('/api/v2') ? u : u.endsWith('/api') ? `${u}/v2` : `${u}/api/v2`;
+}
+
+/**
  * A Tailscale client from the environment, or null when not configured. Reads
  * `TAILSCALE_API_KEY`, or `TAILSCALE_OAUTH_CLIENT_ID` + `TAILSCALE_OAUTH_CLIENT_SECRET`;
- * `TAILSCALE_TAILNET` (default `-`) and `TAILSCALE_BASE_URL` (default https://api.tailscale.com/api/v2).
+ * `TAILSCALE_TAILNET` (default `-`) and `TAILSCALE_BASE_URL` (default https://api.tailscale.com/api/v2;
+ * with or without `/api/v2`).
  */
 export function tailscaleFromEnv(env: Record<string, string | undefined> = process.env, overrides: Partial<TailscaleConfig> = {}): TailscaleClient | null {
   const apiKey = env.TAILSCALE_API_KEY?.trim();
@@ -204,7 +219,7 @@ export function tailscaleFromEnv(env: Record<string, string | undefined> = proce
   return new TailscaleClient({
     ...(apiKey ? { apiKey } : { oauth }),
     tailnet: env.TAILSCALE_TAILNET?.trim() || '-',
-    baseUrl: env.TAILSCALE_BASE_URL?.trim() || TAILSCALE_DEFAULT_BASE_URL,
+    baseUrl: env.TAILSCALE_BASE_URL?.trim() ? tailscaleBaseUrl(env.TAILSCALE_BASE_URL) : TAILSCALE_DEFAULT_BASE_URL,
     ...overrides,
   });
 }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LABEL_BOOTSTRAP_VERSION, LABEL_INSTALLATION, LABEL_INSTANCE, labelsToTags } from '../domain/names.ts';
-import { DigitalOceanProvider, digitalOceanFromEnv, type DoAction, type DoDroplet, type DoSnapshot } from './digitalocean.ts';
-import { ManualClock, resetGovernors } from './rate-limit.ts';
-import { FakeApi, json, type FakeRequest } from './rest.testing.ts';
+import { DigitalOceanProvider, digitalOceanBaseUrl, digitalOceanFromEnv, type DoAction, type DoDroplet, type DoSnapshot } from './digitalocean.ts';
+import { ManualClock } from '../http/clock.testing.ts';
+import { FakeApi, json, type FakeRequest } from '../http/fake-api.testing.ts';
+import { resetGovernors } from '../http/governor.ts';
 
 afterEach(() => resetGovernors());
 
@@ -278,6 +279,15 @@ describe('digitalOceanFromEnv', () => {
     const a = digitalOceanFromEnv({ DIGITALOCEAN_API_TOKEN: 'x', DIGITALOCEAN_API_URL: 'http://do.test/' })!;
     expect([a.name, a.api.baseUrl, a.userDataLimit]).toEqual(['digital-ocean', 'http://do.test', 65536]);
     expect(digitalOceanFromEnv({ DIGITALOCEAN_TOKEN: 'y' })!.api.baseUrl).toBe('https://api.digitalocean.com');
+  });
+
+  it('takes DIGITALOCEAN_API_URL with or without its /v2 (the emulator prints it with; the paths carry /v2)', () => {
+    for (const url of ['http://127.0.0.1:4011/v2', 'http://127.0.0.1:4011/v2/', 'http://127.0.0.1:4011', 'http://127.0.0.1:4011/']) {
+      expect(digitalOceanFromEnv({ DIGITALOCEAN_TOKEN: 't', DIGITALOCEAN_API_URL: url })!.api.baseUrl, url).toBe('http://127.0.0.1:4011');
+    }
+    expect(digitalOceanBaseUrl('https://api.digitalocean.com/v2')).toBe('https://api.digitalocean.com');
+    expect(digitalOceanBaseUrl('https://proxy.example/do/v2/')).toBe('https://proxy.example/do');
+    expect(digitalOceanBaseUrl('https://proxy.example/v22')).toBe('https://proxy.example/v22');
   });
 
   it('sends the token as a bearer', async () => {

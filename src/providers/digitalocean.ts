@@ -16,11 +16,15 @@
  */
 import { ProviderError } from '../domain/errors.ts';
 import { LABEL_INSTANCE, labelsToTags, tagsToLabels } from '../domain/names.ts';
-import { DIGITALOCEAN_RATE_LIMIT, systemClock, type Clock } from './rate-limit.ts';
-import { cloudClient, pollAction, RestClient, digitalOceanPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
+import { pollAction } from '../http/actions.ts';
+import { seg, type FetchLike, type RestClient, type RestClientOptions } from '../http/client.ts';
+import { systemClock, type Clock } from '../http/clock.ts';
+import { digitalOceanPages } from '../http/pagination.ts';
+import { DIGITAL_OCEAN_RATE_LIMIT } from '../http/policies.ts';
+import { cloudClient } from './cloud-client.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
-export const DIGITALOCEAN_DEFAULT_ENDPOINT = 'https://api.digitalocean.com';
+const DIGITAL_OCEAN_DEFAULT_ENDPOINT = 'https://api.digitalocean.com';
 
 // ---- wire types (the fields Hangar reads) ----
 
@@ -149,7 +153,7 @@ function publicIp(list: DoNetwork[] | undefined): string | null {
   return list?.find((n) => n.type === 'public')?.ip_address ?? null;
 }
 
-export function mapDroplet(d: DoDroplet): ServerInfo {
+function mapDroplet(d: DoDroplet): ServerInfo {
   return {
     id: String(d.id),
     name: d.name,
@@ -187,7 +191,7 @@ export class DigitalOceanProvider implements CloudProvider {
   constructor(opts: DigitalOceanOptions) {
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
-    this.api = cloudClient('digital-ocean', DIGITALOCEAN_DEFAULT_ENDPOINT, DIGITALOCEAN_RATE_LIMIT, opts, this.clock);
+    this.api = cloudClient('digital-ocean', DIGITAL_OCEAN_DEFAULT_ENDPOINT, DIGITAL_OCEAN_RATE_LIMIT, opts, this.clock);
   }
 
   async createServer(spec: ServerSpec): Promise<ServerInfo> {
@@ -369,12 +373,24 @@ export class DigitalOceanProvider implements CloudProvider {
 }
 
 /**
+ * The base URL the API's paths (which carry `/v2`) go under, from a URL given with or without
+ * its `/v2` (and trailing slashes): the emulator prints `http://127.0.0.1:4011/v2`.
+ *
+ * @example
+ * digitalOceanBaseUrl('http://127.0.0.1:4011/v2') // → 'http://127.0.0.1:4011'
+ * digitalOceanBaseUrl('https://api.digitalocean.com/') // → 'https://api.digitalocean.com'
+ */
+export function digitalOceanBaseUrl(url: string): string {
+  return url.trim().replace(/\/+$/, '').replace(/\/v2$/, '');
+}
+
+/**
  * A DigitalOcean provider from the environment, or null when no token is set.
  * Reads `DIGITALOCEAN_API_TOKEN` (or `DIGITALOCEAN_TOKEN`, or doctl's `DIGITALOCEAN_ACCESS_TOKEN`)
- * and `DIGITALOCEAN_API_URL`.
+ * and `DIGITALOCEAN_API_URL` (with or without `/v2`).
  */
 export function digitalOceanFromEnv(env: Record<string, string | undefined> = process.env, overrides: Partial<DigitalOceanOptions> = {}): DigitalOceanProvider | null {
   const token = env.DIGITALOCEAN_API_TOKEN?.trim() || env.DIGITALOCEAN_TOKEN?.trim() || env.DIGITALOCEAN_ACCESS_TOKEN?.trim();
   if (!token) return null;
-  return new DigitalOceanProvider({ token, baseUrl: env.DIGITALOCEAN_API_URL?.trim() || DIGITALOCEAN_DEFAULT_ENDPOINT, ...overrides });
+  return new DigitalOceanProvider({ token, baseUrl: env.DIGITALOCEAN_API_URL?.trim() ? digitalOceanBaseUrl(env.DIGITALOCEAN_API_URL) : DIGITAL_OCEAN_DEFAULT_ENDPOINT, ...overrides });
 }

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../domain/errors.ts';
 import { LABEL_INSTALLATION, LABEL_INSTANCE } from '../domain/names.ts';
-import { HetznerProvider, hetznerFromEnv, type HcloudAction, type HcloudImage, type HcloudServer } from './hetzner.ts';
-import { ManualClock, resetGovernors } from './rate-limit.ts';
-import { FakeApi, json, type FakeRequest } from './rest.testing.ts';
+import { HetznerProvider, hetznerBaseUrl, hetznerFromEnv, type HcloudAction, type HcloudImage, type HcloudServer } from './hetzner.ts';
+import { ManualClock } from '../http/clock.testing.ts';
+import { FakeApi, json, type FakeRequest } from '../http/fake-api.testing.ts';
+import { resetGovernors } from '../http/governor.ts';
 
 afterEach(() => resetGovernors());
 
@@ -297,5 +298,13 @@ describe('hetznerFromEnv', () => {
     expect(req.headers.get('authorization')).toBe('Bearer from-hcloud');
     expect(req.body.ssh_keys).toEqual(['123', '456']);
     expect(hetznerFromEnv({ HETZNER_API_TOKEN: 'a', HCLOUD_TOKEN: 'b' })!.api.baseUrl).toBe('https://api.hetzner.cloud/v1');
+  });
+
+  it('takes HCLOUD_ENDPOINT with or without its /v1 (the emulator prints it with, a bare origin works too)', () => {
+    for (const endpoint of ['http://127.0.0.1:4010/v1', 'http://127.0.0.1:4010/v1/', 'http://127.0.0.1:4010', 'http://127.0.0.1:4010/', ' http://127.0.0.1:4010 ']) {
+      expect(hetznerFromEnv({ HCLOUD_TOKEN: 't', HCLOUD_ENDPOINT: endpoint })!.api.baseUrl, endpoint).toBe('http://127.0.0.1:4010/v1');
+    }
+    expect(hetznerBaseUrl('https://proxy.example/hetzner')).toBe('https://proxy.example/hetzner/v1');
+    expect(hetznerBaseUrl('https://proxy.example/hetzner/v1')).toBe('https://proxy.example/hetzner/v1');
   });
 });

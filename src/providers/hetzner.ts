@@ -11,8 +11,12 @@
  */
 import { ProviderError } from '../domain/errors.ts';
 import { labelSelector } from '../domain/names.ts';
-import { HETZNER_RATE_LIMIT, systemClock, type Clock } from './rate-limit.ts';
-import { cloudClient, pollAction, RestClient, hetznerPages, seg, type FetchLike, type RestClientOptions } from './rest.ts';
+import { pollAction } from '../http/actions.ts';
+import { seg, type FetchLike, type RestClient, type RestClientOptions } from '../http/client.ts';
+import { systemClock, type Clock } from '../http/clock.ts';
+import { hetznerPages } from '../http/pagination.ts';
+import { HETZNER_RATE_LIMIT } from '../http/policies.ts';
+import { cloudClient } from './cloud-client.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
 export const HETZNER_DEFAULT_ENDPOINT = 'https://api.hetzner.cloud/v1';
@@ -130,7 +134,7 @@ function matchesLabels(have: Record<string, string> | undefined, want: Record<st
   return Object.entries(want).every(([k, v]) => have?.[k] === v);
 }
 
-export function mapHcloudServer(s: HcloudServer): ServerInfo {
+function mapHcloudServer(s: HcloudServer): ServerInfo {
   return {
     id: String(s.id),
     name: s.name,
@@ -145,7 +149,7 @@ export function mapHcloudServer(s: HcloudServer): ServerInfo {
   };
 }
 
-export function mapHcloudImage(i: HcloudImage): Image {
+function mapHcloudImage(i: HcloudImage): Image {
   return {
     id: String(i.id),
     name: i.name ?? i.description,
@@ -315,9 +319,22 @@ export class HetznerProvider implements CloudProvider {
 }
 
 /**
+ * The base URL the API's paths go under, from an endpoint given with or without its `/v1` (and
+ * trailing slashes): the emulator prints `http://127.0.0.1:4010/v1`, a user may paste the origin.
+ *
+ * @example
+ * hetznerBaseUrl('http://127.0.0.1:4010')     // → 'http://127.0.0.1:4010/v1'
+ * hetznerBaseUrl('http://127.0.0.1:4010/v1/') // → 'http://127.0.0.1:4010/v1'
+ */
+export function hetznerBaseUrl(endpoint: string): string {
+  const url = endpoint.trim().replace(/\/+$/, '');
+  return url.endsWith('/v1') ? url : `${url}/v1`;
+}
+
+/**
  * A Hetzner provider from the environment, or null when no token is set.
- * Reads `HETZNER_API_TOKEN` (or `HCLOUD_TOKEN`), `HCLOUD_ENDPOINT`, and `HETZNER_SSH_KEY_ID`
- * (comma-separated SSH key ids or names added to every server).
+ * Reads `HETZNER_API_TOKEN` (or `HCLOUD_TOKEN`), `HCLOUD_ENDPOINT` (with or without `/v1`), and
+ * `HETZNER_SSH_KEY_ID` (comma-separated SSH key ids or names added to every server).
  */
 export function hetznerFromEnv(env: Record<string, string | undefined> = process.env, overrides: Partial<HetznerOptions> = {}): HetznerProvider | null {
   const token = env.HETZNER_API_TOKEN?.trim() || env.HCLOUD_TOKEN?.trim();
@@ -325,7 +342,7 @@ export function hetznerFromEnv(env: Record<string, string | undefined> = process
   const sshKeys = env.HETZNER_SSH_KEY_ID?.split(',').map((s) => s.trim()).filter(Boolean);
   return new HetznerProvider({
     token,
-    baseUrl: env.HCLOUD_ENDPOINT?.trim() || HETZNER_DEFAULT_ENDPOINT,
+    baseUrl: env.HCLOUD_ENDPOINT?.trim() ? hetznerBaseUrl(env.HCLOUD_ENDPOINT) : HETZNER_DEFAULT_ENDPOINT,
     ...overrides,
     defaults: { ...(sshKeys?.length ? { sshKeys } : {}), ...overrides.defaults },
   });

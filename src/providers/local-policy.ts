@@ -17,10 +17,10 @@
 import { checkLocalProcessConfig } from '../bootstrap/process-workload.ts';
 import type { WorkloadKind, WorkloadPlan } from '../bootstrap/types.ts';
 
-export const LOCAL_PROVIDER_ENV = 'HANGAR_LOCAL_PROVIDER';
+const LOCAL_PROVIDER_ENV = 'HANGAR_LOCAL_PROVIDER';
 
 /** Providers whose presence turns `auto` off. */
-export const CLOUD_PROVIDERS: readonly string[] = ['hetzner', 'digital-ocean'];
+const CLOUD_PROVIDERS: readonly string[] = ['hetzner', 'digital-ocean'];
 
 export interface LocalDecision {
   enabled: boolean;
@@ -68,7 +68,7 @@ export function localWorkloadGuard(allowCommands: boolean) {
         if (provider === 'local' && kind === 'process') checkLocalProcessConfig(config, allowCommands);
       };
     },
-    render<R extends { provider: string; workload: string; workloadConfig: Record<string, unknown> }>(inner: Render<R>): Render<R> {
+    render<R extends { provider?: string; workload: string; workloadConfig: Record<string, unknown> }>(inner: Render<R>): Render<R> {
       return (row, secrets) => {
         if (row.provider === 'local' && row.workload === 'process') checkLocalProcessConfig(row.workloadConfig ?? {}, allowCommands);
         return inner(row, secrets);

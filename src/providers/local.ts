@@ -4,8 +4,8 @@ import { existsSync, openSync, closeSync } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { extractBootstrap } from '../bootstrap/extract.ts';
 import { ProviderError } from '../domain/errors.ts';
+import { agentConfigOf } from './agent-config.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerType } from './types.ts';
 
 interface LocalRecord {
@@ -19,8 +19,8 @@ interface LocalRecord {
 /**
  * The `local` provider: a "server" is the real agent running as a detached child process in
  * its own working directory under `baseDir`, given only what user-data would give it (the
- * bootstrap config cloud-init writes). Records survive Hangar restarts; agents keep running
- * and are found again by label.
+ * bootstrap config cloud-init writes, taken from `spec.bootstrap`). Records survive Hangar
+ * restarts; agents keep running and are found again by label.
  *
  * @example
  * const local = new LocalProvider({ baseDir: '.hangar/local', agentBundle: await ensureAgentBundle() });
@@ -33,7 +33,7 @@ export class LocalProvider implements CloudProvider {
 
   async createServer(spec: ServerSpec): Promise<ServerInfo> {
     if (Buffer.byteLength(spec.userData) > this.userDataLimit) throw new ProviderError('local', 'invalid_input', `user_data exceeds ${this.userDataLimit} bytes`, 422);
-    const bootstrap = extractBootstrap(spec.userData);
+    const bootstrap = agentConfigOf('local', spec);
     if ((await this.findServers({ name: spec.name })).length) throw new ProviderError('local', 'uniqueness_error', `server name ${spec.name} is already used`, 409);
     const id = `local-${randomBytes(6).toString('hex')}`;
     const dir = join(this.opts.baseDir, id);

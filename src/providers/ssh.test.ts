@@ -4,15 +4,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { ensureAgentBundle } from '../agent-bundle.ts';
+import { ensureAgentBundle } from '../build/agent-bundle.ts';
+import { bootstrapInput } from '../bootstrap/fixtures.testing.ts';
 import { ConflictError, ProviderError, ValidationError } from '../domain/errors.ts';
 import { open } from '../domain/tokens.ts';
 import { agentsUnder, processesMatching } from '../../test/helpers/procs.ts';
 import { freePort } from '../../test/helpers/process.ts';
 import { startSshd, type TestSshd } from '../../test/helpers/sshd.ts';
 import {
-  extractInstallScript,
   fingerprint,
   InMemorySshHostStore,
   isSupportedOs,
@@ -37,19 +36,15 @@ const secretKey = randomBytes(32);
 /** Remote roots must be /opt/hangar-<name>: one per host, unique to this run. */
 const ROOT_PREFIX = `/opt/hangar-test-${randomBytes(4).toString('hex')}`;
 
-/** User-data as cloud-init would get it: the bootstrap config (and optionally an install script). */
-function userData(instanceId: string, serverName: string, installScript?: string): string {
-  const files: { path: string; permissions: string; content: string }[] = [
-    { path: '/opt/hangar/config/bootstrap.json', permissions: '0600', content: JSON.stringify({ apiUrl: 'http://127.0.0.1:9', token: 'hgb_test', instanceId, serverName }) },
-  ];
-  if (installScript) files.push({ path: '/opt/hangar/bootstrap/install.sh', permissions: '0700', content: installScript });
-  return `#cloud-config\n${stringify({ write_files: files, runcmd: [['bash', '/opt/hangar/bootstrap/install.sh']] })}`;
-}
-
-function spec(location: string, extra: Partial<ServerSpec> = {}, installScript?: string): ServerSpec {
+/**
+ * A server spec as the engine builds it: the structured bootstrap, and user-data rendered from it
+ * (which the ssh provider never reads: it is garbage here on purpose).
+ */
+function spec(location: string, extra: Partial<ServerSpec> = {}): ServerSpec {
   const instanceId = randomUUID();
   const name = `hangar-ssh-${instanceId.slice(0, 8)}`;
-  return { name, labels: { 'hangar.dev/installation': 'test', 'hangar.dev/instance': instanceId }, location, userData: userData(instanceId, name, installScript), ...extra };
+  const bootstrap = bootstrapInput({ provider: 'ssh', bootstrap: { apiUrl: 'http://127.0.0.1:9', token: 'hgb_test', instanceId, serverName: name } });
+  return { name, labels: { 'hangar.dev/installation': 'test', 'hangar.dev/instance': instanceId }, location, userData: 'not cloud-init: the ssh provider reads spec.bootstrap', bootstrap, ...extra };
 }
 
 describe('pure helpers', () => {
@@ -123,12 +118,6 @@ describe('pure helpers', () => {
     }
     expect(scripts[2]).toContain('rm -rf -- "$ROOT"');
     expect(scripts[3]).not.toContain('rm -rf');
-  });
-
-  it('finds the install script cloud-init would run in user-data', () => {
-    expect(extractInstallScript(userData(randomUUID(), 'n', '#!/bin/bash\necho hi\n'))).toBe('#!/bin/bash\necho hi\n');
-    expect(extractInstallScript(userData(randomUUID(), 'n'))).toBeNull();
-    expect(extractInstallScript('#!/bin/sh')).toBeNull();
   });
 });
 
@@ -366,10 +355,13 @@ describe('against a real OpenSSH server', () => {
     await store.put({ ...(await store.get(host.id))!, state: 'free', labels: {}, serverName: null });
   });
 
-  it('runs the install script from user-data when asked, streaming its output, then starts the agent', async () => {
-    const { host, provider, root, lines } = await setup({}, { runInstallScript: true });
-    const s = spec(host.name, {}, '#!/bin/bash\necho "installing packages"\necho "hardening sshd" >&2\n');
+  it('runs the install script rendered from the spec when asked, streaming its output, then starts the agent', async () => {
+    const rendered: string[] = [];
+    const installScript = (input: { bootstrap: { serverName: string } }) => (rendered.push(input.bootstrap.serverName), '#!/bin/bash\necho "installing packages"\necho "hardening sshd" >&2\n');
+    const { host, provider, root, lines } = await setup({}, { installScript });
+    const s = spec(host.name);
     const info = await provider.createServer(s);
+    expect(rendered).toEqual([s.name]);
     expect(lines).toEqual(expect.arrayContaining(['installing packages', 'hardening sshd']));
     expect(statSync(join(root, 'bootstrap', 'install.sh')).mode & 0o777).toBe(0o700);
     expect(agentsUnder(root)).toHaveLength(1);

@@ -13,13 +13,13 @@
  *   to `spec.serverType`, then to any free host) and claims it with a compare-and-set in the
  *   store ({@link SshHostStore.claim}: of replicas racing for one host exactly one wins, the
  *   others get `host_busy` or try the next free host), connects with ssh2 enforcing the host key,
- *   uploads the agent bundle and the bootstrap config extracted from `spec.userData` (0600, under
- *   the remote root: `/opt/hangar` (default) or `/opt/hangar-<name>`, checked again before
- *   anything runs, src/providers/ssh/remote-root.ts), runs a small POSIX `sh` bootstrap whose output is
+ *   uploads the agent bundle and the bootstrap config of `spec.bootstrap` (0600, under the
+ *   remote root: `/opt/hangar` (default) or `/opt/hangar-<name>`, checked again before anything
+ *   runs, src/providers/ssh/remote-root.ts), runs a small POSIX `sh` bootstrap whose output is
  *   streamed line by line to `onLog` (and appended to `<root>/logs/install.log`, which the agent
  *   forwards as instance events), and starts the agent detached: a systemd unit when systemd is
- *   PID 1 and we are root (or have sudo), otherwise `setsid nohup`. Re-running on the same host
- *   for the same instance stops the previous agent first (idempotent).
+ *   PID 1 and we are root (or have sudo), otherwise `setsid nohup` (src/providers/ssh/install.ts).
+ *   Re-running on the same host for the same instance stops the previous agent first (idempotent).
  * - Server ids are per claim, `<host id>~<claim id>` ({@link sshServerId}): claiming a free host
  *   records a fresh random `claimId` on it (in the same compare-and-set as the claim), the owner
  *   claiming again keeps it, releasing clears it. Host ids are reused by the next instance, claim
@@ -41,36 +41,39 @@
  * const hosts = new InMemorySshHostStore();
  * await registerHost(hosts, { name: 'vps-1', address: '203.0.113.7', privateKey: pem }, secretKey);
  * const ssh = new SshProvider({ hosts, secretKey, agentBundle: ensureAgentBundle, keyDir: '/var/lib/hangar/ssh-keys' });
- * await ssh.createServer({ name, labels, location: 'vps-1', userData }); // → { id: '<host id>~<claim id>', status: 'running', … }
+ * await ssh.createServer({ name, labels, location: 'vps-1', userData, bootstrap }); // → { id: '<host id>~<claim id>', status: 'running', … }
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
-import { posix } from 'node:path';
-import { extractBootstrap } from '../bootstrap/extract.ts';
-import type { BootstrapConfig } from '../bootstrap/types.ts';
-import { LABEL_INSTANCE } from '../domain/names.ts';
+import type { BootstrapInput } from '../bootstrap/types.ts';
+import type { BootstrapConfig } from '../domain/agent-contract.ts';
 import type { ProviderError } from '../domain/errors.ts';
-import { connect, sshError, target, type ExecResult, type SshConnection } from './ssh/connection.ts';
-import { claimable, holdsClaim, newClaimId, parseSshServerId, sameOwner, sshServerId, type SshHost, type SshHostStore } from './ssh/hosts.ts';
-import { runProbe, requireSupportedOs, type Probe, type ProbeResult } from './ssh/probe.ts';
+import { LABEL_INSTANCE } from '../domain/names.ts';
+import { agentConfigOf } from './agent-config.ts';
+import { connect, outputTail, sshError, target, type SshConnection } from './ssh/connection.ts';
+import { newClaimId, type SshHost } from '../domain/ssh-hosts.ts';
+import { claimable, holdsClaim, parseSshServerId, sshServerId, type SshHostStore } from './ssh/hosts.ts';
+import { installAgent } from './ssh/install.ts';
+import { runProbe, requireSupportedOs, type ProbeResult } from './ssh/probe.ts';
 import { registerHost, type RegisterHostInput } from './ssh/register.ts';
 import { assertRemoteRoot, checkedRoot, DEFAULT_REMOTE_ROOT } from './ssh/remote-root.ts';
-import { ELEVATED_SH, extractInstallScript, q, renderSshBootstrap, renderSshTeardown } from './ssh/scripts.ts';
+import { ELEVATED_SH, renderSshTeardown } from './ssh/scripts.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerType } from './types.ts';
 
 // The provider's parts live in ./ssh/; everything the rest of Hangar imports from here stays here.
 export { AddressRefused, addressProblem, isForbiddenIp } from './ssh/address.ts';
 export { sshError, target, unreachable } from './ssh/connection.ts';
-export { FREE_HOST, holdsClaim, InMemorySshHostStore, newClaimId, parseSshServerId, sshServerId } from './ssh/hosts.ts';
-export type { SshClaim, SshHost, SshHostFacts, SshHostStore } from './ssh/hosts.ts';
+export { FREE_HOST, newClaimId } from '../domain/ssh-hosts.ts';
+export type { SshClaim, SshHost, SshHostFacts } from '../domain/ssh-hosts.ts';
+export { holdsClaim, InMemorySshHostStore, parseSshServerId, sshServerId } from './ssh/hosts.ts';
+export type { SshHostStore } from './ssh/hosts.ts';
 export { KEY_DIR_ENV, KEY_FILE_MAX_BYTES, NO_KEY_FILE, readKeyInDir, readRegularFile } from './ssh/keys.ts';
 export { isSupportedOs, parseOsRelease, probeHost } from './ssh/probe.ts';
 export type { ProbeResult } from './ssh/probe.ts';
 export { fingerprint, normalizeHostKey, redactHost, registerHost, unregisterHost } from './ssh/register.ts';
 export type { RedactedSshHost, RegisterHostInput, RegisterHostOptions } from './ssh/register.ts';
 export { DEFAULT_REMOTE_ROOT, remoteRootProblem } from './ssh/remote-root.ts';
-export { extractInstallScript, renderSshBootstrap, renderSshTeardown, SSH_AGENT_UNIT } from './ssh/scripts.ts';
+export { renderSshBootstrap, renderSshTeardown, SSH_AGENT_UNIT } from './ssh/scripts.ts';
 export type { SshBootstrapInput, SshTeardownInput } from './ssh/scripts.ts';
 
 // ── the provider ──────────────────────────────────────────────────────────────────────────
@@ -94,11 +97,11 @@ export interface SshProviderOptions {
   /** How the agent is started: `auto` (default) = systemd when it is PID 1 and we are root or have sudo, else nohup. */
   start?: 'auto' | 'systemd' | 'nohup';
   /**
-   * Also upload and run the install script cloud-init would run (from user-data): Docker,
-   * Node.js, Tailscale, hardening. It assumes `/opt/hangar` and root. Default false: the host
-   * needs Node.js 20+ already.
+   * Also upload and run an install script rendered from `spec.bootstrap` by this function, e.g.
+   * src/bootstrap's `renderInstallScript` (what cloud-init would run: Docker, Node.js, Tailscale,
+   * hardening; it assumes `/opt/hangar` and root). Default none: the host needs Node.js 20+ already.
    */
-  runInstallScript?: boolean;
+  installScript?: (input: BootstrapInput) => string;
   /** Default for hosts: keep remote files on teardown. Default false. */
   keepFiles?: boolean;
   /** Each bootstrap output line, with the instance id (`hangar.dev/instance` label, else the server name). */
@@ -159,12 +162,7 @@ export class SshProvider implements CloudProvider {
 
   async createServer(spec: ServerSpec): Promise<ServerInfo> {
     if (Buffer.byteLength(spec.userData) > this.userDataLimit) throw sshError('invalid_input', `user_data exceeds ${this.userDataLimit} bytes`, false, 422);
-    let bootstrap: BootstrapConfig;
-    try {
-      bootstrap = extractBootstrap(spec.userData);
-    } catch (err) {
-      throw sshError('invalid_input', `cannot read the bootstrap config from user-data: ${(err as Error).message}`, false, 422);
-    }
+    const bootstrap = agentConfigOf('ssh', spec);
     const candidates = await this.candidates(spec);
     for (const c of candidates) {
       const info = await this.withLock(c.id, () => this.provisionOn(c.id, spec, bootstrap));
@@ -229,7 +227,7 @@ export class SshProvider implements CloudProvider {
       try {
         const script = renderSshTeardown({ root, keepFiles: host.keepFiles || !!this.opts.keepFiles, stopTimeoutSeconds: this.opts.stopTimeoutSeconds ?? 10 });
         const res = await conn.exec(ELEVATED_SH, { stdin: script, what: 'tearing down', timeoutMs: 120_000, onLine: (l) => this.opts.onLog?.(instance, l) });
-        if (res.code !== 0) throw sshError('teardown_failed', `teardown on ${target(host)} exited with ${res.code ?? res.signal}: ${tail(res)}`, true, 502);
+        if (res.code !== 0) throw sshError('teardown_failed', `teardown on ${target(host)} exited with ${res.code ?? res.signal}: ${outputTail(res)}`, true, 502);
       } finally {
         conn.close();
       }
@@ -262,63 +260,29 @@ export class SshProvider implements CloudProvider {
 
   // ── internals ───────────────────────────────────────────────────────────────────────────
 
-  private async bootstrap(host: SshHost, spec: ServerSpec, cfg: BootstrapConfig): Promise<void> {
+  private async bootstrap(host: SshHost, spec: ServerSpec, config: BootstrapConfig): Promise<void> {
     const instance = spec.labels[LABEL_INSTANCE] ?? spec.name;
-    const log = (line: string) => this.opts.onLog?.(instance, line);
     const root = checkedRoot(this.rootOf(host), host.name);
     const bundlePath = typeof this.opts.agentBundle === 'string' ? this.opts.agentBundle : await this.opts.agentBundle();
     const bundle = await readFile(bundlePath);
-    const sha = createHash('sha256').update(bundle).digest('hex');
-    const installScript = this.opts.runInstallScript ? extractInstallScript(spec.userData) : null;
-
+    const installScript = this.opts.installScript && spec.bootstrap ? this.opts.installScript(spec.bootstrap) : null;
     const conn = await this.connect(host);
     try {
-      const p = await runProbe(conn, root, this.opts.nodeBinary ?? 'node');
-      await this.patch(host.id, { facts: p.facts });
-      requireSupportedOs(conn, p);
-      log(`connected to ${target(host)} (${p.facts.prettyName}, ${p.facts.arch}), host key ${conn.fingerprint}`);
-      if (!installScript) {
-        if (!p.node) throw sshError('node_missing', `${target(host)} has no ${this.opts.nodeBinary ?? 'node'} on PATH: install Node.js 20 or newer there (or enable runInstallScript)`, false, 422);
-        const major = Number(/^v(\d+)/.exec(p.facts.nodeVersion ?? '')?.[1] ?? 0);
-        if (major < 20) throw sshError('node_missing', `${target(host)} has Node.js ${p.facts.nodeVersion ?? '(unknown version)'} at ${p.node}; the agent needs 20 or newer`, false, 422);
-      }
-      const start = this.startMode(p);
-      const prefix = this.sudoPrefix(p);
-      if (p.bundleSha === sha) {
-        log('agent bundle already up to date');
-      } else {
-        log(`uploading the agent bundle (${Math.ceil(bundle.length / 1024)} KiB)`);
-        await this.upload(conn, prefix, `${root}/agent/agent.mjs`, bundle, '0644');
-      }
-      if (installScript) {
-        log('uploading the install script');
-        await this.upload(conn, prefix, `${root}/bootstrap/install.sh`, installScript, '0700');
-      }
-      const script = renderSshBootstrap({
+      await installAgent(conn, {
         root,
         node: this.opts.nodeBinary ?? 'node',
-        start,
-        instanceId: cfg.instanceId,
-        serverName: cfg.serverName,
-        bundleSha: sha,
-        installScript: !!installScript,
+        start: this.opts.start ?? 'auto',
+        bundle,
+        installScript,
+        config,
         stopTimeoutSeconds: this.opts.stopTimeoutSeconds ?? 10,
-        bootstrapJson: JSON.stringify(cfg),
+        timeoutMs: this.opts.bootstrapTimeoutMs ?? 15 * 60_000,
+        log: (line) => this.opts.onLog?.(instance, line),
+        recordFacts: (facts) => this.patch(host.id, { facts }),
       });
-      // The script (with the one-time token) goes over stdin, never into a command line.
-      const res = await conn.exec(ELEVATED_SH, { stdin: script, what: 'running the bootstrap', timeoutMs: this.opts.bootstrapTimeoutMs ?? 15 * 60_000, onLine: (l) => (l.startsWith('HANGAR_AGENT_PID=') ? undefined : log(l)) });
-      if (res.code !== 0) throw sshError('bootstrap_failed', `bootstrap on ${target(host)} exited with ${res.code ?? res.signal}: ${tail(res)}`, false, 502);
     } finally {
       conn.close();
     }
-  }
-
-  /** Write a file atomically (tmp + rename) through `cat`, with `mode`. */
-  private async upload(conn: SshConnection, prefix: string, path: string, data: Buffer | string, mode: string): Promise<void> {
-    const tmp = `${path}.upload`;
-    const cmd = `umask 077; mkdir -p ${q(posix.dirname(path))} && cat >${q(tmp)} && chmod ${mode} ${q(tmp)} && mv -f ${q(tmp)} ${q(path)}`;
-    const res = await conn.exec(`${prefix}sh -c ${q(cmd)}`, { what: `uploading ${path}`, stdin: data, timeoutMs: 300_000 });
-    if (res.code !== 0) throw sshError('upload_failed', `cannot write ${path} on ${target(conn.host)}: ${tail(res)}`, false, 502);
   }
 
   /** Connect, and under TOFU record the fingerprint seen on the first successful connection. */
@@ -329,16 +293,6 @@ export class SshProvider implements CloudProvider {
       host.hostKey = conn.fingerprint;
     }
     return conn;
-  }
-
-  private startMode(p: Probe): 'systemd' | 'nohup' {
-    const want = this.opts.start ?? 'auto';
-    if (want !== 'auto') return want;
-    return p.facts.systemd && (p.uid === 0 || p.sudo) ? 'systemd' : 'nohup';
-  }
-
-  private sudoPrefix(p: Probe): string {
-    return p.uid !== 0 && p.sudo ? 'sudo -n ' : '';
   }
 
   private rootOf(host: SshHost): string {
@@ -412,9 +366,4 @@ function noFreeHost(registered: number): ProviderError {
 
 function busy(host: SshHost): ProviderError {
   return sshError('host_busy', `SSH host ${host.name} is in use by ${host.serverName ?? 'another instance'} (instance ${host.labels[LABEL_INSTANCE] ?? '?'}); destroy it first or pick another host`, false, 409);
-}
-
-function tail(res: ExecResult): string {
-  const text = `${res.stderr}\n${res.stdout}`.trim().split('\n').filter((l) => !l.startsWith('HANGAR_AGENT_PID=')).slice(-8).join(' | ');
-  return text.slice(-1000) || '(no output)';
 }

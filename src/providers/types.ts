@@ -3,7 +3,10 @@
  * `hetzner`, `digital-ocean` and `ssh`. Sized after Cluster API's provider contract:
  * find-by-label before create, adopt on name conflict, not-found on delete counts as done.
  */
-export type ProviderName = 'local' | 'hetzner' | 'digital-ocean' | 'ssh';
+import type { BootstrapInput } from '../bootstrap/types.ts';
+import type { ProviderName } from '../domain/providers.ts';
+
+export type { ProviderName } from '../domain/providers.ts';
 
 export interface ServerSpec {
   /** Deterministic name, `hangar-<slug>-<short id>`. */
@@ -16,6 +19,12 @@ export interface ServerSpec {
   image?: string;
   /** Rendered cloud-init user-data (carries only the one-time bootstrap token). */
   userData: string;
+  /**
+   * What `userData` was rendered from. Providers that start the agent themselves instead of
+   * booting cloud-init (`local`, `ssh`) need it: they hand the agent `bootstrap.bootstrap` (its
+   * bootstrap.json) and never read user-data back. Clouds ignore it.
+   */
+  bootstrap?: BootstrapInput;
   sshKeys?: string[];
 }
 

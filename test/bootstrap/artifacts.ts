@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import { parse } from 'yaml';
-import { INSTALL_SCRIPT_PATH, renderBootstrapFiles } from '../../src/bootstrap/install-script.ts';
+import { renderBootstrapFiles } from '../../src/bootstrap/install-files.ts';
+import { INSTALL_SCRIPT_PATH } from '../../src/bootstrap/install-script.ts';
 import type { InstallScriptInput, WorkloadPlan } from '../../src/bootstrap/types.ts';
 import { scratchDir } from '../tools/judges.ts';
 

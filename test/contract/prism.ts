@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { FetchLike } from '../../src/providers/rest.ts';
+import type { FetchLike } from '../../src/http/client.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const specsDir = process.env.HANGAR_SPECS_DIR ?? fileURLToPath(new URL('../../specs/', import.meta.url));

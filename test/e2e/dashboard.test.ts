@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDashboardBuilt } from '../../src/dashboard.ts';
+import { ensureDashboardBuilt } from '../../src/build/dashboard.ts';
+import { providersFromEnv } from '../../src/wiring/registry.ts';
+import { startHetznerEmulator, type HetznerEmulator } from '../emulators/hetzner.ts';
+import { runCli } from '../helpers/cli.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 
 /**
@@ -22,6 +25,8 @@ const DESKTOP = { width: 1366, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
 let h: TestHangar;
+/** An emulated Hetzner (no agents boot on it): the create form offers a cloud next to Local. */
+let hz: HetznerEmulator;
 let browser: Browser;
 const consoleErrors: string[] = [];
 
@@ -68,7 +73,10 @@ const statusOf = (page: Page) => page.getAttribute('[data-testid=instance-detail
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   await ensureDashboardBuilt();
-  h = await startTestHangar('e2e', { dashboard: true });
+  hz = await startHetznerEmulator({ boot: false, tokens: '*' });
+  const clouds = providersFromEnv({ HETZNER_API_TOKEN: 'hz-e2e', HCLOUD_ENDPOINT: hz.baseUrl, HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' });
+  expect(clouds.warnings).toEqual([]);
+  h = await startTestHangar('e2e', { dashboard: true }, { providers: clouds.providers, noEnvProviders: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
 });
 
@@ -76,6 +84,7 @@ afterAll(async () => {
   // The browser first: its open event streams would otherwise hold the server's close.
   await browser?.close();
   await h?.close();
+  await hz?.stop();
 });
 
 afterEach(() => {
@@ -248,6 +257,10 @@ describe('dashboard on a laptop', () => {
     expect(await page.isDisabled('[data-testid=destroy-button]')).toBe(true);
     await expect.poll(() => page.getAttribute('[data-testid=step-teardown]', 'data-state')).toBe('done');
     expect((await h.engine.store.get(instanceId)).status).toBe('stopped');
+    // The note and the timeline tell the same story of the server: it was deleted.
+    const teardown = (await page.textContent('[data-testid=step-teardown] .tl-note')) ?? '';
+    expect(teardown).toMatch(/^server \S+ deleted$/);
+    expect(await page.textContent('[data-testid=server-fate]')).toContain(teardown);
     await shot(page, 'desktop-10-instance-stopped');
 
     // A reload (or a shared link) rebuilds the same page from the API: same tab, still signed in.
@@ -283,6 +296,8 @@ describe('dashboard on a laptop', () => {
     await expect.poll(() => page.getAttribute('[data-testid=step-workload]', 'data-state')).toBe('failed');
     expect(await page.getAttribute('[data-testid=step-running]', 'data-state')).toBe('failed');
     await page.waitForSelector('[data-testid=event][data-kind=warning]');
+    // onFailure=keep: its server is still there, and the note says so.
+    expect(await page.getAttribute('[data-testid=server-fate]', 'data-fate')).toBe('kept');
     await shot(page, 'desktop-12-instance-failed');
   });
 
@@ -292,6 +307,212 @@ describe('dashboard on a laptop', () => {
     await page.waitForSelector('[data-testid=snapshots-empty], [data-testid=snapshots] table');
     expect(await page.textContent('[data-testid=provider-local]')).toContain('64 KiB');
     await shot(page, 'desktop-13-providers');
+  });
+});
+
+describe('what the dashboard says about steps, failures and the create form', () => {
+  let ctx: BrowserContext;
+  let page: Page;
+  let phoneCtx: BrowserContext;
+  let phone: Page;
+  let failedId = '';
+  let destroyedId = '';
+
+  beforeAll(async () => {
+    ({ ctx, page } = await newPage(DESKTOP));
+    ({ ctx: phoneCtx, page: phone } = await newPage(PHONE, { touch: true }));
+    // Signed in as the sign-in form leaves it (that form is tested above): the key in session storage.
+    for (const p of [page, phone]) {
+      await p.goto(h.url);
+      await p.evaluate((key) => sessionStorage.setItem('hangar.apiKey', key), h.apiKey);
+      await p.reload();
+      await p.waitForSelector('[data-testid=live-indicator]');
+    }
+  });
+  afterAll(async () => {
+    await ctx?.close();
+    await phoneCtx?.close();
+  });
+
+  it('shows the current step in progress with its running time, and "interrupted by destroy" only after a destroy', async () => {
+    // A workload that never turns healthy, with a long connect timeout: it waits at its last step.
+    const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'slow demo', serverType: 'process', location: 'local', config: { command: 'sleep', args: ['600'] }, connectTimeoutSeconds: 300 } });
+    expect(res.status).toBe(201);
+    destroyedId = ((await res.json()) as { id: string }).id;
+    await page.goto(`${h.url}/#/instances/${destroyedId}`);
+    const workload = page.locator('[data-testid=step-workload]');
+    await expect.poll(() => workload.getAttribute('data-state'), { timeout: 30_000 }).toBe('current');
+    expect(await workload.textContent()).toContain('in progress');
+    expect(await page.textContent('[data-testid=timeline]')).not.toContain('interrupted');
+    // Its duration counts up while it runs.
+    const first = await page.textContent('[data-testid=step-workload-duration]');
+    await expect.poll(() => page.textContent('[data-testid=step-workload-duration]')).not.toBe(first);
+    await shot(page, 'desktop-14-instance-step-in-progress');
+
+    await h.api(`/v1/instances/${destroyedId}`, { method: 'DELETE' });
+    await page.waitForSelector('[data-testid=instance-detail][data-status=stopped]', { timeout: 45_000 });
+    await expect.poll(() => workload.getAttribute('data-state')).toBe('done');
+    expect(await workload.textContent()).toContain('interrupted by destroy');
+    expect(await page.textContent('[data-testid=step-running]')).toContain('destroyed before it was ready');
+  });
+
+  it('shows a failed instance as failed, why, an honest connection pill, and the same server facts in its note and its timeline', async () => {
+    // Hetzner refuses a server type it does not offer: the create fails at create_server, and
+    // onFailure=destroy (the default) tears it down: no server was ever created.
+    const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'hetzner', name: 'doomed demo', location: 'fsn1', serverType: 'process' } });
+    expect(res.status).toBe(201);
+    failedId = ((await res.json()) as { id: string }).id;
+    const row = await h.waitFor(failedId, (r) => r.status === 'stopped', 45_000);
+    expect(row.failureReason).toMatch(/create_server failed/);
+    expect(hz.state.servers.size).toBe(0);
+
+    for (const [p, prefix] of [
+      [page, 'desktop'],
+      [phone, 'phone'],
+    ] as const) {
+      await p.goto(`${h.url}/#/instances/${failedId}`);
+      await p.waitForSelector('[data-testid=instance-detail]');
+      const header = p.locator('.page-head');
+      await expect.poll(() => header.locator('[data-testid=status-badge]').getAttribute('data-status')).toBe('failed');
+      expect(await p.textContent('[data-testid=failure-reason]')).toMatch(/create_server failed/);
+      // The agent never dialed in and never will: no "Connecting".
+      for (const pill of await p.locator('[data-testid=connection-badge]').all()) expect(await pill.textContent()).not.toMatch(/connecting/i);
+      // One reading of the events, in the note and in the timeline.
+      await expect.poll(() => p.getAttribute('[data-testid=step-teardown]', 'data-state')).toBe('done');
+      const note = (await p.textContent('[data-testid=server-fate]')) ?? '';
+      const teardown = (await p.textContent('[data-testid=step-teardown] .tl-note')) ?? '';
+      expect(note).toMatch(/no server was created/i);
+      expect(teardown).toMatch(/no server was created/i);
+      expect(`${note} ${teardown}`).not.toMatch(/deleted/i);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(prefix === 'phone' ? PHONE.width : DESKTOP.width);
+      await shot(p, `${prefix}-15-instance-failed-no-server`);
+    }
+  });
+
+  it('lists failed instances by default (dashboard and `hangar ls`), hides only stopped ones, and shows all on request', async () => {
+    await page.goto(`${h.url}/#/instances`);
+    const failed = page.locator(`[data-testid=instance-row][data-instance-id="${failedId}"]`);
+    const stopped = page.locator(`[data-testid=instance-row][data-instance-id="${destroyedId}"]`);
+    await failed.waitFor();
+    expect(await failed.locator('[data-testid=status-badge]').getAttribute('data-status')).toBe('failed');
+    expect(await failed.locator('[data-testid=connection-badge]').textContent()).not.toMatch(/connecting/i);
+    expect(await failed.textContent()).toMatch(/create_server failed/);
+    expect(await stopped.count()).toBe(0);
+    await page.selectOption('[data-testid=filter-status]', 'all');
+    await stopped.waitFor();
+    await failed.waitFor();
+    await page.selectOption('[data-testid=filter-status]', 'failed');
+    await failed.waitFor();
+    await expect.poll(() => stopped.count()).toBe(0);
+    await page.selectOption('[data-testid=filter-status]', '');
+    await shot(page, 'desktop-16-instances-failed-visible');
+
+    const ls = await runCli(h, ['ls', '--json']);
+    expect(ls.code, ls.stderr).toBe(0);
+    const ids = (JSON.parse(ls.stdout) as { id: string }[]).map((i) => i.id);
+    expect(ids).toContain(failedId);
+    expect(ids).not.toContain(destroyedId);
+    const all = await runCli(h, ['ls', '--all', '--json']);
+    expect((JSON.parse(all.stdout) as { id: string }[]).map((i) => i.id)).toEqual(expect.arrayContaining([failedId, destroyedId]));
+  });
+
+  it('keeps the user’s provider and never sends another provider’s server type, on cold loads with a slow catalogue', async () => {
+    const { ctx: raceCtx, page: p } = await newPage(DESKTOP);
+    try {
+      // A slower machine (a phone, a busy laptop): renders take long enough for a choice to land between a render and its effects.
+      const cdp = await raceCtx.newCDPSession(p);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      const hetznerTypes = ((await (await h.api('/v1/providers/hetzner/server-types')).json()) as { items: { name: string }[] }).items.map((t) => t.name);
+      expect(hetznerTypes.length).toBeGreaterThan(1);
+      // Choose Hetzner the moment the page allows it (`providers`: the provider list arrived;
+      // `types`: Local's server types arrived), as a quick user does; `user`: through Playwright.
+      await p.addInitScript(() => {
+        const mode = sessionStorage.getItem('e2e.pick');
+        if (mode !== 'providers' && mode !== 'types') return;
+        const pick = () => {
+          const sel = document.querySelector<HTMLSelectElement>('[data-testid=input-provider]');
+          if (!sel || sel.disabled || !sel.querySelector('option[value=hetzner]')) return false;
+          if (mode === 'types' && !document.querySelector('[data-testid=server-type-process]')) return false;
+          sel.value = 'hetzner';
+          sel.dispatchEvent(new Event('change', { bubbles: true }));
+          return true;
+        };
+        const mo = new MutationObserver(() => {
+          if (pick()) mo.disconnect();
+        });
+        mo.observe(document, { subtree: true, childList: true, attributes: true });
+      });
+      // Slow catalogue answers (each load its own delays); Hetzner's server types are held until
+      // the form has been sent, so it is sent while they load.
+      let load = 0;
+      let release: () => void = () => {};
+      let held = new Promise<void>((r) => (release = r));
+      await p.route(/\/v1\/providers(\/[^?]*)?(\?.*)?$/, async (route) => {
+        const url = route.request().url();
+        if (url.includes('/hetzner/server-types')) await held;
+        else await new Promise((r) => setTimeout(r, (load * 37 + url.length * 13) % 250));
+        await route.continue().catch(() => {});
+      });
+      await p.goto(h.url);
+      await p.evaluate((key) => sessionStorage.setItem('hangar.apiKey', key), h.apiKey);
+      const modes = ['providers', 'types', 'user'] as const;
+      const sent: { mode: string; provider: string; serverType?: string }[] = [];
+      for (load = 0; load < 10; load++) {
+        const mode = modes[load % modes.length];
+        held = new Promise<void>((r) => (release = r));
+        await p.evaluate((m) => sessionStorage.setItem('e2e.pick', m), mode);
+        await p.goto(`${h.url}/#/create`);
+        await p.reload();
+        if (mode === 'user') {
+          await p.waitForSelector('[data-testid=input-provider]:enabled');
+          await p.selectOption('[data-testid=input-provider]', 'hetzner');
+        }
+        // Once Hetzner shows as chosen, send the form (as a preview) and read what was sent.
+        await p.waitForSelector('[data-testid=input-provider]:enabled');
+        await expect.poll(() => p.inputValue('[data-testid=input-provider]')).toBe('hetzner');
+        const request = p.waitForRequest((r) => r.method() === 'POST' && r.url().includes('/v1/instances'));
+        await p.click('[data-testid=preview-button]');
+        const body = (await request).postDataJSON() as { provider: string; serverType?: string };
+        sent.push({ mode, provider: body.provider, serverType: body.serverType });
+        release();
+        await p.waitForSelector('[data-testid=preview], [data-testid=form-problem]');
+        // Nothing changes the choice afterwards either.
+        await p.waitForSelector('[data-testid=server-types] input');
+        expect(await p.inputValue('[data-testid=input-provider]')).toBe('hetzner');
+        expect(await p.$('[data-testid=server-type-process]')).toBeNull();
+      }
+      const wrong = sent.filter((s) => s.provider !== 'hetzner' || (s.serverType !== undefined && !hetznerTypes.includes(s.serverType)));
+      expect(wrong, JSON.stringify(sent)).toEqual([]);
+      await p.unrouteAll({ behavior: 'ignoreErrors' });
+    } finally {
+      await raceCtx.close();
+    }
+  });
+
+  it('does not let the SSH provider be submitted while no SSH host exists, and says how to add one', async () => {
+    for (const [p, prefix] of [
+      [page, 'desktop'],
+      [phone, 'phone'],
+    ] as const) {
+      await p.goto(`${h.url}/#/create`);
+      await p.waitForSelector('[data-testid=server-type-process] input:checked');
+      await p.selectOption('[data-testid=input-provider]', 'ssh');
+      const hint = p.locator('[data-testid=no-ssh-hosts]');
+      await hint.waitFor();
+      expect(await hint.textContent()).toContain('hangar hosts add');
+      expect(await hint.locator('a').getAttribute('href')).toBeTruthy();
+      expect(await p.isDisabled('[data-testid=create-button]')).toBe(true);
+      expect(await p.isDisabled('[data-testid=preview-button]')).toBe(true);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(prefix === 'phone' ? PHONE.width : DESKTOP.width);
+      await shot(p, `${prefix}-17-create-ssh-without-hosts`);
+      // Another provider: the form can be sent again.
+      await p.selectOption('[data-testid=input-provider]', 'hetzner');
+      await p.waitForSelector('[data-testid=server-types] input');
+      expect(await p.$('[data-testid=no-ssh-hosts]')).toBeNull();
+      expect(await p.isDisabled('[data-testid=create-button]')).toBe(false);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(prefix === 'phone' ? PHONE.width : DESKTOP.width);
+      await shot(p, `${prefix}-18-create-hetzner`);
+    }
   });
 });
 

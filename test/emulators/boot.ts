@@ -15,11 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import * as extract from '../../src/bootstrap/extract.ts';
+import * as extract from '../../src/bootstrap/extract.testing.ts';
 import type { BootstrapConfig } from '../../src/bootstrap/types.ts';
 import type { JoinRequest } from './tailscale.ts';
 
-export type EmulatedProvider = 'hetzner' | 'digitalocean';
+export type EmulatedProvider = 'hetzner' | 'digital-ocean';
 
 /** What a boot hook learns about the server that just came up. */
 export interface BootServer {
@@ -63,7 +63,7 @@ export interface BootRecord {
 // The default boot: the real agent as a child process
 
 export interface AgentBootOptions {
-  /** Path to agent/dist/agent.mjs; default: `ensureAgentBundle()` from src/agent-bundle.ts. */
+  /** Path to agent/dist/agent.mjs; default: `ensureAgentBundle()` from src/build/agent-bundle.ts. */
   agentBundlePath?: string | (() => Promise<string>);
   /**
    * Get the agent the way a real server does instead: run the user-data's own install script
@@ -130,7 +130,7 @@ export interface AgentProcess extends BootedServer {
 export async function resolveAgentBundle(opt?: AgentBootOptions['agentBundlePath']): Promise<string> {
   if (typeof opt === 'string') return opt;
   if (typeof opt === 'function') return opt();
-  const mod = await import('../../src/agent-bundle.ts');
+  const mod = await import('../../src/build/agent-bundle.ts');
   return mod.ensureAgentBundle();
 }
 
@@ -317,7 +317,7 @@ export interface SnapshotBuilderOptions {
 
 type SnapshotBuild = { apiUrl: string; buildId: string; buildToken: string; bootstrapVersion: string };
 
-/** The builder config in user-data, via src/bootstrap/extract.ts when it provides it. */
+/** The builder config in user-data, via src/bootstrap/extract.testing.ts when it provides it. */
 function snapshotBuildOf(userData: string): SnapshotBuild | null {
   const fn = (extract as { extractSnapshotBuild?: (u: string) => SnapshotBuild | null }).extractSnapshotBuild;
   try {

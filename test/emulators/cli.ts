@@ -1,21 +1,26 @@
 /**
  * Run the emulators standalone:
  *
- *   node --import tsx test/emulators/cli.ts hetzner --port 4010
- *   npm run emulator -- all --port 4010        # hetzner 4010, digitalocean 4011, tailscale 4012
+ *   npm run emulator -- all                    # hetzner 4010, digital-ocean 4011, tailscale 4012
+ *   npm run emulator -- hetzner                # 4010 (digital-ocean 4011, tailscale 4012)
+ *   npm run emulator -- all --port 5010        # 5010, 5011, 5012 (or HANGAR_EMULATOR_PORT=5010)
+ *   npm run emulator -- all --port 0           # any free ports
  *
- * Prints one JSON line per emulator ({ emulator, url, baseUrl, token }) once it listens, then
- * serves until SIGINT/SIGTERM. Control endpoints live under /_emulator/ on each.
+ * Prints one JSON line per emulator ({ emulator, url, baseUrl, token }) once it listens, then one
+ * `export …` line that points a Hangar at them (base URLs, fake tokens, HANGAR_ALLOWED_ENDPOINTS),
+ * and serves until SIGINT/SIGTERM. Control endpoints live under /_emulator/ on each.
  */
 import { parseArgs } from 'node:util';
 import { createAgentBoot } from './boot.ts';
+import { DEFAULT_PORTS, emulatorPorts, exportLine, PORT_ENV, type EmulatorKind } from './cli-options.ts';
 import type { EmulatorControls, FaultConfig, RateLimitSpec } from './common.ts';
 import { startDigitalOceanEmulator } from './digitalocean.ts';
 import { startHetznerEmulator } from './hetzner.ts';
 import { startTailscaleEmulator, type TailscaleEmulator } from './tailscale.ts';
 
-const USAGE = `usage: cli.ts <hetzner|digitalocean|tailscale|all> [options]
-  --port N              port (default 0: any free port; with "all": N, N+1, N+2)
+const USAGE = `usage: cli.ts <hetzner|digital-ocean|tailscale|all> [options]
+  --port N              port (env ${PORT_ENV}; with "all": N, N+1, N+2; 0: any free ports);
+                        default hetzner ${DEFAULT_PORTS.hetzner}, digital-ocean ${DEFAULT_PORTS['digital-ocean']}, tailscale ${DEFAULT_PORTS.tailscale}
   --host H              bind address (default 127.0.0.1)
   --token T             accepted bearer token (repeatable; "*" accepts any)
   --seed N              fault RNG seed
@@ -68,7 +73,7 @@ if (v.help) {
   process.exit(0);
 }
 const which = positionals[0];
-const aliases: Record<string, string> = { hetzner: 'hetzner', hcloud: 'hetzner', digitalocean: 'digitalocean', do: 'digitalocean', tailscale: 'tailscale', ts: 'tailscale', all: 'all' };
+const aliases: Record<string, string> = { hetzner: 'hetzner', hcloud: 'hetzner', 'digital-ocean': 'digital-ocean', digitalocean: 'digital-ocean', do: 'digital-ocean', tailscale: 'tailscale', ts: 'tailscale', all: 'all' };
 const kind = which ? aliases[which] : undefined;
 if (!kind) fail(which ? `unknown emulator "${which}"` : 'which emulator?');
 
@@ -78,7 +83,12 @@ const num = (s: string | undefined, name: string): number | undefined => {
   if (!Number.isFinite(n)) fail(`--${name} must be a number`);
   return n;
 };
-const port = num(v.port, 'port') ?? 0;
+let ports: Partial<Record<EmulatorKind, number>> = {};
+try {
+  ports = emulatorPorts(kind as EmulatorKind | 'all', v.port, process.env);
+} catch (e) {
+  fail((e as Error).message);
+}
 let faults: Partial<FaultConfig> | undefined;
 if (v.faults) {
   try {
@@ -102,8 +112,8 @@ const common = {
   faults,
   ...(rateLimit !== undefined ? { rateLimit } : {}),
 };
-const started: { name: string; handle: EmulatorControls }[] = [];
-const at = (i: number) => (port === 0 ? 0 : port + i);
+const started: { name: EmulatorKind; handle: EmulatorControls }[] = [];
+let starting: EmulatorKind = 'tailscale';
 try {
   // Tailscale first, so the clouds' booted agents can join it.
   let tailnet: TailscaleEmulator | string | undefined = v['tailscale-url'];
@@ -113,7 +123,8 @@ try {
       if (i < 1) fail('--oauth-client must be ID:SECRET');
       return { id: s.slice(0, i), secret: s.slice(i + 1) };
     });
-    const ts = await startTailscaleEmulator({ ...common, port: at(kind === 'all' ? 2 : 0), tailnet: v.tailnet, oauthClients });
+    starting = 'tailscale';
+    const ts = await startTailscaleEmulator({ ...common, port: ports.tailscale, tailnet: v.tailnet, oauthClients });
     started.push({ name: 'tailscale', handle: ts });
     tailnet ??= ts;
   }
@@ -123,14 +134,20 @@ try {
     bootDelayMs: num(v['boot-delay'], 'boot-delay'),
     boot: v['no-boot'] ? (false as const) : createAgentBoot({ agentBundlePath: v['agent-bundle'], tailnet }),
   };
-  if (kind === 'hetzner' || kind === 'all') started.unshift({ name: 'hetzner', handle: await startHetznerEmulator({ ...cloud, port: at(0) }) });
-  if (kind === 'digitalocean' || kind === 'all') started.splice(kind === 'all' ? 1 : 0, 0, { name: 'digitalocean', handle: await startDigitalOceanEmulator({ ...cloud, port: at(kind === 'all' ? 1 : 0) }) });
+  starting = 'hetzner';
+  if (kind === 'hetzner' || kind === 'all') started.unshift({ name: 'hetzner', handle: await startHetznerEmulator({ ...cloud, port: ports.hetzner }) });
+  starting = 'digital-ocean';
+  if (kind === 'digital-ocean' || kind === 'all') started.splice(kind === 'all' ? 1 : 0, 0, { name: 'digital-ocean', handle: await startDigitalOceanEmulator({ ...cloud, port: ports['digital-ocean'] }) });
 } catch (e) {
-  process.stderr.write(`emulator: ${(e as Error).message}\n`);
+  const err = e as NodeJS.ErrnoException;
+  const inUse = err.code === 'EADDRINUSE' ? ` (is another emulator running?); choose others with --port N or ${PORT_ENV}=N (with "all": N, N+1, N+2), or --port 0 for any free ones` : '';
+  process.stderr.write(`emulator: ${starting}: ${err.message}${inUse}\n`);
   for (const s of started) await s.handle.stop();
   process.exit(1);
 }
 for (const { name, handle } of started) process.stdout.write(`${JSON.stringify({ emulator: name, url: handle.url, baseUrl: handle.baseUrl, token: handle.token })}\n`);
+process.stderr.write('# Point Hangar at these emulators: paste this line into the shell that runs `npm start`:\n');
+process.stdout.write(`${exportLine(started.map(({ name, handle }) => ({ name, baseUrl: handle.baseUrl, token: handle.token })), v.host ?? '127.0.0.1')}\n`);
 
 let stopping = false;
 const shutdown = async () => {

@@ -23,7 +23,7 @@ beforeEach(async () => {
   fb.stopped.length = 0;
 });
 
-describe('digitalocean emulator: droplets', () => {
+describe('digital-ocean emulator: droplets', () => {
   it('creates a droplet (202, spec shape), tags it, boots it with the parsed bootstrap config', async () => {
     const b = bootstrapFor('d1');
     const res = await api('POST', '/v2/droplets', {
@@ -43,7 +43,7 @@ describe('digitalocean emulator: droplets', () => {
 
     await d.waitForDroplet(id, 'active');
     await until(() => fb.booted.length === 1);
-    expect(fb.booted[0]).toMatchObject({ provider: 'digitalocean', id: String(id), name: 'hangar-demo-d1', bootstrap: b });
+    expect(fb.booted[0]).toMatchObject({ provider: 'digital-ocean', id: String(id), name: 'hangar-demo-d1', bootstrap: b });
     const got = await api('GET', `/v2/droplets/${id}`);
     expectSpec('digitalocean', 'GET', '/v2/droplets/{droplet_id}', got);
     expect(got.body.droplet.status).toBe('active');
@@ -125,7 +125,7 @@ describe('digitalocean emulator: droplets', () => {
   });
 });
 
-describe('digitalocean emulator: actions, snapshots, tags', () => {
+describe('digital-ocean emulator: actions, snapshots, tags', () => {
   it('powers off, snapshots, lists the droplet snapshots, tags the snapshot, lists it by tag, deletes it', async () => {
     const c = await create('snap1');
     const id = c.body.droplet.id as number;
@@ -171,7 +171,7 @@ describe('digitalocean emulator: actions, snapshots, tags', () => {
   });
 });
 
-describe('digitalocean emulator: catalog', () => {
+describe('digital-ocean emulator: catalog', () => {
   it('lists sizes, regions and distribution images in spec shape', async () => {
     const sizes = await api('GET', '/v2/sizes');
     expectSpec('digitalocean', 'GET', '/v2/sizes', sizes);
@@ -185,7 +185,7 @@ describe('digitalocean emulator: catalog', () => {
   });
 });
 
-describe('digitalocean emulator: auth, rate limits, faults', () => {
+describe('digital-ocean emulator: auth, rate limits, faults', () => {
   it('requires a bearer token: 401 {id: Unauthorized}', async () => {
     const r = await call(d.url, null, 'GET', '/v2/droplets');
     expect(r.status).toBe(401);

@@ -30,14 +30,14 @@ import {
   type Vendor,
 } from './common.ts';
 
-export const DIGITALOCEAN_BASE_PATH = '/v2';
+export const DIGITAL_OCEAN_BASE_PATH = '/v2';
 /** 5000 requests per hour and 250 per minute, both starting full. */
-export const DIGITALOCEAN_RATE_LIMIT: RateLimitSpec[] = [
+export const DIGITAL_OCEAN_RATE_LIMIT: RateLimitSpec[] = [
   { capacity: 5000, refillPerSecond: 5000 / 3600 },
   { capacity: 250, refillPerSecond: 250 / 60 },
 ];
-export const DIGITALOCEAN_USER_DATA_LIMIT = 64 * 1024;
-export const DIGITALOCEAN_MAX_PER_PAGE = 200;
+export const DIGITAL_OCEAN_USER_DATA_LIMIT = 64 * 1024;
+export const DIGITAL_OCEAN_MAX_PER_PAGE = 200;
 
 export interface DigitalOceanEmulatorOptions {
   port?: number;
@@ -176,7 +176,7 @@ export interface DoAction {
 export type DigitalOceanEvent = 'droplet:created' | 'droplet:active' | 'droplet:off' | 'droplet:deleted' | 'droplet:vanished' | 'action:finished' | 'snapshot:available' | 'boot' | 'boot:error';
 
 const doVendor: Vendor = {
-  name: 'digitalocean',
+  name: 'digital-ocean',
   error: (_status, id, message) => ({ id, message, request_id: randomUUID() }),
   unauthorized: () => ({ status: 401, body: { id: 'Unauthorized', message: 'Unable to authenticate you', request_id: randomUUID() } }),
   notFound: () => ({ status: 404, body: { id: 'not_found', message: 'The resource you were accessing could not be found.', request_id: randomUUID() } }),
@@ -224,7 +224,7 @@ export class DigitalOceanState {
     private readonly faults: EmulatorCore['faults'],
   ) {
     this.booter = new Booter({
-      provider: 'digitalocean',
+      provider: 'digital-ocean',
       boot: opts.boot,
       onBuilderBoot: opts.onBuilderBoot,
       snapshotBuilder: opts.snapshotBuilder,
@@ -309,7 +309,7 @@ export class DigitalOceanState {
     if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || !TAG.test(t) || t.length > 255)) throw unprocessable('Tags may contain letters, numbers, colons, dashes, and underscores; max 255 characters.');
     const userData = b.user_data === undefined ? '' : b.user_data;
     if (typeof userData !== 'string') throw unprocessable('user_data must be a string.');
-    if (Buffer.byteLength(userData) > DIGITALOCEAN_USER_DATA_LIMIT) throw unprocessable(`user_data must be at most ${DIGITALOCEAN_USER_DATA_LIMIT} bytes.`);
+    if (Buffer.byteLength(userData) > DIGITAL_OCEAN_USER_DATA_LIMIT) throw unprocessable(`user_data must be at most ${DIGITAL_OCEAN_USER_DATA_LIMIT} bytes.`);
 
     const droplets: Droplet[] = [];
     const actions: DoAction[] = [];
@@ -627,7 +627,7 @@ function paginate<T>(items: T[], c: Ctx): { items: T[]; links: Record<string, un
   const page = intParam(c.query, 'page', (m) => unprocessable(m)) ?? 1;
   const perPage = intParam(c.query, 'per_page', (m) => unprocessable(m)) ?? 20;
   if (page < 1) throw unprocessable('page must be at least 1');
-  if (perPage < 1 || perPage > DIGITALOCEAN_MAX_PER_PAGE) throw unprocessable(`per_page must be between 1 and ${DIGITALOCEAN_MAX_PER_PAGE}`);
+  if (perPage < 1 || perPage > DIGITAL_OCEAN_MAX_PER_PAGE) throw unprocessable(`per_page must be between 1 and ${DIGITAL_OCEAN_MAX_PER_PAGE}`);
   const total = items.length;
   const last = Math.max(1, Math.ceil(total / perPage));
   const link = (p: number) => {
@@ -649,7 +649,7 @@ const idParam = (c: Ctx, name: string): number => {
 };
 
 function routes(st: DigitalOceanState): Route[] {
-  const P = DIGITALOCEAN_BASE_PATH;
+  const P = DIGITAL_OCEAN_BASE_PATH;
   const ok = (body: unknown, status = 200): Reply => ({ status, body });
   return [
     {
@@ -846,7 +846,7 @@ export async function startDigitalOceanEmulator(opts: DigitalOceanEmulatorOption
     vendor: doVendor,
     routes: [],
     tokens,
-    rateLimit: opts.rateLimit ?? DIGITALOCEAN_RATE_LIMIT,
+    rateLimit: opts.rateLimit ?? DIGITAL_OCEAN_RATE_LIMIT,
     faults: { ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.faults ?? {}) },
     snapshot: () => state.snapshot(),
     resetState: () => state.reset(),
@@ -856,7 +856,7 @@ export async function startDigitalOceanEmulator(opts: DigitalOceanEmulatorOption
   core.addRoutes(routes(state));
   await core.listen(opts.port ?? 0, opts.host);
   return {
-    ...controls(core, DIGITALOCEAN_BASE_PATH, tokens, () => state.shutdown(), () => state.reset()),
+    ...controls(core, DIGITAL_OCEAN_BASE_PATH, tokens, () => state.shutdown(), () => state.reset()),
     state,
     vanish: (id) => state.vanish(Number(id)),
     waitForDroplet: (id, status, timeoutMs = 10_000) =>

@@ -10,7 +10,7 @@ import { LABEL_BOOTSTRAP_VERSION, LABEL_INSTALLATION, LABEL_INSTANCE } from '../
 import { TailscaleClient } from '../../src/network/tailscale.ts';
 import { DigitalOceanProvider } from '../../src/providers/digitalocean.ts';
 import { HetznerProvider } from '../../src/providers/hetzner.ts';
-import { providersFromEnv } from '../../src/providers/registry.ts';
+import { providersFromEnv } from '../../src/wiring/registry.ts';
 import { startDigitalOceanEmulator, type DigitalOceanEmulator } from './digitalocean.ts';
 import { startHetznerEmulator, type HetznerEmulator } from './hetzner.ts';
 import { startTailscaleEmulator, type TailscaleEmulator } from './tailscale.ts';

@@ -38,3 +38,36 @@ export function spawnCli(t: CliTarget, args: string[]): ChildProcess & { output:
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return Object.assign(child, { output: () => out });
 }
+
+/**
+ * Run the `hangar` binary with its stdout on a real pipe, as `hangar … | head -1` does: once the
+ * first line has arrived the reading end is closed, then `afterFirstLine` runs (to make the CLI
+ * write again, e.g. by causing an event it follows). Resolves with the exit code, the first line
+ * and stderr once the process has exited.
+ *
+ * @example
+ * const r = await cliIntoHead(h, ['events', id]); // { code: 0, firstLine: '…', stderr: '' }
+ */
+export function cliIntoHead(t: CliTarget, args: string[], afterFirstLine: () => Promise<unknown> = async () => {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; firstLine: string; stderr: string }> {
+  const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(t), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  let head = '';
+  let closed = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const first = new Promise<void>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (closed) return;
+      head += d.toString();
+      if (!head.includes('\n')) return;
+      closed = true;
+      child.stdout.destroy(); // the reader goes away, as head does after its line
+      resolve();
+    });
+    void exited.then(() => resolve());
+  });
+  return first
+    .then(() => (closed ? afterFirstLine() : undefined))
+    .then(() => exited)
+    .then(({ code, signal }) => new Promise<void>((r) => (child.stderr.readableEnded ? r() : child.stderr.once('end', () => r()))).then(() => ({ code, signal, firstLine: head.split('\n')[0], stderr })));
+}

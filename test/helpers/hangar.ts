@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { createApiClient, type ApiClient } from '../../src/api/contract/index.ts';
 import { configFromEnv, type HangarConfig } from '../../src/config.ts';
 import type { InstanceRow } from '../../src/engine/store.ts';
 import { startHangar, type Hangar, type StartOptions } from '../../src/server.ts';
@@ -10,8 +11,15 @@ import { testDatabase } from './db.ts';
 export interface TestHangar extends Hangar {
   apiKey: string;
   dataDir: string;
-  /** fetch against the API with the admin key. */
+  /** fetch against the API with the admin key (raw: any path, any body, any status). */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /**
+   * The API contract's typed client with the admin key: an error answer rejects with ApiError.
+   *
+   * @example
+   * const inst = await body(h.client.GET('/v1/instances/{id}', { params: { path: { id } } }));
+   */
+  client: ApiClient;
   /** Poll an instance until `pred` holds (or throw after `timeoutMs`). */
   waitFor(id: string, pred: (row: InstanceRow) => boolean, timeoutMs?: number): Promise<InstanceRow>;
   /** Stop Hangar, delete any servers the local provider still has, drop the database. */
@@ -43,6 +51,7 @@ export async function startTestHangar(
     apiKey,
     dataDir,
     api,
+    client: createApiClient({ baseUrl: hangar.url, apiKey }),
     async waitFor(id, pred, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       let row: InstanceRow | undefined;
@@ -54,7 +63,7 @@ export async function startTestHangar(
       throw new Error(`instance ${id} did not reach the expected state in ${timeoutMs} ms; it is ${row?.status}(${row?.step}) ${row?.connection} ${row?.failureReason ?? ''}`);
     },
     async close() {
-      const local = hangar.engine.deps.providers.get('local');
+      const local = hangar.engine.providers.get('local');
       await hangar.stop();
       if (local) for (const s of await local.findServers({})) await local.deleteServer(s.id);
       await db.drop();

@@ -21,18 +21,34 @@ export async function playAgent(h: TestHangar, name: string, body: Record<string
 
 /** A local instance whose agent dials a closed port (it never enrolls), and its bootstrap token. */
 export async function unenrolled(h: TestHangar, name: string): Promise<{ id: string; token: string }> {
-  const publicUrl = h.engine.deps.publicUrl;
-  h.engine.deps.publicUrl = 'http://127.0.0.1:9'; // the real agent never reaches us: we play it
-  let row;
-  try {
+  // The real agent never reaches us: we play it.
+  const row = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
     const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name, connectTimeoutSeconds: 120 } });
     if (res.status !== 201) throw new Error(`create: HTTP ${res.status} ${await res.text()}`);
     const { id } = (await res.json()) as { id: string };
-    row = await h.waitFor(id, (r) => r.serverId !== null && r.bootstrapTokenSealed !== null);
+    return h.waitFor(id, (r) => r.serverId !== null && r.bootstrapTokenSealed !== null);
+  });
+  return { id: row.id, token: open(row.bootstrapTokenSealed!, h.engine.secretKey) };
+}
+
+/** A URL where no Hangar listens: agents told to dial it never enroll. */
+export const CLOSED_PORT_URL = 'http://127.0.0.1:9';
+
+/**
+ * Run `fn` while agents are told to dial `url` (through the engine's one seam for it,
+ * `settings.setPublicUrl`), then point them back at this Hangar.
+ *
+ * @example
+ * const { id } = await withPublicUrl(h, CLOSED_PORT_URL, () => create('never')); // its agent never dials home
+ */
+export async function withPublicUrl<T>(h: TestHangar, url: string, fn: () => Promise<T>): Promise<T> {
+  const saved = h.engine.publicUrl;
+  h.engine.settings.setPublicUrl(url);
+  try {
+    return await fn();
   } finally {
-    h.engine.deps.publicUrl = publicUrl;
+    h.engine.settings.setPublicUrl(saved);
   }
-  return { id: row.id, token: open(row.bootstrapTokenSealed!, h.engine.deps.secretKey) };
 }
 
 /**

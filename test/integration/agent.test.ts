@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
+import { CLOSED_PORT_URL, withPublicUrl } from '../helpers/hub-agent.ts';
 import { processesMatching } from '../helpers/procs.ts';
 
 let h: TestHangar;
@@ -60,17 +61,13 @@ describe('enrollment', () => {
   });
 
   it('the same agent (its proof) may enroll again when its response was lost; nobody else may', async () => {
-    const publicUrl = h.engine.deps.publicUrl;
-    h.engine.deps.publicUrl = 'http://127.0.0.1:9'; // the real agent never reaches us: we play it
-    let row;
-    try {
+    // The real agent never reaches us: we play it.
+    const row = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
       const { id } = await create('lost response', { connectTimeoutSeconds: 60 });
-      row = await h.waitFor(id, (r) => r.serverId !== null && r.bootstrapTokenSealed !== null);
-    } finally {
-      h.engine.deps.publicUrl = publicUrl;
-    }
+      return h.waitFor(id, (r) => r.serverId !== null && r.bootstrapTokenSealed !== null);
+    });
     const { open } = await import('../../src/domain/tokens.ts');
-    const token = open(row.bootstrapTokenSealed!, h.engine.deps.secretKey);
+    const token = open(row.bootstrapTokenSealed!, h.engine.secretKey);
     const { newEnrollSecret, proofHashOf } = await import('../../src/domain/enroll-proof.ts');
     const enroll = (fields: { proof?: string; proofHash?: string }) => fetch(`${h.url}/v1/agents/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, ...fields }) });
     const [s1, s2] = [newEnrollSecret(), newEnrollSecret()];
@@ -143,15 +140,11 @@ describe('connection', () => {
 
   it('an agent that never dials home fails at the connect timeout and its server is deleted', async () => {
     // The agent is started for real but pointed at an address where no Hangar listens.
-    const publicUrl = h.engine.deps.publicUrl;
-    h.engine.deps.publicUrl = 'http://127.0.0.1:9';
-    let id: string;
-    try {
-      ({ id } = await create('never', { connectTimeoutSeconds: 10 }));
-      await h.waitFor(id, (r) => r.serverId !== null);
-    } finally {
-      h.engine.deps.publicUrl = publicUrl;
-    }
+    const { id } = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
+      const created = await create('never', { connectTimeoutSeconds: 10 });
+      await h.waitFor(created.id, (r) => r.serverId !== null);
+      return created;
+    });
     const row = await h.waitFor(id, (r) => r.status === 'stopped', 40_000);
     expect(row.connection).toBe('timeout');
     expect(row.failureReason).toBe('agent did not dial home within 10s (stuck at boot)');

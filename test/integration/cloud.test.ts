@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_INSTALLATION, LABEL_INSTANCE } from '../../src/domain/names.ts';
 import type { InstanceRow } from '../../src/engine/store.ts';
 import { HetznerProvider } from '../../src/providers/hetzner.ts';
-import { providersFromEnv } from '../../src/providers/registry.ts';
+import { providersFromEnv } from '../../src/wiring/registry.ts';
 import { createAgentBoot } from '../emulators/boot.ts';
 import { duplicateOwners } from '../emulators/common.ts';
 import { startDigitalOceanEmulator, type DigitalOceanEmulator } from '../emulators/digitalocean.ts';

@@ -115,8 +115,8 @@ describe('enrollment is bound to a secret the agent keeps', () => {
       up.on('close', () => client.destroy());
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const publicUrl = h.engine.deps.publicUrl;
-    h.engine.deps.publicUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const publicUrl = h.engine.publicUrl;
+    h.engine.settings.setPublicUrl(`http://127.0.0.1:${(proxy.address() as { port: number }).port}`);
     let id = '';
     try {
       const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'lost answer', connectTimeoutSeconds: 120 } });
@@ -135,7 +135,7 @@ describe('enrollment is bound to a secret the agent keeps', () => {
       const state = files.find((f) => f.endsWith('state.json'))!;
       expect(statSync(join(dir, state)).mode & 0o777).toBe(0o600);
     } finally {
-      h.engine.deps.publicUrl = publicUrl;
+      h.engine.settings.setPublicUrl(publicUrl);
       if (id) await destroy(id);
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => proxy.close(() => r()));

@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { newToken } from '../../src/domain/tokens.ts';
 import { HUB_LOG_RATE_BURST, HUB_LOG_RATE_PER_SECOND, HUB_MAX_FRAME_BYTES, LOG_MAX_FRAME_CHARS, MAX_NAME_CHARS, MAX_VERSION_CHARS } from '../../src/hub/limits.ts';
 import { CLOSE_RATE_LIMITED } from '../../src/hub/protocol.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
@@ -59,28 +61,32 @@ describe('hub upgrades', () => {
       expect(refused.response).toMatch(/\r\nRetry-After: \d+\r\n/);
       h.hub.limits.maxConnections = limits.maxConnections;
 
-      // Two upgrades held in authentication: a third is refused at once, without a look-up.
+      // Two upgrades held in authentication (their agent look-ups wait): a third is refused at
+      // once, without a look-up. Well-formed but unknown credentials reach the look-up.
       h.hub.limits.maxPendingUpgrades = 2;
-      const lookup = h.engine.agentByAuthorization.bind(h.engine);
+      const findBy = h.engine.store.findBy.bind(h.engine.store);
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       let lookups = 0;
-      h.engine.agentByAuthorization = async (header) => {
-        lookups++;
-        await gate;
-        return lookup(header);
-      };
+      const spy = vi.spyOn(h.engine.store, 'findBy').mockImplementation(async (column, value) => {
+        if (column === 'agentId') {
+          lookups++;
+          await gate;
+        }
+        return findBy(column, value);
+      });
+      const unknown = () => `Bearer ${randomUUID()}:${newToken('hga')}`;
       try {
-        const held = [rawUpgrade(h.url, '/v1/agents/connect', { authorization: 'Bearer x' }), rawUpgrade(h.url, '/v1/agents/connect', { authorization: 'Bearer y' })];
+        const held = [rawUpgrade(h.url, '/v1/agents/connect', { authorization: unknown() }), rawUpgrade(h.url, '/v1/agents/connect', { authorization: unknown() })];
         await until(() => lookups === 2, 'two upgrades in authentication');
-        const third = await rawUpgrade(h.url, '/v1/agents/connect', { authorization: 'Bearer z' });
+        const third = await rawUpgrade(h.url, '/v1/agents/connect', { authorization: unknown() });
         expect(third.response.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
         expect(lookups).toBe(2);
         release();
         for (const r of await Promise.all(held)) expect(r.response.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
       } finally {
         release();
-        h.engine.agentByAuthorization = lookup;
+        spy.mockRestore();
       }
     } finally {
       Object.assign(h.hub.limits, limits);

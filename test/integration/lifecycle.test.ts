@@ -58,6 +58,8 @@ describe('walking skeleton on the local provider', () => {
     assertLegalPath(events);
     const steps = events.filter((e: { kind: string; step: string }) => e.kind === 'transition' && e.step).map((e: { step: string }) => e.step);
     expect(steps).toEqual(['create_server', 'boot', 'enroll', 'network', 'configure', 'workload']);
+    // Teardown asked the agent through the engine's AgentChannel (the hub) before deleting the server.
+    expect(events.map((e: { reason: string }) => e.reason)).toContain('agent stopped its workload');
     expect(events.some((e: { kind: string; reason: string }) => e.kind === 'log' && e.reason.includes('enrolled as agent'))).toBe(true);
     expect(events.some((e: { reason: string }) => e.reason === 'network step skipped: tailscale not requested for this instance')).toBe(true);
     for (const e of events) expect(JSON.stringify(e)).not.toMatch(/hgb_|hga_[A-Za-z0-9]/);

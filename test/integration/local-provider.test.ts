@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { HetznerProvider } from '../../src/providers/hetzner.ts';
-import { FakeApi } from '../../src/providers/rest.testing.ts';
+import { FakeApi } from '../../src/http/fake-api.testing.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 
 const DEFAULTS = { localProvider: 'auto', localCommands: false } as const;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_INSTANCE } from '../../src/domain/names.ts';
-import { providersFromEnv } from '../../src/providers/registry.ts';
+import { providersFromEnv } from '../../src/wiring/registry.ts';
 import { createAgentBoot } from '../emulators/boot.ts';
 import { startDigitalOceanEmulator, type DigitalOceanEmulator } from '../emulators/digitalocean.ts';
 import { startHetznerEmulator, type HetznerEmulator } from '../emulators/hetzner.ts';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { body, type CreateInstanceBody, type Instance } from '../../src/api/contract/index.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 
 let h: TestHangar;
@@ -14,15 +15,15 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function create(name: string, extra: Record<string, unknown> = {}) {
-  const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name, ...extra } });
-  expect(res.status).toBe(201);
-  const { id } = (await res.json()) as { id: string };
+async function create(name: string, extra: Omit<CreateInstanceBody, 'provider' | 'name'> = {}) {
+  const { data, response } = await h.client.POST('/v1/instances', { body: { provider: 'local', name, ...extra } });
+  expect(response.status).toBe(201);
+  const { id } = data as Instance;
   return h.waitFor(id, (r) => r.status === 'running' && r.connection === 'connected' && r.workloadHealthy === true, 45_000);
 }
 
 async function auditEvents(id: string, command: string) {
-  const items = (await (await h.api(`/v1/instances/${id}/events?limit=1000`)).json()).items as { actor: string; kind: string; reason: string; data: Record<string, unknown> | null }[];
+  const { items } = await body(h.client.GET('/v1/instances/{id}/events', { params: { path: { id }, query: { limit: 1000 } } }));
   return items.filter((e) => e.reason?.startsWith(`command ${command}`));
 }
 
@@ -242,7 +243,7 @@ describe('joining the tailnet at enrollment', () => {
   let binDir: string;
   let savedPath: string | undefined;
   beforeAll(() => {
-    h.engine.deps.tailnet = {
+    h.engine.settings.setTailnet({
       createAuthKey: async () => {
         const key = `tskey-auth-test${keys.length}`;
         keys.push(key);
@@ -250,7 +251,7 @@ describe('joining the tailnet at enrollment', () => {
       },
       findDeviceByHostname: async () => null,
       deleteDevice: async () => {},
-    };
+    });
     // A fake `tailscale`: records its argv, answers `status --json` like a joined device.
     binDir = mkdtempSync(join(tmpdir(), 'hangar-fake-ts-'));
     writeFileSync(
@@ -262,7 +263,7 @@ describe('joining the tailnet at enrollment', () => {
   });
   afterAll(() => {
     process.env.PATH = savedPath;
-    h.engine.deps.tailnet = null;
+    h.engine.settings.setTailnet(null);
   });
 
   it('without a tailscale binary: logs "tailscale not installed; skipping" and carries on to running', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABEL_INSTALLATION, LABEL_INSTANCE } from '../../src/domain/names.ts';
 import { acquireLease, releaseLease } from '../../src/engine/lease.ts';
+import { bootstrapInput } from '../../src/bootstrap/fixtures.testing.ts';
 import { processesMatching } from '../helpers/procs.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 
@@ -14,8 +15,11 @@ afterAll(async () => {
 });
 
 const local = () => h.engine.provider('local');
-const userDataFor = (instanceId: string) =>
-  `#cloud-config\nwrite_files:\n  - path: /opt/hangar/config/bootstrap.json\n    permissions: '0600'\n    content: '${JSON.stringify({ apiUrl: 'http://127.0.0.1:9', token: 'hgb_none', instanceId, serverName: 'x' })}'\n`;
+/** A spec's user-data and the structured bootstrap the local provider hands its agent. */
+const bootstrapOf = (instanceId: string) => ({
+  userData: '#cloud-config\n',
+  bootstrap: bootstrapInput({ provider: 'local', bootstrap: { apiUrl: 'http://127.0.0.1:9', token: 'hgb_none', instanceId, serverName: 'x' } }),
+});
 
 async function running(name: string) {
   const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name } });
@@ -41,7 +45,7 @@ describe('reconciler on the local provider', () => {
 
   it('deletes a second server labelled for one instance and keeps the recorded one', async () => {
     const row = await running('dup');
-    const extra = await local().createServer({ name: 'hangar-dup-extra', labels: { [LABEL_INSTALLATION]: h.installationId, [LABEL_INSTANCE]: row.id }, userData: userDataFor(row.id) });
+    const extra = await local().createServer({ name: 'hangar-dup-extra', labels: { [LABEL_INSTALLATION]: h.installationId, [LABEL_INSTANCE]: row.id }, ...bootstrapOf(row.id) });
     const report = await reconcile();
     expect(report.duplicatesDeleted).toEqual([extra.id]);
     expect(await local().getServer(extra.id)).toBeNull();
@@ -62,22 +66,30 @@ describe('reconciler on the local provider', () => {
 
   it('marks an unexplained labelled server as orphan, then deletes it after the grace period', async () => {
     const ghost = '00000000-0000-4000-8000-00000000beef';
-    const s = await local().createServer({ name: 'hangar-ghost', labels: { [LABEL_INSTALLATION]: h.installationId, [LABEL_INSTANCE]: ghost }, userData: userDataFor(ghost) });
+    const s = await local().createServer({ name: 'hangar-ghost', labels: { [LABEL_INSTALLATION]: h.installationId, [LABEL_INSTANCE]: ghost }, ...bootstrapOf(ghost) });
     const first = await reconcile();
     expect(first.orphansMarked).toEqual([s.id]);
     expect(first.orphansDeleted).toEqual([]);
     expect(await local().getServer(s.id)).not.toBeNull();
-    await new Promise((r) => setTimeout(r, 1200));
-    const second = await reconcile();
+    // Deleted on the first pass after the grace period: wait for that condition, not a fixed time.
+    const deadline = Date.now() + 15_000;
+    let second = await reconcile();
+    while (!second.orphansDeleted.includes(s.id)) {
+      expect(second.orphansDeleted).toEqual([]);
+      if (Date.now() > deadline) throw new Error(`orphan ${s.id} was not deleted within 15 s of its grace period`);
+      await new Promise((r) => setTimeout(r, 100));
+      second = await reconcile();
+    }
     expect(second.orphansDeleted).toEqual([s.id]);
     expect(await local().getServer(s.id)).toBeNull();
     expect(processesMatching('agent.mjs', s.id)).toEqual([]);
   });
 
   it('leaves servers of other installations alone', async () => {
-    const other = await local().createServer({ name: 'hangar-other', labels: { [LABEL_INSTALLATION]: 'another-installation', [LABEL_INSTANCE]: 'x' }, userData: userDataFor('x') });
-    await reconcile();
-    await new Promise((r) => setTimeout(r, 1200));
+    const other = await local().createServer({ name: 'hangar-other', labels: { [LABEL_INSTALLATION]: 'another-installation', [LABEL_INSTANCE]: 'x' }, ...bootstrapOf('x') });
+    // Never marked, so never deleted: deletion only follows a mark from an earlier pass.
+    const first = await reconcile();
+    expect(first.orphansMarked).not.toContain(other.id);
     const report = await reconcile();
     expect(report.orphansMarked).not.toContain(other.id);
     expect(report.orphansDeleted).not.toContain(other.id);

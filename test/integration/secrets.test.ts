@@ -9,7 +9,7 @@
 import { sql } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { providersFromEnv } from '../../src/providers/registry.ts';
+import { providersFromEnv } from '../../src/wiring/registry.ts';
 import type { BootServer } from '../emulators/boot.ts';
 import { startHetznerEmulator, type HetznerEmulator } from '../emulators/hetzner.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';

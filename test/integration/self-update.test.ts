@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleAgent } from '../../src/agent-bundle.ts';
+import { bundleAgent } from '../../src/build/agent-bundle.ts';
 import { agentReleases } from '../../src/db/schema.ts';
 import { canaryBucket, newReleaseKey, sha256Hex, signRelease } from '../../src/domain/releases.ts';
 import { runCli } from '../helpers/cli.ts';

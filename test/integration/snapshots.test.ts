@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LABEL_BOOTSTRAP_VERSION, LABEL_INSTALLATION, LABEL_ROLE, labelsToTags } from '../../src/domain/names.ts';
 import { LABEL_CONTENTS, LABEL_SNAPSHOT_BUILD } from '../../src/engine/snapshots.ts';
 import { runCli } from '../../src/cli/program.ts';
-import { providersFromEnv } from '../../src/providers/registry.ts';
+import { providersFromEnv } from '../../src/wiring/registry.ts';
 import { createAgentBoot } from '../emulators/boot.ts';
 import { startDigitalOceanEmulator, type DigitalOceanEmulator } from '../emulators/digitalocean.ts';
 import { startHetznerEmulator, type HetznerEmulator } from '../emulators/hetzner.ts';
+import { documentedRaw } from '../helpers/contract.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 
 let hz: HetznerEmulator;
@@ -48,10 +49,10 @@ type Build = { id: string; status: string; serverId: string | null; imageId: str
 async function build(cloud: Cloud): Promise<Build> {
   const res = await h.api('/v1/snapshots', { method: 'POST', json: { provider: cloud } });
   expect(res.status, await res.clone().text()).toBe(202);
-  const started = (await res.json()) as Build;
+  const started = (await documentedRaw('post', '/v1/snapshots', res)) as Build;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const b = (await (await h.api(`/v1/snapshot-builds/${started.id}`)).json()) as Build;
+    const b = (await documentedRaw('get', '/v1/snapshot-builds/{id}', await h.api(`/v1/snapshot-builds/${started.id}`))) as Build;
     if (b.status === 'done' || b.status === 'failed') return b;
     if (Date.now() > deadline) throw new Error(`build ${started.id} stuck at ${b.status}: ${JSON.stringify(b.events)}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -101,17 +102,17 @@ describe('snapshot builds and bootstrap paths on emulated clouds', () => {
       const boots = (emuState(cloud).boots as { kind: string; buildId?: string; report?: number | null }[]).filter((r) => r.buildId === b.id);
       expect(boots).toEqual([expect.objectContaining({ kind: 'builder', report: 200 })]);
       const labels = snapshotLabels(cloud, b.imageId!);
-      const want = { [LABEL_INSTALLATION]: h.installationId, [LABEL_ROLE]: 'snapshot', [LABEL_BOOTSTRAP_VERSION]: h.engine.deps.bootstrapVersion, [LABEL_SNAPSHOT_BUILD]: b.id, [LABEL_CONTENTS]: expect.any(String) };
+      const want = { [LABEL_INSTALLATION]: h.installationId, [LABEL_ROLE]: 'snapshot', [LABEL_BOOTSTRAP_VERSION]: h.engine.bootstrapVersion, [LABEL_SNAPSHOT_BUILD]: b.id, [LABEL_CONTENTS]: expect.any(String) };
       if (cloud === 'hetzner') expect(labels).toMatchObject(want);
-      else for (const tag of labelsToTags({ [LABEL_INSTALLATION]: h.installationId, [LABEL_ROLE]: 'snapshot', [LABEL_BOOTSTRAP_VERSION]: h.engine.deps.bootstrapVersion })) expect(labels).toContain(tag);
+      else for (const tag of labelsToTags({ [LABEL_INSTALLATION]: h.installationId, [LABEL_ROLE]: 'snapshot', [LABEL_BOOTSTRAP_VERSION]: h.engine.bootstrapVersion })) expect(labels).toContain(tag);
       images[cloud].push(b.imageId!);
 
-      const list = (await (await h.api(`/v1/snapshots?provider=${cloud}`)).json()) as { items: { id: string; current: boolean; bootstrapVersion: string }[] };
-      expect(list.items).toEqual([expect.objectContaining({ id: b.imageId, current: true, bootstrapVersion: h.engine.deps.bootstrapVersion })]);
+      const list = (await documentedRaw('get', '/v1/snapshots', await h.api(`/v1/snapshots?provider=${cloud}`))) as { items: { id: string; current: boolean; bootstrapVersion: string }[] };
+      expect(list.items).toEqual([expect.objectContaining({ id: b.imageId, current: true, bootstrapVersion: h.engine.bootstrapVersion })]);
     }, 90_000);
 
     it(`${cloud}: a new instance boots from the snapshot (path snapshot) and reaches running; the dry run says so`, async () => {
-      const plan = (await (await h.api('/v1/instances?dryRun=true', { method: 'POST', json: { provider: cloud, name: 'dry', workload: 'process' } })).json()) as Record<string, unknown>;
+      const plan = (await documentedRaw('post', '/v1/instances', await h.api('/v1/instances?dryRun=true', { method: 'POST', json: { provider: cloud, name: 'dry', workload: 'process' } }))) as Record<string, unknown>;
       expect(plan).toMatchObject({ bootstrapPath: 'snapshot', image: images[cloud][0], fallback: null });
       const inst = await createInstance(cloud, `snap ${cloud}`);
       const row = await h.waitFor(inst.id, (r) => r.status === 'running' || r.status === 'failed', 90_000);
@@ -147,7 +148,7 @@ describe('snapshot builds and bootstrap paths on emulated clouds', () => {
       expect(before.items.map((s) => s.id).sort()).toEqual([...images[cloud]].sort());
       const res = await h.api(`/v1/snapshots/prune?provider=${cloud}`, { method: 'POST' });
       expect(res.status).toBe(200);
-      const pruned = (await res.json()) as { deleted: { id: string }[]; kept: { id: string }[] };
+      const pruned = (await documentedRaw('post', '/v1/snapshots/prune', res)) as { deleted: { id: string }[]; kept: { id: string }[] };
       expect(pruned.kept.map((s) => s.id)).toEqual([second.imageId]);
       expect(pruned.deleted.map((s) => s.id)).toEqual([images[cloud][0]]);
       expect(snapshotLabels(cloud, images[cloud][0])).toBeUndefined();
@@ -214,21 +215,28 @@ describe('snapshot builds and bootstrap paths on emulated clouds', () => {
   }, 60_000);
 
   it('HETZNER_SNAPSHOT_ID: used when it exists, a fallback reason when it does not; local always full', async () => {
-    const plan = async (provider: string) => (await (await h.api('/v1/instances?dryRun=true', { method: 'POST', json: { provider, name: 'env', workload: 'process' } })).json()) as Record<string, unknown>;
-    const saved = h.engine.deps.snapshotIds;
-    try {
-      h.engine.deps.snapshotIds = { hetzner: '424242' };
-      expect(await plan('hetzner')).toMatchObject({ bootstrapPath: 'full', fallback: expect.stringMatching(/424242 \(HETZNER_SNAPSHOT_ID\) was not found/) });
-      const b = await build('hetzner');
-      h.engine.deps.snapshotIds = { hetzner: b.imageId! };
+    const plan = async (x: TestHangar, provider: string) => (await (await x.api('/v1/instances?dryRun=true', { method: 'POST', json: { provider, name: 'env', workload: 'process' } })).json()) as Record<string, unknown>;
+    // The environment's snapshot ids are fixed at start: a Hangar of its own for each value.
+    const withEnvSnapshot = async (snapshotId: string, fn: (x: TestHangar) => Promise<void>) => {
+      const reg = providersFromEnv({ HETZNER_API_TOKEN: `hz-${randomUUID()}`, HCLOUD_ENDPOINT: hz.baseUrl, HANGAR_ALLOWED_ENDPOINTS: 'http://127.0.0.1:*' });
+      const x = await startTestHangar('snapenv', { reconcileSeconds: 0 }, { providers: reg.providers, tailnet: null, snapshotIds: { hetzner: snapshotId } });
+      try {
+        await fn(x);
+      } finally {
+        await x.close();
+      }
+    };
+    await withEnvSnapshot('424242', async (x) => {
+      expect(await plan(x, 'hetzner')).toMatchObject({ bootstrapPath: 'full', fallback: expect.stringMatching(/424242 \(HETZNER_SNAPSHOT_ID\) was not found/) });
+    });
+    const b = await build('hetzner');
+    await withEnvSnapshot(b.imageId!, async (x) => {
       // A dry run makes no cloud call: it answers from the snapshot list Hangar last saw.
-      await h.api('/v1/snapshots?provider=hetzner');
-      expect(await plan('hetzner')).toMatchObject({ bootstrapPath: 'snapshot', image: b.imageId, fallback: null, bootstrapPathReason: expect.stringMatching(/HETZNER_SNAPSHOT_ID/) });
-      expect(await plan('local')).toMatchObject({ bootstrapPath: 'full', fallback: null });
-    } finally {
-      h.engine.deps.snapshotIds = saved;
-    }
-  }, 60_000);
+      await x.api('/v1/snapshots?provider=hetzner');
+      expect(await plan(x, 'hetzner')).toMatchObject({ bootstrapPath: 'snapshot', image: b.imageId, fallback: null, bootstrapPathReason: expect.stringMatching(/HETZNER_SNAPSHOT_ID/) });
+      expect(await plan(x, 'local')).toMatchObject({ bootstrapPath: 'full', fallback: null });
+    });
+  }, 90_000);
 
   it('bad input is a 400 naming the field; the ready route needs the build token', async () => {
     const bad = await h.api('/v1/snapshots', { method: 'POST', json: { provider: 'local' } });

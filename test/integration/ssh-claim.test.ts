@@ -7,10 +7,10 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { ensureAgentBundle } from '../../src/agent-bundle.ts';
+import { ensureAgentBundle } from '../../src/build/agent-bundle.ts';
+import { bootstrapInput } from '../../src/bootstrap/fixtures.testing.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
-import { DbSshHostStore } from '../../src/providers/ssh-hosts.ts';
+import { DbSshHostStore } from '../../src/db/stores/ssh-hosts.ts';
 import { InMemorySshHostStore, registerHost, SshProvider, type SshHost, type SshHostStore } from '../../src/providers/ssh.ts';
 import type { ServerInfo, ServerSpec } from '../../src/providers/types.ts';
 import { testDatabase } from '../helpers/db.ts';
@@ -132,13 +132,12 @@ describe('two replicas provisioning over SSH on one database', () => {
     providers.push(replicaA, replicaB);
   });
 
-  /** A spec as the engine builds it: the bootstrap config in cloud-init user-data. */
+  /** A spec as the engine builds it: the structured bootstrap (and user-data, which ssh does not read). */
   function spec(location?: string): ServerSpec {
     const o = owner();
     const instanceId = o.labels['hangar.dev/instance'];
-    const bootstrap = { apiUrl: 'http://127.0.0.1:9', token: 'hgb_test', instanceId, serverName: o.serverName };
-    const userData = `#cloud-config\n${stringify({ write_files: [{ path: '/opt/hangar/config/bootstrap.json', permissions: '0600', content: JSON.stringify(bootstrap) }] })}`;
-    return { name: o.serverName, labels: o.labels, userData, ...(location ? { location } : {}) };
+    const bootstrap = bootstrapInput({ provider: 'ssh', bootstrap: { apiUrl: 'http://127.0.0.1:9', token: 'hgb_test', instanceId, serverName: o.serverName } });
+    return { name: o.serverName, labels: o.labels, userData: '#cloud-config\n', bootstrap, ...(location ? { location } : {}) };
   }
 
   it('one replica wins a named host, the other gets host_busy; after teardown the loser gets it', async () => {

@@ -9,7 +9,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
+import { documented, documentedRaw } from '../helpers/contract.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
+import { withPublicUrl } from '../helpers/hub-agent.ts';
 import { freePort } from '../helpers/process.ts';
 import { processesMatching } from '../helpers/procs.ts';
 import { startSshd, type TestSshd } from '../helpers/sshd.ts';
@@ -30,9 +32,12 @@ describe('/v1/ssh-hosts', () => {
     const body = { name: 'byo-api', address: '127.0.0.1', port: sshd.port, user: sshd.user, privateKey: sshd.clientKey, remoteRoot: sshd.root('hangar-api') };
     const res = await h.api('/v1/ssh-hosts?probe=true', { method: 'POST', json: body });
     expect(res.status, await res.clone().text()).toBe(201);
-    const host = await res.json();
+    const host = await documentedRaw('post', '/v1/ssh-hosts', res);
     expect(host.probe.fingerprint).toBe(sshd.hostFingerprint);
     expect(host.hostKey).toBe(sshd.hostFingerprint); // trust on first use recorded it
+    documented('get', '/v1/ssh-hosts', await h.client.GET('/v1/ssh-hosts'));
+    documented('get', '/v1/ssh-hosts/{ref}', await h.client.GET('/v1/ssh-hosts/{ref}', { params: { path: { ref: 'byo-api' } } }));
+    documented('post', '/v1/ssh-hosts/{ref}/probe', await h.client.POST('/v1/ssh-hosts/{ref}/probe', { params: { path: { ref: 'byo-api' } } }));
     const listed = await (await h.api('/v1/ssh-hosts')).text();
     expect(listed).not.toContain('PRIVATE KEY');
     expect(listed).not.toContain('privateKeySealed');
@@ -123,15 +128,11 @@ describe('/v1/ssh-hosts hardening', () => {
     const plan = await h.api('/v1/instances?dryRun=true', { method: 'POST', json: { provider: 'ssh' } });
     expect(plan.status, await plan.clone().text()).toBe(200);
     expect((await plan.json()).userData).toContain(`AGENT_SHA256=${sha}`);
-    const publicUrl = h.engine.deps.publicUrl;
-    h.engine.deps.publicUrl = 'http://hangar.example.com';
-    try {
+    await withPublicUrl(h, 'http://hangar.example.com', async () => {
       const refused = await h.api('/v1/instances?dryRun=true', { method: 'POST', json: { provider: 'ssh' } });
       expect(refused.status).toBe(400);
       const body = await refused.json();
       expect(body.errors).toEqual([{ field: 'publicUrl', message: expect.stringMatching(/HANGAR_PUBLIC_URL must be https/) }]);
-    } finally {
-      h.engine.deps.publicUrl = publicUrl;
-    }
+    });
   });
 });

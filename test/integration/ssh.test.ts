@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureAgentBundle } from '../../src/agent-bundle.ts';
+import { ensureAgentBundle } from '../../src/build/agent-bundle.ts';
 import { InMemorySshHostStore, registerHost, SshProvider, type SshHost } from '../../src/providers/ssh.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
 import { agentsUnder, processesMatching } from '../helpers/procs.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
+import { CLOSED_PORT_URL, withPublicUrl } from '../helpers/hub-agent.ts';
 
 let h: TestHangar;
 beforeAll(async () => {
@@ -12,15 +13,11 @@ afterAll(async () => {
 
 describe('per-state timeouts', () => {
   it('an agent that never dials home fails when booting outlasts its bound; onFailure=destroy deletes the server', async () => {
-    const publicUrl = h.engine.deps.publicUrl;
-    h.engine.deps.publicUrl = 'http://127.0.0.1:9';
-    let id: string;
-    try {
-      id = (await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local' } })).json()).id;
-      await h.waitFor(id, (r) => r.serverId !== null);
-    } finally {
-      h.engine.deps.publicUrl = publicUrl;
-    }
+    const id = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
+      const created: string = (await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local' } })).json()).id;
+      await h.waitFor(created, (r) => r.serverId !== null);
+      return created;
+    });
     const row = await h.waitFor(id, (r) => r.status === 'stopped', 30_000);
     expect(row.failureReason).toBe('stuck booting (at boot) for more than 3s');
     expect(row.connection).toBe('timeout');

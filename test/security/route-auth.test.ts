@@ -8,23 +8,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, newToken } from '../../src/domain/tokens.ts';
 import type { DeclaredRoute } from '../../src/api/access.ts';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
+import { CLOSED_PORT_URL, withPublicUrl } from '../helpers/hub-agent.ts';
 
 let h: TestHangar;
 let agentHeader: string;
 beforeAll(async () => {
   h = await startTestHangar('routeauth');
   // An instance whose agent never reaches us; we give it a known agent key.
-  const publicUrl = h.engine.deps.publicUrl;
-  h.engine.deps.publicUrl = 'http://127.0.0.1:9';
-  let id: string;
-  try {
+  const id = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
     const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'route-auth', connectTimeoutSeconds: 600 } });
     expect(res.status).toBe(201);
-    id = ((await res.json()) as { id: string }).id;
-    await h.waitFor(id, (r) => r.serverId !== null);
-  } finally {
-    h.engine.deps.publicUrl = publicUrl;
-  }
+    const created = ((await res.json()) as { id: string }).id;
+    await h.waitFor(created, (r) => r.serverId !== null);
+    return created;
+  });
   const agentId = randomUUID();
   const agentKey = newToken('hga');
   await h.engine.store.update(id, { agentId, agentKeyHash: hashToken(agentKey) });

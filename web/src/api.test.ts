@@ -10,8 +10,8 @@ describe('api requests', () => {
   it('sends the session key as a bearer token and turns problem+json into ApiError with field errors', async () => {
     vi.stubGlobal('sessionStorage', { getItem: () => 'hgr_abc', setItem() {}, removeItem() {} });
     let auth = '';
-    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
-      auth = (init.headers as Record<string, string>).authorization;
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+      auth = new Request(input, init).headers.get('authorization') ?? '';
       return new Response(JSON.stringify({ type: 'x', title: 'Bad Request', status: 400, detail: 'invalid body', errors: [{ field: 'name', message: 'bad' }] }), { status: 400 });
     });
     const err = await createInstance({} as CreateInstanceBody).catch((e: unknown) => e);

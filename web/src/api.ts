@@ -1,28 +1,16 @@
 /**
  * The dashboard's one door to the Hangar API: every HTTP call goes through this module (the
- * layer test checks it). Each function is one API operation, named after its OpenAPI
+ * layer test checks it), over the typed client of the API contract (src/api/contract, generated
+ * from the server's OpenAPI document). Each function is one API operation, named after its
  * `operationId`, and returns the shapes of types.ts; errors are ApiError (RFC 9457 problem
- * details). A generated client can replace the internals without touching any page.
+ * details).
  */
+import { ApiError, body, createApiClient, isAbort, NetworkError } from '../../src/api/contract/index.ts';
 import { session } from './session.ts';
 import { readFrames } from './sse.ts';
-import type { CreateInstanceBody, Instance, InstanceEvent, InstanceQuery, Location, Page, Plan, Problem, ProviderInfo, ServerType, SnapshotLike } from './types.ts';
+import type { CreateInstanceBody, Instance, InstanceEvent, InstanceQuery, Location, Page, Plan, ProviderInfo, ProviderName, ServerType, SnapshotLike } from './types.ts';
 
-/** An HTTP error from the API, carrying its RFC 9457 problem details when it sent them. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: Problem | null,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-
-  get fieldErrors() {
-    return this.problem?.errors ?? [];
-  }
-}
+export { ApiError, isAbort };
 
 type UnauthorizedListener = (err: ApiError) => void;
 const unauthorizedListeners = new Set<UnauthorizedListener>();
@@ -42,76 +30,46 @@ function notifyUnauthorized(err: ApiError): void {
   for (const fn of unauthorizedListeners) fn(err);
 }
 
-/** Whether `err` is a cancelled request (an AbortSignal fired). */
-export const isAbort = (err: unknown): boolean => (err as Error)?.name === 'AbortError';
-
 /** Options every read accepts. */
 export interface CallOptions {
   signal?: AbortSignal;
 }
 
-interface RequestOptions extends CallOptions {
-  body?: unknown;
-  /** Use this key instead of the session's (sign-in check). */
-  key?: string;
-  /** Don't broadcast a 401 (sign-in check, public documents). */
-  quiet401?: boolean;
-  headers?: Record<string, string>;
-}
+/** The page's own origin (a fixed one where there is no page, as in unit tests). */
+const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
+const api = createApiClient({ baseUrl: origin, apiKey: () => session.get(), init: { cache: 'no-store' } });
 
-/** Call the API with the session's bearer key; JSON in and out; throws ApiError on any non-2xx. */
-async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-  const key = opts.key ?? session.get();
-  const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
+/**
+ * One call: its body, or an ApiError (a 401 to the session's key is broadcast unless `quiet401`;
+ * an unreachable server is status 0). A cancelled call rejects with its AbortError.
+ */
+async function call<T>(request: Promise<{ data?: T; response: Response }>, opts: { quiet401?: boolean } = {}): Promise<T> {
   try {
-    res = await fetch(path, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), signal: opts.signal, cache: 'no-store' });
+    return await body(request);
   } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(0, null, 'Cannot reach the Hangar server. Is it running?');
-  }
-  const text = await res.text();
-  let json: unknown = null;
-  if (text) {
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = null;
-    }
-  }
-  if (!res.ok) {
-    const problem = json && typeof json === 'object' && 'status' in json ? (json as Problem) : null;
-    const err = new ApiError(res.status, problem, problem?.detail ?? `${res.status} ${res.statusText}`);
-    if (res.status === 401 && !opts.quiet401) notifyUnauthorized(err);
+    if (err instanceof NetworkError) throw new ApiError(0, null, 'Cannot reach the Hangar server. Is it running?');
+    if (err instanceof ApiError && err.status === 401 && !opts.quiet401) notifyUnauthorized(err);
     throw err;
   }
-  return json as T;
 }
 
-const enc = encodeURIComponent;
-const refreshed = (path: string, refresh?: boolean) => (refresh ? `${path}?refresh=true` : path);
+/** The provider in a path, as the page chose it (the API says when it is not configured). */
+const providerParam = (provider: string) => ({ path: { provider: provider as ProviderName } });
+const refreshQuery = (refresh?: boolean) => ({ query: refresh ? { refresh: 'true' as const } : {} });
 
 /** Check an API key before keeping it (a 401 here is not broadcast). @example await checkApiKey('hgr_…') */
 export async function checkApiKey(key: string): Promise<void> {
-  await request('GET', '/v1/instances?limit=1', { key, quiet401: true });
+  await call(api.GET('/v1/instances', { params: { query: { limit: 1 } }, headers: { authorization: `Bearer ${key}` } }), { quiet401: true });
 }
 
 /** GET /v1/instances: a page of instances, newest first. @example (await listInstances({ status: 'running' })).items */
 export function listInstances(query: InstanceQuery = {}, opts: CallOptions = {}): Promise<Page<Instance>> {
-  const q = new URLSearchParams();
-  if (query.limit !== undefined) q.set('limit', String(query.limit));
-  if (query.status) q.set('status', query.status);
-  if (query.provider) q.set('provider', query.provider);
-  if (query.cursor) q.set('cursor', query.cursor);
-  const qs = q.toString();
-  return request('GET', qs ? `/v1/instances?${qs}` : '/v1/instances', opts);
+  return call(api.GET('/v1/instances', { params: { query: { ...query, provider: query.provider as ProviderName | undefined } }, signal: opts.signal }));
 }
 
 /** GET /v1/instances/{id}. @example const row = await getInstance(id) */
 export function getInstance(id: string, opts: CallOptions = {}): Promise<Instance> {
-  return request('GET', `/v1/instances/${enc(id)}`, opts);
+  return call(api.GET('/v1/instances/{id}', { params: { path: { id } }, signal: opts.signal }));
 }
 
 /**
@@ -124,39 +82,43 @@ export function getInstance(id: string, opts: CallOptions = {}): Promise<Instanc
  */
 export function createInstance(body: CreateInstanceBody, opts: { dryRun: true }): Promise<Plan>;
 export function createInstance(body: CreateInstanceBody, opts?: { dryRun?: false; idempotencyKey?: string }): Promise<Instance>;
-export function createInstance(body: CreateInstanceBody, opts: { dryRun?: boolean; idempotencyKey?: string } = {}): Promise<Plan | Instance> {
-  if (opts.dryRun) return request('POST', '/v1/instances?dryRun=true', { body });
-  return request('POST', '/v1/instances', { body, headers: opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : undefined });
+export function createInstance(json: CreateInstanceBody, opts: { dryRun?: boolean; idempotencyKey?: string } = {}): Promise<Plan | Instance> {
+  const sent = { ...json, provider: json.provider as ProviderName };
+  if (opts.dryRun) return call(api.POST('/v1/instances', { params: { query: { dryRun: 'true' } }, body: sent }));
+  return call(api.POST('/v1/instances', { params: { header: { 'Idempotency-Key': opts.idempotencyKey } }, body: sent }));
 }
 
 /** DELETE /v1/instances/{id}: the row, now stopping. @example const row = await destroyInstance(id) */
 export function destroyInstance(id: string): Promise<Instance> {
-  return request('DELETE', `/v1/instances/${enc(id)}`);
+  return call(api.DELETE('/v1/instances/{id}', { params: { path: { id } } }));
 }
 
 /** GET /v1/instances/{id}/events: its log after event id `after`, oldest first. @example await instanceEvents(id, 0) */
 export function instanceEvents(id: string, after: number, opts: CallOptions & { limit?: number } = {}): Promise<Page<InstanceEvent>> {
-  return request('GET', `/v1/instances/${enc(id)}/events?after=${after}&limit=${opts.limit ?? 1000}`, opts);
+  return call(api.GET('/v1/instances/{id}/events', { params: { path: { id }, query: { after, limit: opts.limit ?? 1000 } }, signal: opts.signal }));
 }
 
 /** GET /v1/events (JSON): every instance's events after `after`, oldest first. @example await allEvents(0, 1) */
 export function allEvents(after: number, limit: number, opts: CallOptions = {}): Promise<Page<InstanceEvent>> {
-  return request('GET', `/v1/events?after=${after}&limit=${limit}`, opts);
+  return call(api.GET('/v1/events', { params: { query: { after, limit } }, signal: opts.signal }));
 }
 
-/** GET /v1/providers: the configured providers. @example (await listProviders()).map((p) => p.name) */
-export async function listProviders(opts: { refresh?: boolean } = {}): Promise<ProviderInfo[]> {
-  return (await request<{ items: ProviderInfo[] }>('GET', refreshed('/v1/providers', opts.refresh))).items;
+/**
+ * GET /v1/providers: the configured providers. The server reads them live, so the operation takes
+ * no `refresh` (the option only drops the catalogue's cache). @example (await listProviders()).map((p) => p.name)
+ */
+export async function listProviders(_opts: { refresh?: boolean } = {}): Promise<ProviderInfo[]> {
+  return (await call(api.GET('/v1/providers'))).items;
 }
 
 /** GET /v1/providers/{provider}/locations (`refresh`: the server refetches). @example await listLocations('hetzner') */
 export async function listLocations(provider: string, opts: { refresh?: boolean } = {}): Promise<Location[]> {
-  return (await request<{ items: Location[] }>('GET', refreshed(`/v1/providers/${enc(provider)}/locations`, opts.refresh))).items;
+  return (await call(api.GET('/v1/providers/{provider}/locations', { params: { ...providerParam(provider), ...refreshQuery(opts.refresh) } }))).items;
 }
 
 /** GET /v1/providers/{provider}/server-types, with prices. @example await listServerTypes('local') */
 export async function listServerTypes(provider: string, opts: { refresh?: boolean } = {}): Promise<ServerType[]> {
-  return (await request<{ items: ServerType[] }>('GET', refreshed(`/v1/providers/${enc(provider)}/server-types`, opts.refresh))).items;
+  return (await call(api.GET('/v1/providers/{provider}/server-types', { params: { ...providerParam(provider), ...refreshQuery(opts.refresh) } }))).items;
 }
 
 /**
@@ -168,7 +130,7 @@ export async function listServerTypes(provider: string, opts: { refresh?: boolea
  */
 export async function hasSnapshotListing(): Promise<boolean> {
   try {
-    const doc = await request<{ paths?: Record<string, { get?: unknown }> }>('GET', '/openapi.json', { quiet401: true });
+    const doc = (await call(api.GET('/openapi.json'), { quiet401: true })) as { paths?: Record<string, { get?: unknown }> };
     return Object.keys(doc?.paths ?? {}).some((p) => /^\/v1\/snapshots\/?$/.test(p) && doc.paths?.[p]?.get);
   } catch {
     return false;
@@ -177,7 +139,7 @@ export async function hasSnapshotListing(): Promise<boolean> {
 
 /** GET /v1/snapshots: the snapshots this installation built. @example (await listSnapshots()).length */
 export async function listSnapshots(): Promise<SnapshotLike[]> {
-  return (await request<{ items?: SnapshotLike[] }>('GET', '/v1/snapshots')).items ?? [];
+  return (await call(api.GET('/v1/snapshots'))).items ?? [];
 }
 
 /** The live stream's state, as followEvents reports it. */
@@ -210,19 +172,16 @@ export function followEvents(opts: FollowOptions): { close(): void } {
     state('connecting');
     while (!closed) {
       try {
-        const key = session.get();
-        const headers: Record<string, string> = { accept: 'text/event-stream' };
-        if (key) headers.authorization = `Bearer ${key}`;
-        if (lastId) headers['last-event-id'] = String(lastId);
-        const res = await fetch('/v1/events', { headers, signal: ctrl.signal, cache: 'no-store' });
-        if (res.status === 401) {
-          notifyUnauthorized(new ApiError(401, null, 'API key rejected'));
-          break;
-        }
-        if (!res.ok || !res.body) throw new Error(`event stream answered ${res.status}`);
+        const { data: stream } = await api.GET('/v1/events', {
+          params: { header: { 'Last-Event-ID': lastId ? String(lastId) : undefined } },
+          headers: { accept: 'text/event-stream' },
+          parseAs: 'stream',
+          signal: ctrl.signal,
+        });
+        if (!stream) throw new Error('event stream answered without a body');
         state('open');
         backoff = 500;
-        await readFrames(res.body, (frame) => {
+        await readFrames(stream, (frame) => {
           if (frame.id) lastId = Number(frame.id) || lastId;
           if (!frame.data) return;
           try {
@@ -233,6 +192,10 @@ export function followEvents(opts: FollowOptions): { close(): void } {
           }
         });
       } catch (err) {
+        if (err instanceof ApiError && err.status === 401) {
+          notifyUnauthorized(new ApiError(401, err.problem, 'API key rejected'));
+          break;
+        }
         if (closed || isAbort(err)) break;
       }
       if (closed) break;

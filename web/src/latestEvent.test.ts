@@ -5,7 +5,8 @@ import { latestEventId } from './latestEvent.ts';
 function fakeEvents(ids: number[]) {
   const calls: string[] = [];
   vi.stubGlobal('sessionStorage', { getItem: () => 'hgr_test', setItem() {}, removeItem() {} });
-  vi.stubGlobal('fetch', async (url: string) => {
+  vi.stubGlobal('fetch', async (input: RequestInfo | URL) => {
+    const url = input instanceof Request ? input.url : String(input);
     calls.push(url);
     const u = new URL(url, 'http://x');
     const after = Number(u.searchParams.get('after'));

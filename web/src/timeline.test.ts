@@ -58,17 +58,19 @@ describe('buildTimeline', () => {
   it('shows where it failed, why, and the teardown that followed', () => {
     const events = [
       step(0, 'create_server', 'pending'),
+      ev(90, { kind: 'info', reason: 'server 42 created on hetzner', data: { serverId: '42' } }),
       step(100, 'boot'),
       ev(150, { kind: 'warning', reason: 'retrying' }),
       ev(10_100, { from: 'provisioning', to: 'failed', step: 'boot', reason: 'agent did not dial home within 10s (stuck at boot)' }),
       ev(10_200, { from: 'failed', to: 'stopping' }),
+      ev(10_600, { kind: 'info', reason: 'server 42 deleted', data: { serverId: '42' } }),
       ev(10_700, { from: 'stopping', to: 'stopped', reason: 'server deleted' }),
     ];
     const tl = buildTimeline(inst('stopped', null, 'agent did not dial home'), events, T0 + 20_000);
     expect(tl.rows.find((r) => r.key === 'boot')).toMatchObject({ state: 'failed', durationMs: 10_000, note: 'agent did not dial home within 10s (stuck at boot)' });
     expect(tl.rows.find((r) => r.key === 'enroll')?.state).toBe('pending');
     expect(tl.rows.find((r) => r.key === 'running')?.state).toBe('failed');
-    expect(tl.rows.find((r) => r.key === 'teardown')).toMatchObject({ state: 'done', durationMs: 500, note: 'server deleted' });
+    expect(tl.rows.find((r) => r.key === 'teardown')).toMatchObject({ state: 'done', durationMs: 500, note: 'server 42 deleted' });
   });
 
   it('ends the current step when a destroy interrupts provisioning', () => {
@@ -77,6 +79,41 @@ describe('buildTimeline', () => {
     expect(tl.rows.find((r) => r.key === 'boot')).toMatchObject({ state: 'done', durationMs: 300, note: 'interrupted by destroy' });
     expect(tl.rows.find((r) => r.key === 'running')?.state).toBe('skipped');
     expect(tl.rows.find((r) => r.key === 'teardown')).toMatchObject({ state: 'current', durationMs: 600 });
+  });
+
+  it('shows the current step of a normal create in progress, never "interrupted by destroy"', () => {
+    // No destroy anywhere: the step has no end, and "no destroy" must not read as "ended by a destroy".
+    const events = [ev(0, { to: 'pending' }), step(100, 'create_server', 'pending'), step(300, 'boot'), step(900, 'enroll')];
+    const tl = buildTimeline(inst('provisioning', 'enroll'), events, T0 + 1_400);
+    expect(tl.rows.find((r) => r.key === 'enroll')).toMatchObject({ state: 'current', durationMs: 500, note: 'in progress' });
+    expect(tl.rows.map((r) => r.note)).not.toContain('interrupted by destroy');
+    expect(tl.live).toBe(true);
+  });
+
+  it('shows a step the events say started as in progress even while the instance row still names the previous one', () => {
+    const events = [step(0, 'create_server', 'pending'), step(100, 'boot'), step(200, 'enroll')];
+    const rows = buildTimeline(inst('provisioning', 'boot'), events, T0 + 700).rows;
+    expect(rows.find((r) => r.key === 'boot')).toMatchObject({ state: 'done', durationMs: 100 });
+    expect(rows.find((r) => r.key === 'enroll')).toMatchObject({ state: 'current', durationMs: 500, note: 'in progress' });
+  });
+
+  it('never shows a negative running time (the page clock may lag behind a fresh event)', () => {
+    const rows = buildTimeline(inst('provisioning', 'boot'), [step(0, 'create_server', 'pending'), step(500, 'boot')], T0 + 200).rows;
+    expect(rows.find((r) => r.key === 'boot')?.durationMs).toBe(0);
+  });
+
+  it('tells the teardown of a create that failed before any server existed as the events do', () => {
+    const events = [
+      ev(0, { to: 'pending' }),
+      step(100, 'create_server', 'pending'),
+      ev(200, { kind: 'error', reason: 'create_server failed (attempt 1, giving up): invalid input in field server_type' }),
+      ev(210, { from: 'provisioning', to: 'failed', step: 'create_server', reason: 'create_server failed: invalid input' }),
+      ev(220, { from: 'failed', to: 'stopping', reason: 'onFailure=destroy after: create_server failed: invalid input' }),
+      ev(300, { from: 'stopping', to: 'stopped', reason: 'no server existed' }),
+    ];
+    const tl = buildTimeline(inst('stopped', null, 'create_server failed: invalid input'), events, T0 + 1_000);
+    expect(tl.rows.find((r) => r.key === 'create_server')).toMatchObject({ state: 'failed', note: 'create_server failed: invalid input' });
+    expect(tl.rows.find((r) => r.key === 'teardown')).toMatchObject({ state: 'done', note: 'no server was created' });
   });
 
   it('notes warnings within a step', () => {

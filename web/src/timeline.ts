@@ -1,5 +1,6 @@
 import { STEPS, type Instance, type InstanceEvent, type Step } from './types.ts';
 import { STEP_LABELS } from './format.ts';
+import { serverFate } from './outcome.ts';
 
 export type RowState = 'done' | 'current' | 'failed' | 'pending' | 'skipped';
 
@@ -34,7 +35,7 @@ const ms = (iso: string) => Date.parse(iso);
  * buildTimeline(instance, events, Date.now()).rows.map((r) => `${r.key}:${r.state}`)
  * // → ['create_server:done', 'boot:done', …, 'running:done']
  */
-export function buildTimeline(instance: Pick<Instance, 'status' | 'step' | 'createdAt' | 'failureReason'>, events: InstanceEvent[], now: number): Timeline {
+export function buildTimeline(instance: Pick<Instance, 'status' | 'createdAt' | 'failureReason'>, events: InstanceEvent[], now: number): Timeline {
   const transitions = events.filter((e) => e.kind === 'transition').sort((a, b) => a.id - b.id);
   const entered = new Map<Step, InstanceEvent>();
   for (const e of transitions) if (e.to === 'provisioning' && e.step && STEPS.includes(e.step as Step) && !entered.has(e.step as Step)) entered.set(e.step as Step, e);
@@ -62,19 +63,22 @@ export function buildTimeline(instance: Pick<Instance, 'status' | 'step' | 'crea
       .find((e): e is InstanceEvent => e !== undefined && e.id > start.id);
     const end = next ?? (provisioningEnd && provisioningEnd.id > start.id ? provisioningEnd : null);
     const isFailed = failed !== null && failedStep === step && !next;
-    const isCurrent = !end && instance.status === 'provisioning' && instance.step === step;
+    // Started and not ended (no later step, no running/failed/destroy after it): in progress,
+    // whatever step the row (read separately from the events) says.
+    const isCurrent = !end && !isFailed;
     const windowEnd = end ? end.id : Number.POSITIVE_INFINITY;
     const warnings = events.filter((e) => (e.kind === 'warning' || e.kind === 'error') && e.id > start.id && e.id < windowEnd).length;
-    let note: string | null = null;
+    const warned = warnings ? `${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (see the log)` : null;
+    let note: string | null = warned;
     if (isFailed) note = failed?.reason ?? instance.failureReason;
-    else if (end === stopping && !next) note = 'interrupted by destroy';
-    else if (warnings) note = `${warnings} ${warnings === 1 ? 'warning' : 'warnings'} (see the log)`;
+    else if (stopping !== null && end === stopping) note = 'interrupted by destroy';
+    else if (isCurrent) note = warned ? `in progress · ${warned}` : 'in progress';
     rows.push({
       key: step,
       label: STEP_LABELS[step],
-      state: isFailed ? 'failed' : end ? 'done' : isCurrent ? 'current' : 'pending',
+      state: isFailed ? 'failed' : end ? 'done' : 'current',
       at: start.at,
-      durationMs: end ? ms(end.at) - ms(start.at) : isCurrent ? now - ms(start.at) : null,
+      durationMs: end ? ms(end.at) - ms(start.at) : Math.max(0, now - ms(start.at)),
       note,
     });
   });
@@ -96,7 +100,8 @@ export function buildTimeline(instance: Pick<Instance, 'status' | 'step' | 'crea
       state: stopped ? 'done' : instance.status === 'stopping' ? 'current' : 'pending',
       at: stopping.at,
       durationMs: stopped ? ms(stopped.at) - ms(stopping.at) : instance.status === 'stopping' ? now - ms(stopping.at) : null,
-      note: stopped ? (stopped.reason ?? 'server deleted') : 'deleting the server',
+      // The detail's note reads the same facts (outcome.ts): one story of the server.
+      note: serverFate(instance, events).text || (stopped ? stopped.reason : 'deleting the server'),
     });
   }
   return {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../domain/errors.ts';
+import { enroll } from '../../hub/enrollment.ts';
 import { AgentUpdateQuery } from '../inputs.ts';
 import { parseInput } from '../problem.ts';
 import { Enroll } from '../schemas.ts';
@@ -19,7 +20,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const { engine } = ctx;
   app.post('/v1/agents/enroll', { config: { access: 'public' }, bodyLimit: 16 * 1024 }, async (req) => {
     const body = parseInput(Enroll, req.body);
-    return engine.enroll(body.token, body);
+    return enroll(engine, body.token, body);
   });
   app.get('/v1/agent/bundle', { config: { access: 'public' } }, async (_req, reply) => {
     return reply.type('text/javascript').header('cache-control', 'no-cache').send(await ctx.agentBundle());
@@ -31,7 +32,7 @@ export function registerAgentRoutes(app: FastifyInstance, ctx: RouteContext): vo
   };
   app.get('/v1/agents/update', { config: { access: 'agent' } }, async (req, reply) => {
     const q = parseInput(AgentUpdateQuery, req.query, 'query');
-    const offer = await releases().offer(req.agentInstance!.id, q.version, (q.refused ?? '').split(',').filter(Boolean), engine.deps.publicUrl);
+    const offer = await releases().offer(req.agentInstance!.id, q.version, (q.refused ?? '').split(',').filter(Boolean), engine.publicUrl);
     return offer ? offer : reply.code(204).send();
   });
   app.get('/v1/agents/releases/:version/bundle', { config: { access: 'agent' } }, async (req, reply) => {

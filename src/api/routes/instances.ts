@@ -27,7 +27,7 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
     const body = parseInput(CreateInstance, req.body);
     const { config, secrets } = splitConfig(body.workload, body.config);
     const input = {
-      name: body.name ?? `${body.workload}`,
+      name: body.name,
       provider: body.provider,
       location: body.location,
       serverType: body.serverType,

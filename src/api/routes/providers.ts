@@ -1,8 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError } from '../../domain/errors.ts';
+import { HangarError, NotFoundError } from '../../domain/errors.ts';
+import type { ProviderName as Name } from '../../domain/providers.ts';
 import { RefreshQuery as Refresh } from '../inputs.ts';
 import { parseInput } from '../problem.ts';
+import { ProviderName } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
+
+/** How a provider this server does not offer is enabled (`GET /v1/providers`, and the 404 for it). */
+const ENABLE: Record<Name, string> = {
+  local: "set HANGAR_LOCAL_PROVIDER=1 in the server's environment and restart it",
+  hetzner: "set HETZNER_API_TOKEN or HCLOUD_TOKEN in the server's environment and restart it, or PUT /v1/providers/hetzner/credentials",
+  'digital-ocean': "set DIGITALOCEAN_API_TOKEN or DIGITALOCEAN_TOKEN in the server's environment and restart it, or PUT /v1/providers/digital-ocean/credentials",
+  ssh: 'restart the server with the ssh provider on (its default)',
+};
 
 
 /**
@@ -17,8 +27,9 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: RouteContext):
   app.get('/v1/providers', { config: { access: 'admin' } }, async () => {
     const stored = new Set((await ctx.credentials?.stored()) ?? []);
     return {
-      items: [...engine.deps.providers.values()].map((p) => ({ name: p.name, userDataLimit: p.userDataLimit, credentials: stored.has(p.name) ? 'api' : p.name === 'local' || p.name === 'ssh' ? 'none needed' : 'environment' })),
-      tailnet: engine.deps.tailnet ? (stored.has('tailscale') ? 'api' : 'environment') : 'not configured',
+      items: [...engine.providers.values()].map((p) => ({ name: p.name, userDataLimit: p.userDataLimit, credentials: stored.has(p.name) ? 'api' : p.name === 'local' || p.name === 'ssh' ? 'none needed' : 'environment', configured: true })),
+      unconfigured: ProviderName.options.filter((n) => !engine.providers.has(n)).map((name) => ({ name, configured: false, enable: ENABLE[name] })),
+      tailnet: engine.settings.tailnet ? (stored.has('tailscale') ? 'api' : 'environment') : 'not configured',
     };
   });
   const credentials = () => {
@@ -37,8 +48,9 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: RouteContext):
   });
   const providerOf = (req: FastifyRequest) => {
     const name = serviceOf(req);
-    if (!engine.deps.providers.has(name as never)) throw new NotFoundError('provider', JSON.stringify(name.slice(0, 64)));
-    return name;
+    if (engine.providers.has(name as never)) return name;
+    if (Object.hasOwn(ENABLE, name)) throw new HangarError('not-found', `provider ${name} is not configured on this server; to enable it, ${ENABLE[name as Name]}`, 404);
+    throw new HangarError('not-found', `provider ${JSON.stringify(name.slice(0, 64))} not found; known providers: ${ProviderName.options.join(', ')}`, 404);
   };
   const refreshOf = (req: FastifyRequest) => parseInput(Refresh, req.query, 'query').refresh === 'true';
   app.get('/v1/providers/:provider/server-types', { config: { access: 'admin' } }, async (req) => ({ items: await catalogue.serverTypes(providerOf(req), refreshOf(req)) }));

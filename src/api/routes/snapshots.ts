@@ -4,6 +4,7 @@ import { NotFoundError } from '../../domain/errors.ts';
 import { snapshotBuildJson } from '../../engine/snapshots.ts';
 import { CloudName, SnapshotProviderQuery as ProviderQuery, SnapshotReady as Ready, StartSnapshotBuild as StartBuild } from '../inputs.ts';
 import { parseInput } from '../problem.ts';
+import { bearerToken } from '../access.ts';
 import type { RouteContext } from './context.ts';
 import { instanceIdOf } from './params.ts';
 
@@ -34,7 +35,7 @@ export function registerSnapshotRoutes(app: FastifyInstance, ctx: RouteContext):
   app.get('/v1/snapshot-builds', { config: { access: 'admin' } }, async () => ({ items: (await snapshots().builds()).map(snapshotBuildJson) }));
   app.get('/v1/snapshot-builds/:id', { config: { access: 'admin' } }, async (req) => snapshotBuildJson(await snapshots().get(instanceIdOf(req, 'snapshot build'))));
   app.post('/v1/snapshot-builds/:id/ready', { config: { access: 'builder' }, bodyLimit: 16 * 1024 }, async (req) => {
-    const row = await snapshots().ready(instanceIdOf(req, 'snapshot build'), req.headers.authorization, parseInput(Ready, req.body ?? {}));
+    const row = await snapshots().ready(instanceIdOf(req, 'snapshot build'), bearerToken(req.headers.authorization), parseInput(Ready, req.body ?? {}));
     return { id: row.id, status: row.status, recorded: true };
   });
 }

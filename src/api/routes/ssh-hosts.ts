@@ -29,8 +29,8 @@ const PROBE_FIELD: Record<string, string> = {
  */
 export function registerSshHostRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const hostsOf = () => {
-    if (!ctx.sshHosts || !ctx.engine.deps.providers.has('ssh')) throw new NotFoundError('provider', 'ssh');
-    return { hosts: ctx.sshHosts, ssh: ctx.engine.deps.providers.get('ssh') as SshProvider };
+    if (!ctx.sshHosts || !ctx.engine.providers.has('ssh')) throw new NotFoundError('provider', 'ssh');
+    return { hosts: ctx.sshHosts, ssh: ctx.engine.providers.get('ssh') as SshProvider };
   };
   const hostOr404 = async (hosts: SshHostStore, req: FastifyRequest) => {
     const ref = (req.params as { ref: string }).ref;

@@ -12,7 +12,7 @@ afterAll(async () => {
 describe('system routes', () => {
   it('liveness and readiness are public and say what they checked', async () => {
     expect(await (await fetch(`${h.url}/livez`)).json()).toEqual({ ok: true });
-    expect(await (await fetch(`${h.url}/readyz`)).json()).toMatchObject({ ok: true, database: 'up' });
+    expect(await (await fetch(`${h.url}/readyz`)).json()).toEqual({ ok: true, database: 'up', queue: 'up' });
     expect((await fetch(`${h.url}/openapi.json`)).status).toBe(200);
   });
   it('a reconciler pass needs an API key', async () => {

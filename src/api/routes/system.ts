@@ -1,15 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { sql } from 'drizzle-orm';
 import { ConflictError, HangarError } from '../../domain/errors.ts';
 import { openApiDocument } from '../openapi.ts';
 import type { RouteContext } from './context.ts';
 
-/** How long the readiness check waits for the database. */
-const READY_TIMEOUT_MS = 2000;
-
 /**
- * Liveness (`/livez`: the process answers), readiness (`/healthz`, `/readyz`: the database
- * answers), Prometheus metrics (`metrics` access: an API key unless HANGAR_METRICS_PUBLIC=1), the
+ * Liveness (`/livez`: the process answers), readiness (`/healthz`, `/readyz`: the database and
+ * the job queue answer, `engine.ready()`), Prometheus metrics (`metrics` access: an API key unless HANGAR_METRICS_PUBLIC=1), the
  * OpenAPI document, and an on-demand reconciler pass.
  *
  * @example
@@ -18,14 +14,10 @@ const READY_TIMEOUT_MS = 2000;
 export function registerSystemRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/livez', { config: { access: 'public' } }, async () => ({ ok: true }));
   const ready = async () => {
-    const db = ctx.engine.store.db;
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS).unref());
-    try {
-      await Promise.race([db.execute(sql`select 1`), timeout]);
-    } catch {
-      throw new HangarError('unavailable', 'the database does not answer', 503);
-    }
-    return { ok: true, database: 'up' };
+    const s = await ctx.engine.ready();
+    if (s.database !== 'up') throw new HangarError('unavailable', 'the database does not answer', 503);
+    if (s.queue !== 'up') throw new HangarError('unavailable', 'the job queue does not answer', 503);
+    return { ok: true, database: 'up', queue: 'up' };
   };
   app.get('/healthz', { config: { access: 'public' } }, ready);
   app.get('/readyz', { config: { access: 'public' } }, ready);

@@ -51,7 +51,7 @@ export function registerAgent(program: Command, action: Action): void {
       }
       let file = opts.bundle;
       if (!file) {
-        const { bundleAgent } = await import('../../agent-bundle.ts');
+        const { bundleAgent } = await import('../../build/agent-bundle.ts');
         file = join(tmpdir(), `hangar-agent-${version}-${process.pid}.mjs`);
         if (!ctx.json) ctx.print(`building agent ${version}…`);
         await bundleAgent(file, version);

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import type { CreateInstanceBody, HangarClient, Instance } from '../client.ts';
+import type { CreateInstanceBody, Instance } from '../../api/contract/types.ts';
+import { PROVIDERS, WORKLOADS } from '../choices.ts';
+import type { HangarClient } from '../client.ts';
 import type { Context, CommonOptions } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import type { Action } from '../program.ts';
+import { applySettings } from '../set-values.ts';
 import { follow } from './follow.ts';
 
 interface CreateOptions extends CommonOptions {
@@ -15,6 +18,7 @@ interface CreateOptions extends CommonOptions {
   image?: string;
   workload?: string;
   set: string[];
+  setString: string[];
   configFile?: string;
   tailscale?: boolean;
   tag: string[];
@@ -28,18 +32,44 @@ interface CreateOptions extends CommonOptions {
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
+/** The body's fields as flags: a 400 naming one of them is a usage error (exit 2). */
+export const CREATE_FIELD_FLAGS: Readonly<Record<string, string>> = {
+  provider: '--provider',
+  name: '--name',
+  location: '--location',
+  serverType: '--type',
+  image: '--image',
+  workload: '--workload',
+  config: '--set',
+  tailscale: '--tailscale',
+  tailscaleTags: '--tag',
+  connectTimeoutSeconds: '--connect-timeout',
+  onFailure: '--on-failure',
+};
+
+const EXAMPLES = `
+Workload settings: --set key=value types the value: true/false → boolean, an integer → number,
+[…] or {…} → that JSON, anything else → text; --set-string key=value always sends text.
+--config-file FILE gives them all as a JSON object (--set and --set-string override it).
+
+Examples:
+  hangar create -p local --wait
+  hangar create -p local --set exec=true --set port=8080 --wait
+  hangar create -p hetzner -l fsn1 -w openclaw --set port=18789 --set-string gatewayToken=123456 --dry-run`;
+
 /** `hangar create`: ask for an instance; with --wait, show each step until it runs or fails. */
 export function registerCreate(program: Command, action: Action): void {
   program
     .command('create')
     .description('create an instance (an agent server) and, with --wait, follow it to running')
-    .requiredOption('-p, --provider <name>', 'local | hetzner | digital-ocean | ssh')
-    .option('-n, --name <name>', 'display name (default: derived from the id)')
+    .addOption(new Option('-p, --provider <name>', 'where the server runs (see `hangar providers`)').choices(PROVIDERS).makeOptionMandatory())
+    .option('-n, --name <name>', 'display name (default: <workload>-<first 8 hex of the id>, e.g. process-5aa2f4bc)')
     .option('-l, --location <location>', 'location / region (see `hangar providers PROVIDER`)')
     .option('-t, --type <serverType>', 'server type / size')
     .option('--image <image>', 'image name or snapshot id')
-    .option('-w, --workload <kind>', 'process | openclaw | agent-manager | runner-stack | compose', 'process')
-    .option('-s, --set <key=value>', 'workload setting (repeatable); keys ending in key/token/password/secret are stored sealed', collect, [])
+    .addOption(new Option('-w, --workload <kind>', 'what the server runs').choices(WORKLOADS).default('process'))
+    .option('-s, --set <key=value>', 'workload setting, typed (repeatable): true/false, integers and […]/{…} JSON as such, else text; keys ending in key/token/password/secret are stored sealed', collect, [])
+    .option('--set-string <key=value>', 'workload setting sent as text whatever it looks like (repeatable)', collect, [])
     .option('--config-file <path>', 'workload settings as a JSON object')
     .option('--tailscale', 'join the instance to the tailnet')
     .option('--tag <tag:name>', 'Tailscale ACL tag (repeatable)', collect, [])
@@ -49,7 +79,9 @@ export function registerCreate(program: Command, action: Action): void {
     .option('--dry-run', 'print the plan and the exact user-data (token redacted); creates nothing')
     .option('--wait', 'follow the steps live until running (exit 0) or failed (exit 1)')
     .option('--timeout <seconds>', 'with --wait: give up waiting after this long (the instance keeps going)')
+    .addHelpText('after', EXAMPLES)
     .action(action<CreateOptions>(async (ctx, _args, opts) => {
+      ctx.fieldFlags = CREATE_FIELD_FLAGS;
       const body = buildBody(opts);
       const client = ctx.client();
       if (opts.dryRun) {
@@ -103,11 +135,7 @@ export function buildBody(opts: CreateOptions): CreateInstanceBody {
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError('--config-file must hold a JSON object');
     Object.assign(config, parsed);
   }
-  for (const kv of opts.set) {
-    const i = kv.indexOf('=');
-    if (i < 1) throw new UsageError(`--set ${kv}: expected key=value`);
-    config[kv.slice(0, i)] = kv.slice(i + 1);
-  }
+  applySettings(config, opts.set, opts.setString ?? []);
   const body: CreateInstanceBody = { provider: opts.provider as CreateInstanceBody['provider'], workload: opts.workload as CreateInstanceBody['workload'], config };
   if (opts.name) body.name = opts.name;
   if (opts.location) body.location = opts.location;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { InstanceEvent } from '../client.ts';
+import type { InstanceEvent } from '../../api/contract/types.ts';
 import type { CommonOptions, Context } from '../context.ts';
 import { eventText, eventTime } from '../output.ts';
 import type { Action } from '../program.ts';

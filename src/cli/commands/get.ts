@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Instance } from '../client.ts';
+import type { Instance } from '../../api/contract/types.ts';
 import type { Context } from '../context.ts';
 import { details, formatAge, statusColor, statusText, type Colors } from '../output.ts';
 import type { Action } from '../program.ts';

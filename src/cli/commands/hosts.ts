@@ -35,6 +35,7 @@ export function registerHosts(program: Command, action: Action): void {
     .option('--keep-files', 'keep installed files when an instance is destroyed')
     .option('--no-probe', 'register without connecting')
     .action(action<AddOptions>(async (ctx, [name, address], opts) => {
+      ctx.fieldFlags = { name: 'NAME', address: 'ADDRESS', port: '--port', user: '--user', privateKey: '--key', keyPath: '--key-name', hostKey: '--pin', remoteRoot: '--remote-root', keepFiles: '--keep-files' };
       if (!opts.key === !opts.keyName) throw new UsageError('give exactly one of --key FILE (a key on this machine, uploaded) and --key-name NAME (a key in the server\'s HANGAR_SSH_KEY_DIR)');
       const key = opts.key ? { privateKey: await readLocalKey(opts.key) } : { keyPath: opts.keyName };
       const port = Number(opts.port);

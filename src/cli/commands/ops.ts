@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { HangarClient, type DoctorReport, type InstanceStatus, type LogUnit } from '../client.ts';
+import type { DoctorReport, InstanceStatus, LogUnit } from '../../api/contract/types.ts';
+import { HangarClient } from '../client.ts';
 import { MISSING_KEY } from '../config.ts';
 import type { CommonOptions, Context } from '../context.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -48,8 +49,16 @@ export function registerOps(program: Command, action: Action): void {
     .option('-u, --unit <unit>', 'agent, bootstrap or workload', 'agent')
     .option('-n, --lines <n>', 'how many lines', '100')
     .option('-f, --follow', 'keep printing new lines until Ctrl+C')
+    .addHelpText(
+      'after',
+      `
+Units: agent (the agent's own trouble: lost hub connections, updates, shutdown; empty on a
+healthy instance), bootstrap (install, enrollment, tailnet join) and workload (the workload's
+output). Ask for one with -u, e.g. \`hangar logs ID -u workload\`; when the unit asked for has no
+lines, the CLI says on stderr which of the others have some.`,
+    )
     .action(action<CommonOptions & { unit: string; lines: string; follow?: boolean }>(async (ctx, [ref], opts) => {
-      if (!['agent', 'bootstrap', 'workload'].includes(opts.unit)) throw new UsageError(`--unit must be agent, bootstrap or workload (got "${opts.unit}")`);
+      if (!(LOG_UNITS as readonly string[]).includes(opts.unit)) throw new UsageError(`--unit must be agent, bootstrap or workload (got "${opts.unit}")`);
       const lines = Number(opts.lines);
       if (!Number.isInteger(lines) || lines < 1 || lines > 5000) throw new UsageError('--lines must be an integer from 1 to 5000');
       const client = longClient(ctx, 30_000);
@@ -57,6 +66,7 @@ export function registerOps(program: Command, action: Action): void {
       const unit = opts.unit as LogUnit;
       const show = (l: string) => (ctx.json ? ctx.printJsonLine({ unit, line: l }) : ctx.print(l));
       const first = await client.logs(id, { unit, lines });
+      if (!first.lines.length && !ctx.json) ctx.info(ctx.ce.dim(await emptyUnitHint(client, id, ref, unit)));
       if (!opts.follow) {
         if (ctx.json) return ctx.printJson(first);
         first.lines.forEach(show);
@@ -134,6 +144,39 @@ export function registerOps(program: Command, action: Action): void {
       }
       return r.timedOut ? 124 : (r.exitCode ?? 1);
     }));
+}
+
+const LOG_UNITS = ['agent', 'bootstrap', 'workload'] as const satisfies readonly LogUnit[];
+
+/**
+ * What `hangar logs` says (on stderr) when the unit asked for has no lines: which units there
+ * are, and the command for each of the others, marked by whether it has lines (asked of the
+ * agent; when that fails, unmarked).
+ *
+ * @example
+ * await emptyUnitHint(client, id, 'web-1', 'agent')
+ * // → 'no lines in the agent log yet; units: agent, bootstrap, workload. Ask for another with -u:\n  hangar logs web-1 -u bootstrap   (has lines)\n…'
+ */
+export async function emptyUnitHint(client: Pick<HangarClient, 'logs'>, id: string, ref: string, unit: LogUnit): Promise<string> {
+  const others = LOG_UNITS.filter((u) => u !== unit);
+  const has = await Promise.all(others.map((u) => client.logs(id, { unit: u, lines: 1 }).then((r) => r.lines.length > 0, () => null)));
+  return logsHint(ref, unit, others.map((u, i) => ({ unit: u, hasLines: has[i] })));
+}
+
+/**
+ * The text of {@link emptyUnitHint}, from what is known about the other units.
+ *
+ * @example
+ * logsHint('web-1', 'agent', [{ unit: 'workload', hasLines: true }])
+ * // → 'no lines in the agent log yet; units: agent, bootstrap, workload. Ask for another with -u:\n  hangar logs web-1 -u workload   (has lines)'
+ */
+export function logsHint(ref: string, unit: LogUnit, others: { unit: LogUnit; hasLines: boolean | null }[]): string {
+  const arg = /^[\w@%+=:,./-]+$/.test(ref) ? ref : `'${ref.replace(/'/g, `'\\''`)}'`;
+  const rows = others.map((o) => {
+    const cmd = `hangar logs ${arg} -u ${o.unit}`;
+    return `  ${o.hasLines === null ? cmd : `${cmd.padEnd(arg.length + 25)} (${o.hasLines ? 'has lines' : 'empty too'})`}`;
+  });
+  return [`no lines in the ${unit} log yet; units: ${LOG_UNITS.join(', ')}. Ask for another with -u:`, ...rows].join('\n');
 }
 
 /** Lines of `next` after the longest overlap with the end of `seen` (log tails by polling). */

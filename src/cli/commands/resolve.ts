@@ -1,4 +1,5 @@
-import type { HangarClient, Instance } from '../client.ts';
+import type { Instance } from '../../api/contract/types.ts';
+import type { HangarClient } from '../client.ts';
 import { CliError } from '../errors.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

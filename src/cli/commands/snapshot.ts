@@ -23,6 +23,7 @@ export function registerSnapshot(program: Command, action: Action): void {
     .option('--location <location>', 'where the builder runs (default: the provider default)')
     .option('--wait', 'print progress until the build is done (exit 0) or failed (exit 1)')
     .action(action<BuildOptions>(async (ctx, _args, opts) => {
+      ctx.fieldFlags = { provider: '--provider', location: '--location' };
       if (!CLOUDS.includes(opts.provider)) throw new UsageError(`--provider must be one of ${CLOUDS.join(', ')}, got "${opts.provider}"`);
       const client = ctx.client();
       let build = await client.buildSnapshot({ provider: opts.provider, ...(opts.location ? { location: opts.location } : {}) });

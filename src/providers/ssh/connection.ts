@@ -18,7 +18,7 @@ import type { Client as SshClient, ConnectConfig } from 'ssh2';
 import { ProviderError } from '../../domain/errors.ts';
 import { open } from '../../domain/tokens.ts';
 import { AddressRefused, resolveHostAddresses } from './address.ts';
-import type { SshHost } from './hosts.ts';
+import type { SshHost } from '../../domain/ssh-hosts.ts';
 import { KeyFileError, NO_KEY_FILE, readKeyInDir } from './keys.ts';
 import { fingerprint } from './register.ts';
 
@@ -76,6 +76,18 @@ export interface ExecResult {
   signal: string | null;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * The last lines of a command's output (stderr first, the agent's pid line left out), for an
+ * error message: at most 8 lines and 1000 characters.
+ *
+ * @example
+ * outputTail({ code: 1, signal: null, stdout: 'a\nb', stderr: 'boom' }) // → 'boom | a | b'
+ */
+export function outputTail(res: ExecResult): string {
+  const text = `${res.stderr}\n${res.stdout}`.trim().split('\n').filter((l) => !l.startsWith('HANGAR_AGENT_PID=')).slice(-8).join(' | ');
+  return text.slice(-1000) || '(no output)';
 }
 
 export interface ExecOptions {

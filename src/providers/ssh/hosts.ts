@@ -1,90 +1,19 @@
 /**
- * The `ssh` provider's host records and where they live: {@link SshHost}, the
- * {@link SshHostStore} contract (atomic claim / release / update) and an in-memory store for
- * tests. Server ids name a claim of a host: `<host id>~<claim id>`.
+ * Where the `ssh` provider's hosts live: the {@link SshHostStore} contract (atomic claim /
+ * release / update; the records themselves are src/domain/ssh-hosts.ts) and an in-memory store
+ * for tests. Server ids name a claim of a host: `<host id>~<claim id>`.
  *
  * @example
  * const hosts = new InMemorySshHostStore();
  * const claimed = await hosts.claim(host.id, { labels, serverName }); // null when another instance holds it
  */
-import { randomBytes } from 'node:crypto';
-
-/** What a probe learned about a host (kept on the host record for the catalogue). */
-export interface SshHostFacts {
-  /** `ID` from /etc/os-release, e.g. `ubuntu`. */
-  os: string;
-  /** `VERSION_ID`, e.g. `24.04`. */
-  osVersion: string;
-  /** `PRETTY_NAME`, e.g. `Ubuntu 24.04.1 LTS`. */
-  prettyName: string;
-  /** `uname -m`, e.g. `x86_64`, `aarch64`. */
-  arch: string;
-  cores: number;
-  memoryGb: number;
-  diskGb: number;
-  /** Whether systemd is PID 1. */
-  systemd: boolean;
-  /** `node --version` of the node the agent would run on, or null when there is none. */
-  nodeVersion: string | null;
-}
-
-/**
- * A registered server. `labels` are the ownership labels of the instance provisioned on it
- * (empty when free), so `findServers` by label works like on a cloud.
- */
-export interface SshHost {
-  id: string;
-  /** Unique, DNS-label-like; what `spec.location` names. */
-  name: string;
-  address: string;
-  port: number;
-  user: string;
-  /** The private key, sealed with the installation's secret key (`seal()`); or null with `keyPath`. */
-  privateKeySealed: string | null;
-  /** The key's passphrase, sealed, when it has one. */
-  passphraseSealed: string | null;
-  /** A private key file in the key directory (HANGAR_SSH_KEY_DIR; a name in it, or an absolute path inside it), read at each connection. */
-  keyPath: string | null;
-  /** SHA-256 host-key fingerprint as OpenSSH prints it (`SHA256:…`); null until first use under TOFU. */
-  hostKey: string | null;
-  /** `pinned`: given at registration; `tofu`: recorded at the first connection, then enforced. */
-  hostKeyTrust: 'pinned' | 'tofu';
-  /** When a TOFU fingerprint was recorded. */
-  hostKeyRecordedAt: string | null;
-  /** Remote directory Hangar installs into (`/opt/hangar` or `/opt/hangar-<name>`); null = the provider's default (`/opt/hangar`). */
-  remoteRoot: string | null;
-  /** Keep the remote files on teardown (only the agent is stopped). */
-  keepFiles: boolean;
-  /** Ownership labels of the instance provisioned here; `{}` when free. */
-  labels: Record<string, string>;
-  /** `spec.name` of the server provisioned here (what `findServers({ name })` matches). */
-  serverName: string | null;
-  /** `free` → `provisioning` (bootstrap running) → `ready` (agent started) → `free` on teardown. */
-  state: 'free' | 'provisioning' | 'ready';
-  /**
-   * Random id of the current claim (set when a free host is claimed, kept while the same owner
-   * claims again, null when free); part of the server id. Absent or null on a claim made before
-   * claim ids existed.
-   */
-  claimId?: string | null;
-  provisionedAt: string | null;
-  facts: SshHostFacts | null;
-  createdAt: string;
-}
-
-/** Who claims a host: the instance's ownership labels and its server name. */
-export interface SshClaim {
-  labels: Record<string, string>;
-  serverName: string;
-  /** The claim id to record when the host is free (default: a fresh {@link newClaimId}); an owner claiming again keeps its own. */
-  claimId?: string;
-}
+import { FREE_HOST, newClaimId, type SshClaim, type SshHost } from '../../domain/ssh-hosts.ts';
 
 /**
  * Where hosts live. The control plane backs it with a table shared by every replica
- * ({@link DbSshHostStore}); tests use {@link InMemorySshHostStore}. `claim`, `release` and
- * `update` are atomic compare-and-set / merge operations, so replicas never read-modify-write a
- * host's claim.
+ * (DbSshHostStore, src/db/stores/ssh-hosts.ts); tests use {@link InMemorySshHostStore}. `claim`,
+ * `release` and `update` are atomic compare-and-set / merge operations, so replicas never
+ * read-modify-write a host's claim.
  */
 export interface SshHostStore {
   list(): Promise<SshHost[]>;
@@ -107,14 +36,6 @@ export interface SshHostStore {
   release(id: string, labels?: Record<string, string>, claimId?: string | null): Promise<boolean>;
   /** Merge `set` into a host in one step; the updated host, or null when it is not registered. */
   update(id: string, set: Partial<SshHost>): Promise<SshHost | null>;
-}
-
-/** The fields {@link SshHostStore.release} resets. */
-export const FREE_HOST = { labels: {}, serverName: null, state: 'free', provisionedAt: null, claimId: null } as const satisfies Partial<SshHost>;
-
-/** A fresh claim id: 16 hex characters. */
-export function newClaimId(): string {
-  return randomBytes(8).toString('hex');
 }
 
 /**
@@ -187,12 +108,12 @@ export class InMemorySshHostStore implements SshHostStore {
   }
 }
 
-export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 /** `a` and `b` name the same (some) owner. */
-export function sameOwner(a: Record<string, string>, b: Record<string, string>): boolean {
+function sameOwner(a: Record<string, string>, b: Record<string, string>): boolean {
   return Object.keys(a).length > 0 && sameLabels(a, b);
 }

@@ -8,7 +8,7 @@
  */
 import { connect, sshError, target, type SshConnection } from './connection.ts';
 import { DEFAULT_REMOTE_ROOT } from './remote-root.ts';
-import type { SshHost, SshHostFacts } from './hosts.ts';
+import type { SshHost, SshHostFacts } from '../../domain/ssh-hosts.ts';
 import { q } from './scripts.ts';
 
 /**

@@ -11,7 +11,8 @@ import ssh2 from 'ssh2';
 import { ConflictError, ValidationError } from '../../domain/errors.ts';
 import { seal } from '../../domain/tokens.ts';
 import { addressProblem } from './address.ts';
-import type { SshHost, SshHostStore } from './hosts.ts';
+import type { SshHost } from '../../domain/ssh-hosts.ts';
+import type { SshHostStore } from './hosts.ts';
 import { KEY_FILE_MAX_BYTES, KeyFileError, NO_KEY_FILE, readKeyInDir } from './keys.ts';
 import { remoteRootProblem } from './remote-root.ts';
 
@@ -85,7 +86,7 @@ export function normalizeHostKey(input: string): string | null {
 }
 
 /** Why `text` is not a usable private key (with `passphrase`), or null. */
-export function keyProblem(text: string, passphrase?: string): string | null {
+function keyProblem(text: string, passphrase?: string): string | null {
   const parsed = utils.parseKey(text, passphrase);
   if (parsed instanceof Error) return `is not a usable private key: ${parsed.message}`;
   const key = Array.isArray(parsed) ? parsed[0] : parsed;

@@ -9,13 +9,10 @@
  * const script = renderSshTeardown({ root: '/opt/hangar', keepFiles: false, stopTimeoutSeconds: 10 });
  * // fed to `sh -s` on the host's stdin
  */
-import { parse as parseYaml } from 'yaml';
 import { assertRemoteRoot } from './remote-root.ts';
 
 /** The agent's systemd unit (the same name the cloud install script uses). */
 export const SSH_AGENT_UNIT = 'hangar-agent.service';
-/** Where cloud-init user-data carries the install script (mirrors src/bootstrap/install-script.ts). */
-const USER_DATA_INSTALL_SCRIPT = '/opt/hangar/bootstrap/install.sh';
 
 /**
  * Run the script on stdin with `sh -s`: as root directly, else through passwordless sudo when
@@ -303,18 +300,4 @@ case "$ROOT" in */*/*/* | *..*) die "refusing to remove $ROOT: Hangar removes on
 if [ -d "$ROOT" ] || [ -L "$ROOT" ]; then rm -rf -- "$ROOT" && echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) hangar-ssh: removed $ROOT"; fi`
 }
 `;
-}
-
-/**
- * The install script cloud-init would run, when the user-data carries one.
- *
- * @example
- * extractInstallScript(renderUserData(input)) // → '#!/bin/bash\n# Hangar install script…'
- */
-export function extractInstallScript(userData: string): string | null {
-  if (!userData.startsWith('#cloud-config')) return null;
-  const doc = parseYaml(userData) as { write_files?: { path: string; content: string; encoding?: string }[] } | null;
-  const f = doc?.write_files?.find((w) => w.path === USER_DATA_INSTALL_SCRIPT);
-  if (!f) return null;
-  return f.encoding === 'b64' || f.encoding === 'base64' ? Buffer.from(f.content, 'base64').toString('utf8') : f.content;
 }

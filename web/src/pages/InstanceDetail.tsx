@@ -45,7 +45,7 @@ export function InstanceDetail({ id }: { id: string }) {
         ← Instances
       </a>
       <InstanceHeader instance={instance} onDestroy={destroy.ask} />
-      <StatusNotes instance={instance} />
+      <StatusNotes instance={instance} events={events} />
       {destroy.error !== null && !destroy.confirming && <ErrorBox error={destroy.error} title="Could not destroy" />}
 
       <div className="detail-grid">

@@ -6,19 +6,22 @@ import { EmptyState } from './list/EmptyState.tsx';
 import { Filters } from './list/Filters.tsx';
 import { InstancesTable } from './list/InstancesTable.tsx';
 import { useInstanceList } from './list/useInstanceList.ts';
+import { ALL_STATUSES, DEFAULT_STATUS } from './list/statusFilter.ts';
 import { useMonthlyPrice } from './list/useMonthlyPrice.ts';
 
 /** The instance list: filters, live updates from /v1/events, and a first-run empty state. */
 export function Instances() {
   useTitle('Instances');
   const now = useNow(5000);
-  const [status, setStatus] = useState('');
+  const [status, setStatus] = useState(DEFAULT_STATUS);
   const [provider, setProvider] = useState('');
-  const { items, nextCursor, error, loadingMore, reload, loadMore } = useInstanceList(status, provider);
+  const { items, hidden, nextCursor, error, loadingMore, reload, loadMore } = useInstanceList(status, provider);
   const price = useMonthlyPrice(items);
-  const filtered = Boolean(status || provider);
+  const filtered = Boolean((status !== DEFAULT_STATUS && status !== ALL_STATUSES) || provider);
+  /** Stopped instances the default filter left out: say so, with the way to see them. */
+  const stoppedHidden = status === DEFAULT_STATUS && hidden > 0;
   const clear = () => {
-    setStatus('');
+    setStatus(DEFAULT_STATUS);
     setProvider('');
   };
 
@@ -44,7 +47,16 @@ export function Instances() {
         </p>
       )}
 
-      {items && items.length === 0 && !filtered && <EmptyState />}
+      {stoppedHidden && (
+        <p className="muted hidden-note" data-testid="stopped-hidden">
+          Stopped instances are hidden.{' '}
+          <button type="button" className="btn-link" onClick={() => setStatus(ALL_STATUSES)} data-testid="show-stopped">
+            Show all
+          </button>
+        </p>
+      )}
+
+      {items && items.length === 0 && !filtered && !stoppedHidden && <EmptyState />}
       {items && items.length === 0 && filtered && (
         <div className="empty" data-testid="no-matches">
           <h2>No instances match these filters</h2>

@@ -1,5 +1,6 @@
 import { Field } from '../../components/Field.tsx';
 import { LocationPicker } from './LocationPicker.tsx';
+import { NoSshHosts } from '../../components/NoSshHosts.tsx';
 import { ProviderPicker } from './ProviderPicker.tsx';
 import { ServerTypePicker } from './ServerTypePicker.tsx';
 import type { CreateForm } from './useCreateForm.ts';
@@ -16,6 +17,7 @@ export function ServerSection({ form }: { form: CreateForm }) {
         <ProviderPicker providers={s.providers} value={s.provider} error={errors.provider} onChange={s.chooseProvider} />
         <LocationPicker locations={s.locations} provider={s.provider} value={s.location} error={errors.location} onChange={s.setLocation} />
       </div>
+      {s.blocked === 'no-ssh-hosts' && <NoSshHosts />}
 
       <ServerTypePicker types={s.types} available={s.available} provider={s.provider} location={s.location} value={s.serverType} error={errors.serverType} onChange={s.setServerType} />
 

@@ -13,7 +13,8 @@ export function ServerTypePicker(props: { types: Loadable<ServerType[]>; availab
       </span>
       {types.state === 'loading' && provider && <p className="muted">Loading server types…</p>}
       {types.state === 'error' && <p className="hint">Could not load server types: the provider’s default is used.</p>}
-      {types.state === 'ok' && (
+      {types.state === 'ok' && available.length === 0 && <p className="muted">None offered.</p>}
+      {types.state === 'ok' && available.length > 0 && (
         <div className="choices" role="radiogroup" aria-labelledby="server-type-label" aria-describedby={error ? 'server-type-error' : undefined} data-testid="server-types">
           {available.map((t) => {
             const pr = priceOf(types.value, t.name, location || null) ?? t.prices[0] ?? null;

@@ -49,6 +49,7 @@ export function useCreateForm() {
 
   const submit = async (mode: 'preview' | 'create') => {
     const { body, local } = buildRequest(fields);
+    if (server.blocked === 'no-ssh-hosts') local.provider = 'the SSH provider has no hosts: add one with `hangar hosts add` first';
     if (Object.keys(local).length) {
       errors.show(local, [], null);
       return;

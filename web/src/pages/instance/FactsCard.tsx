@@ -39,7 +39,7 @@ export function FactsCard({ instance: i, now }: { instance: Instance; now: numbe
         <dt className="facts-group">Agent</dt>
         <dt>Connection</dt>
         <dd>
-          <ConnectionBadge connection={i.connection} />
+          <ConnectionBadge instance={i} />
         </dd>
         <dt>Last heartbeat</dt>
         <dd data-testid="last-heartbeat">

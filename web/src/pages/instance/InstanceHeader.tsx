@@ -9,8 +9,8 @@ export function InstanceHeader({ instance, onDestroy }: { instance: Instance; on
       <div>
         <div className="title-row">
           <h1 id="instance-title">{instance.name}</h1>
-          <StatusBadge status={instance.status} />
-          <ConnectionBadge connection={instance.connection} />
+          <StatusBadge instance={instance} />
+          <ConnectionBadge instance={instance} />
         </div>
         <p className="muted mono" style={{ marginTop: '0.3rem' }}>
           {instance.serverName} · {instance.id}

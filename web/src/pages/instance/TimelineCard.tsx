@@ -8,7 +8,8 @@ const STATE_TEXT: Record<TimelineRow['state'], string> = { done: 'done', failed:
 
 /** The instance's steps from request to running (and teardown), each with its state and duration. */
 export function TimelineCard({ instance, events, now }: { instance: Instance; events: InstanceEvent[]; now: number }) {
-  const tl = useMemo(() => buildTimeline(instance, events, now), [instance, events, now]);
+  // `now` ticks once a second; a step that started since then counts from the real clock.
+  const tl = useMemo(() => buildTimeline(instance, events, Math.max(now, Date.now())), [instance, events, now]);
   return (
     <section className="card" aria-labelledby="timeline-title" data-testid="timeline">
       <div className="card-head">

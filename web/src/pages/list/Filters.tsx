@@ -2,8 +2,12 @@ import { useEffect, useState } from 'react';
 import { catalogue } from '../../catalogue.ts';
 import { PROVIDER_LABELS } from '../../format.ts';
 import { LIFECYCLE, type ProviderInfo } from '../../types.ts';
+import { ALL_STATUSES, DEFAULT_STATUS } from './statusFilter.ts';
 
-/** The instance list's status and provider filters, with a clear button and the row count. */
+/**
+ * The instance list's status and provider filters, with a clear button and the row count. The
+ * default status hides stopped instances only (failed ones are listed); "All statuses" shows them.
+ */
 export function Filters(props: { status: string; provider: string; onStatus: (s: string) => void; onProvider: (p: string) => void; onClear: () => void; count: number | null; more: boolean }) {
   const { status, provider, onStatus, onProvider, onClear, count, more } = props;
   const [providers, setProviders] = useState<ProviderInfo[]>([]);
@@ -22,7 +26,8 @@ export function Filters(props: { status: string; provider: string; onStatus: (s:
       <div className="field field-inline">
         <label htmlFor="filter-status">Status</label>
         <select id="filter-status" value={status} onChange={(e) => onStatus(e.target.value)} data-testid="filter-status">
-          <option value="">All statuses</option>
+          <option value={DEFAULT_STATUS}>All but stopped</option>
+          <option value={ALL_STATUSES}>All statuses</option>
           {LIFECYCLE.map((s) => (
             <option key={s} value={s}>
               {s}
@@ -42,7 +47,7 @@ export function Filters(props: { status: string; provider: string; onStatus: (s:
           ))}
         </select>
       </div>
-      {Boolean(status || provider) && (
+      {Boolean(status !== DEFAULT_STATUS || provider) && (
         <button type="button" className="btn btn-ghost btn-small" onClick={onClear}>
           Clear filters
         </button>

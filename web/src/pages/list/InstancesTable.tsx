@@ -1,7 +1,11 @@
 import { ConnectionBadge, StatusBadge } from '../../components/Badge.tsx';
 import { formatAge, PROVIDER_LABELS, STEP_LABELS } from '../../format.ts';
+import { shownStatus } from '../../outcome.ts';
 import { href } from '../../router.ts';
 import type { Instance } from '../../types.ts';
+
+/** Failed (torn down or not), with a reason to show. */
+const failed = (i: Instance): i is Instance & { failureReason: string } => shownStatus(i) === 'failed' && Boolean(i.failureReason);
 
 /** The instances as a table (cards on a phone): name, provider, location, type, status, connection, step, age, price. */
 export function InstancesTable({ items, now, price }: { items: Instance[]; now: number; price: (i: Instance) => string }) {
@@ -37,14 +41,14 @@ export function InstancesTable({ items, now, price }: { items: Instance[]; now: 
               <td data-label="Location">{i.location ?? '—'}</td>
               <td data-label="Type">{i.serverType ?? '—'}</td>
               <td data-label="Status">
-                <StatusBadge status={i.status} />
+                <StatusBadge instance={i} />
               </td>
               <td data-label="Connection">
-                <ConnectionBadge connection={i.connection} />
+                <ConnectionBadge instance={i} />
               </td>
               <td data-label="Step" data-testid="instance-step">
-                {i.step ? (STEP_LABELS[i.step] ?? i.step) : '—'}
-                {i.status === 'failed' && i.failureReason && (
+                {i.step ? (STEP_LABELS[i.step] ?? i.step) : failed(i) ? null : '—'}
+                {failed(i) && (
                   <span className="sub sub-error" title={i.failureReason}>
                     {i.failureReason.length > 60 ? `${i.failureReason.slice(0, 57)}…` : i.failureReason}
                   </span>

@@ -1,37 +1,48 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isAbort, listInstances } from '../../api.ts';
 import { useEventBatches, useLiveEvents, useOnStreamOpen } from '../../live.tsx';
 import type { Instance, InstanceQuery } from '../../types.ts';
+import { collect, statusFilter } from './statusFilter.ts';
 
 const PAGE = 50;
 
-/** The instance list for a status and provider filter, paged ("load more") and kept current from the live stream (or by polling). */
+/** GET /v1/instances as collect() reads it. */
+const lister = (signal?: AbortSignal) => (q: InstanceQuery) => listInstances(q, { signal });
+
+/**
+ * The instance list for a status filter (statusFilter.ts: by the status shown, so the default
+ * hides only stopped instances) and a provider, paged ("load more") and kept current from the
+ * live stream (or by polling). `hidden`: rows of the first pages the filter left out.
+ */
 export function useInstanceList(status: string, provider: string) {
   const [items, setItems] = useState<Instance[] | null>(null);
+  const [hidden, setHidden] = useState(0);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [loadingMore, setLoadingMore] = useState(false);
   const loaded = useRef(0);
   const seq = useRef(0);
 
-  const query = useCallback((limit: number, cursor?: string): InstanceQuery => ({ limit, status, provider, cursor }), [status, provider]);
+  const filter = useMemo(() => statusFilter(status), [status]);
+  const query = useCallback((cursor?: string): InstanceQuery => ({ status: filter.status, provider: provider || undefined, cursor }), [filter, provider]);
 
   /** (Re)load the first page, as many rows as are shown (so "load more" survives live refreshes). */
   const reload = useCallback(
     async (signal?: AbortSignal) => {
       const mine = ++seq.current;
       try {
-        const page = await listInstances(query(Math.min(200, Math.max(PAGE, loaded.current))), { signal });
+        const page = await collect(lister(signal), query(), filter.keep, Math.min(200, Math.max(PAGE, loaded.current)));
         if (mine !== seq.current) return;
         loaded.current = page.items.length;
         setItems(page.items);
+        setHidden(page.hidden);
         setNextCursor(page.nextCursor);
         setError(null);
       } catch (err) {
         if (!isAbort(err) && mine === seq.current) setError(err);
       }
     },
-    [query],
+    [query, filter],
   );
 
   useEffect(() => {
@@ -58,7 +69,7 @@ export function useInstanceList(status: string, provider: string) {
     if (!nextCursor) return;
     setLoadingMore(true);
     try {
-      const page = await listInstances(query(PAGE, nextCursor));
+      const page = await collect(lister(), query(nextCursor), filter.keep, PAGE);
       setItems((cur) => {
         const merged = [...(cur ?? []), ...page.items.filter((i) => !cur?.some((c) => c.id === i.id))];
         loaded.current = merged.length;
@@ -72,5 +83,5 @@ export function useInstanceList(status: string, provider: string) {
     }
   };
 
-  return { items, nextCursor, error, loadingMore, reload, loadMore };
+  return { items, hidden, nextCursor, error, loadingMore, reload, loadMore };
 }

@@ -2,6 +2,7 @@ import { catalogue } from '../../catalogue.ts';
 import { ErrorBox } from '../../components/ErrorBox.tsx';
 import { formatBytes, formatPrice, PROVIDER_LABELS } from '../../format.ts';
 import { useLoad } from '../../hooks.ts';
+import { HOSTS_ADD } from '../../components/NoSshHosts.tsx';
 import type { Location, ProviderInfo, ServerType } from '../../types.ts';
 
 /** One configured provider: its user-data limit, locations and server types with prices. */
@@ -28,10 +29,16 @@ export function ProviderCard({ provider, refresh }: { provider: ProviderInfo; re
           </span>
         )}
       </div>
-      <h3>Locations</h3>
+      <h3>{provider.name === 'ssh' ? 'Hosts' : 'Locations'}</h3>
       {locations.state === 'loading' && <p className="muted">Loading…</p>}
       {locations.state === 'error' && <ErrorBox error={locations.error} title="Could not load locations" />}
-      {locations.state === 'ok' && <LocationChips items={locations.value} />}
+      {locations.state === 'ok' && provider.name === 'ssh' && !locations.value.length ? (
+        <p className="muted" data-testid="ssh-no-hosts">
+          No hosts registered: add one with <code className="cmd">{HOSTS_ADD}</code>.
+        </p>
+      ) : (
+        locations.state === 'ok' && <LocationChips items={locations.value} />
+      )}
       <h3>Server types</h3>
       {types.state === 'loading' && <p className="muted">Loading…</p>}
       {types.state === 'error' && <ErrorBox error={types.error} title="Could not load server types" />}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { WorkloadKind } from '../../bootstrap/types.ts';
+import { defaultInstanceName, instanceLabels, serverName } from '../../domain/names.ts';
+import { hashToken, newToken, open, seal } from '../../domain/tokens.ts';
+import type { ProviderName } from '../../providers/types.ts';
+import { providerOf, type EngineResources } from '../resources.ts';
+import type { InstanceRow, InstanceUpdate } from '../store.ts';
+import { choosePath } from './plan.ts';
+
+/** What a user asks for when creating an instance (the API's body, parsed). */
+export interface CreateInstanceInput {
+  /** Display name; without one, `<workload>-<first 8 hex of the id>` (defaultInstanceName). */
+  name?: string;
+  provider: ProviderName;
+  location?: string;
+  serverType?: string;
+  image?: string;
+  workload: WorkloadKind;
+  workloadConfig: Record<string, unknown>;
+  secrets: Record<string, string>;
+  tailscale: boolean;
+  tailscaleTags: string[];
+  connectTimeoutSeconds?: number;
+  onFailure?: 'destroy' | 'keep';
+}
+
+/** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
+const TOKEN_GRACE_SECONDS = 300;
+
+/**
+ * A fresh one-time bootstrap token and the columns that store it (hashed, sealed, expiring
+ * `TOKEN_GRACE_SECONDS` after the connect timeout).
+ *
+ * @example
+ * const { token, columns } = bootstrapToken(r, 600); // columns go into the instance row
+ */
+export function bootstrapToken(r: EngineResources, connectTimeoutSeconds: number): { token: string; columns: InstanceUpdate } {
+  const token = newToken('hgb');
+  return {
+    token,
+    columns: {
+      bootstrapTokenHash: hashToken(token),
+      bootstrapTokenSealed: seal(token, r.secretKey),
+      bootstrapTokenExpiresAt: new Date(Date.now() + (connectTimeoutSeconds + TOKEN_GRACE_SECONDS) * 1000),
+    },
+  };
+}
+
+/**
+ * Write the intent row (name, labels and a sealed one-time token) before any cloud call, then
+ * enqueue provisioning and the timeout watcher.
+ *
+ * @example
+ * const row = await createInstance(r, { name: 'a', provider: 'local', workload: 'process', workloadConfig: {}, secrets: {}, tailscale: false, tailscaleTags: [] }, 'api:admin');
+ */
+export async function createInstance(r: EngineResources, input: CreateInstanceInput, actor: string): Promise<InstanceRow> {
+  providerOf(r, input.provider);
+  r.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
+  input = { ...input, secrets: r.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
+  const choice = await choosePath(r, input);
+  const id = randomUUID();
+  const connectTimeoutSeconds = input.connectTimeoutSeconds ?? r.connectTimeoutSeconds;
+  const row = await r.store.insert(
+    {
+      id,
+      name: input.name ?? defaultInstanceName(input.workload, id),
+      serverName: serverName(id, input.name ?? input.workload),
+      provider: input.provider,
+      location: input.location ?? null,
+      serverType: input.serverType ?? null,
+      image: choice.image,
+      bootstrapPath: choice.path,
+      workload: input.workload,
+      workloadConfig: input.workloadConfig,
+      secretsSealed: Object.keys(input.secrets).length ? seal(JSON.stringify(input.secrets), r.secretKey) : null,
+      labels: instanceLabels(r.installationId, id),
+      tailscale: input.tailscale,
+      tailscaleTags: input.tailscaleTags,
+      connectTimeoutSeconds,
+      onFailure: input.onFailure ?? 'destroy',
+      ...bootstrapToken(r, connectTimeoutSeconds).columns,
+    },
+    { actor, kind: 'transition', reason: 'instance requested' },
+  );
+  if (choice.fallback) {
+    await r.store.event(id, { actor: 'engine', kind: 'warning', reason: choice.fallback, data: { bootstrapPath: 'full', fallback: true, requestedImage: input.image ?? r.snapshotIds?.[input.provider] ?? null } });
+  } else if (choice.path === 'snapshot') {
+    await r.store.event(id, { actor: 'engine', kind: 'info', reason: `bootstrap path ${choice.path}: ${choice.reason}`, data: { bootstrapPath: choice.path, image: choice.image } });
+  }
+  await r.jobs.enqueue('provision', id);
+  // The timeout watcher wakes at the first deadline (the creating state's, or the connect timeout).
+  await r.jobs.enqueue('connectTimeout', id, { startAfter: new Date(Date.now() + Math.min(connectTimeoutSeconds, r.stateTimeouts?.creating ?? connectTimeoutSeconds) * 1000) });
+  return row;
+}
+
+/**
+ * The secret settings an instance has, opened (empty when it has none).
+ *
+ * @example
+ * const secrets = instanceSecrets(r, row); // { OPENAI_API_KEY: 'sk-…' }
+ */
+export function instanceSecrets(r: EngineResources, row: Pick<InstanceRow, 'secretsSealed'>): Record<string, string> {
+  return row.secretsSealed ? (JSON.parse(open(row.secretsSealed, r.secretKey)) as Record<string, string>) : {};
+}
+
+/**
+ * Names of the secret settings an instance has (never their values).
+ *
+ * @example
+ * secretNames(r, row) // → ['OPENAI_API_KEY']
+ */
+export function secretNames(r: EngineResources, row: Pick<InstanceRow, 'secretsSealed'>): string[] {
+  try {
+    return Object.keys(instanceSecrets(r, row)).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,39 @@
+import type { EngineResources } from '../resources.ts';
+import { provisionStep } from './provision.ts';
+import { teardownStep } from './teardown.ts';
+import { connectTimeoutStep } from './timeouts.ts';
+
+/**
+ * Register this process's pg-boss workers: a few per provision/teardown queue (one slow cloud
+ * call must not hold up every instance) and one timeout watcher.
+ *
+ * @example
+ * await work(r); // after the server listens
+ */
+export async function work(r: EngineResources): Promise<void> {
+  const n = r.workers ?? 8;
+  await r.jobs.work('provision', n, (id, attempt) => provisionStep(r, id, attempt));
+  await r.jobs.work('teardown', n, (id, attempt) => teardownStep(r, id, attempt));
+  await r.jobs.work('connectTimeout', 1, (id) => connectTimeoutStep(r, id));
+}
+
+/**
+ * Give a non-terminal instance its driving job back (after a crash lost it, or a teardown ran
+ * out of retries). Idempotent: the queue keeps one live job per instance. True if enqueued.
+ *
+ * @example
+ * for (const row of await store.byStatus(['pending', 'provisioning', 'stopping'])) await resume(r, row.id);
+ */
+export async function resume(r: EngineResources, instanceId: string): Promise<boolean> {
+  const row = await r.store.find(instanceId);
+  if (!row) return false;
+  const timeoutAt = new Date(row.createdAt.getTime() + row.connectTimeoutSeconds * 1000);
+  if (row.status === 'stopping') return r.jobs.enqueue('teardown', instanceId);
+  if (row.status === 'pending' || (row.status === 'provisioning' && row.step === 'create_server')) {
+    const a = await r.jobs.enqueue('provision', instanceId);
+    const b = await r.jobs.enqueue('connectTimeout', instanceId, { startAfter: timeoutAt });
+    return a || b;
+  }
+  if (row.status === 'provisioning') return r.jobs.enqueue('connectTimeout', instanceId, { startAfter: timeoutAt });
+  return false;
+}

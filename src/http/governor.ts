@@ -1,0 +1,159 @@
+/**
+ * A rate-limit governor per API token: it learns the vendor's budget from the response headers
+ * (its {@link RateLimitBucket}) and paces calls so a burst does not trip a 429. Waiting calls
+ * queue FIFO and are woken on the governor's clock when the bucket says the next may go. One
+ * governor exists per (vendor, token) in the process: every client built with the same token
+ * shares it (keyed by a hash, never the token).
+ *
+ * @example
+ * const gov = governorFor(token, HETZNER_RATE_LIMIT);
+ * const permit = await gov.acquire();
+ * const res = await fetch(url);
+ * permit.done(res); // learn from the headers
+ */
+import { createHash } from 'node:crypto';
+import { RateLimitBucket, type BucketState, type RateLimitResponse, type RateLimitVerdict } from './bucket.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { RateLimitPolicy } from './policies.ts';
+
+export type { RateLimitResponse, RateLimitVerdict } from './bucket.ts';
+
+/** The right to send one request; call `done` exactly once with its response (or null). */
+export interface Permit {
+  done(response: RateLimitResponse | null): RateLimitVerdict;
+}
+
+/** A snapshot of the governor's view, for logs and tests. */
+export interface GovernorState extends BucketState {
+  queued: number;
+}
+
+interface Waiter {
+  resolve: (p: Permit) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/** Paces the calls of one token. Use {@link governorFor} to share one per token. */
+export class RateLimitGovernor {
+  readonly policy: RateLimitPolicy;
+  private readonly clock: Clock;
+  private readonly bucket: RateLimitBucket;
+  private readonly queue: Waiter[] = [];
+  private cancelTimer: (() => void) | null = null;
+  private timerAt = Infinity;
+
+  constructor(policy: RateLimitPolicy, opts: { clock?: Clock } = {}) {
+    this.policy = policy;
+    this.clock = opts.clock ?? systemClock;
+    this.bucket = new RateLimitBucket(policy);
+  }
+
+  state(): GovernorState {
+    return { ...this.bucket.state(this.clock.now()), queued: this.queue.length };
+  }
+
+  /** Wait for the right to send one request. FIFO; rejects if `signal` aborts while queued. */
+  acquire(signal?: AbortSignal): Promise<Permit> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<Permit>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const i = this.queue.indexOf(waiter);
+          if (i >= 0) this.queue.splice(i, 1);
+          reject(signal.reason);
+          this.pump();
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const now = this.clock.now();
+    while (this.queue.length) {
+      const next = this.bucket.nextGrantTime(now);
+      if (next > now) {
+        this.schedule(next);
+        return;
+      }
+      const waiter = this.queue.shift()!;
+      if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+      this.bucket.grant(now);
+      waiter.resolve(this.makePermit());
+    }
+    this.clearTimer();
+  }
+
+  private schedule(at: number): void {
+    if (!Number.isFinite(at)) {
+      this.clearTimer();
+      return;
+    }
+    if (this.cancelTimer && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    this.cancelTimer = this.clock.setTimeout(() => {
+      this.cancelTimer = null;
+      this.timerAt = Infinity;
+      this.pump();
+    }, at - this.clock.now());
+  }
+
+  private clearTimer(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.timerAt = Infinity;
+  }
+
+  private makePermit(): Permit {
+    let used = false;
+    return {
+      done: (response) => {
+        if (used) return { limited: false, waitMs: 0 };
+        used = true;
+        const verdict = this.bucket.settle(this.clock.now(), response);
+        this.pump();
+        return verdict;
+      },
+    };
+  }
+}
+
+const registry = new Map<string, RateLimitGovernor>();
+
+/**
+ * A stable, non-reversible key for a token.
+ *
+ * @example
+ * tokenKey('hetzner', token) // → 'hetzner:3f2a9c41d0b7e5a1c2d3e4f5'
+ */
+export function tokenKey(vendor: string, token: string): string {
+  return `${vendor}:${createHash('sha256').update(token).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * The process-wide governor for this vendor and token (created on first use). `key` is the raw
+ * token (or another stable credential id, e.g. an OAuth client id); only its hash is kept.
+ *
+ * @example
+ * governorFor(token, HETZNER_RATE_LIMIT) === governorFor(token, HETZNER_RATE_LIMIT) // → true
+ */
+export function governorFor(key: string, policy: RateLimitPolicy, opts: { clock?: Clock } = {}): RateLimitGovernor {
+  const id = tokenKey(policy.vendor, key);
+  let gov = registry.get(id);
+  if (!gov) {
+    gov = new RateLimitGovernor(policy, opts);
+    registry.set(id, gov);
+  }
+  return gov;
+}
+
+/** Forget every shared governor (tests). */
+export function resetGovernors(): void {
+  registry.clear();
+}
