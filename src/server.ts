@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, unlinkSync, chmodSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -22,13 +21,15 @@ import type { ProviderRegistry, Tailnet } from './engine/ports.ts';
 import { startQueue } from './engine/queue.ts';
 import { Store, type InstanceRow } from './engine/store.ts';
 import { Hub } from './hub/hub.ts';
-import { alive, LocalProvider } from './providers/local.ts';
+import { LocalProvider } from './providers/local.ts';
 import type { CloudProvider } from './providers/types.ts';
 import { defaultRenderers } from './bootstrap/renderers.ts';
 import { SshProvider } from './providers/ssh.ts';
 import { DbCredentialStore } from './db/stores/credentials.ts';
 import { DbSshHostStore } from './db/stores/ssh-hosts.ts';
 import { Credentials } from './wiring/credentials.ts';
+import { acquireLock } from './wiring/lockfile.ts';
+import { secretKey } from './wiring/secret-key.ts';
 import { localProviderDecision, localWorkloadGuard } from './providers/local-policy.ts';
 
 const CLOUD_NAMES = ['hetzner', 'digital-ocean'] as const;
@@ -269,43 +270,4 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
     throw err;
   }
-}
-
-/** One process per data dir: a pid lockfile, with a clear error if another Hangar holds it. */
-function acquireLock(dataDir: string): () => void {
-  const path = join(dataDir, 'hangar.lock');
-  for (let i = 0; i < 2; i++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => {
-        try {
-          if (readFileSync(path, 'utf8') === String(process.pid)) unlinkSync(path);
-        } catch {
-          /* already gone */
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8'));
-      if (pid && pid !== process.pid && alive(pid)) {
-        throw new Error(`Hangar is already running with data dir ${dataDir} (pid ${pid}). Stop it first, or start this one with --data-dir <another dir> or DATABASE_URL.`);
-      }
-      unlinkSync(path); // stale lock from a crashed process
-    }
-  }
-  throw new Error(`could not lock ${path}`);
-}
-
-
-/** The key that seals secrets at rest: HANGAR_SECRET_KEY, else dataDir/secret.key (0600). */
-function secretKey(config: HangarConfig): Buffer {
-  if (config.secretKey) {
-    const k = /^[0-9a-f]{64}$/i.test(config.secretKey) ? Buffer.from(config.secretKey, 'hex') : Buffer.from(config.secretKey, 'base64');
-    if (k.length !== 32) throw new Error('HANGAR_SECRET_KEY must be 32 bytes, as 64 hex characters or base64');
-    return k;
-  }
-  const path = join(config.dataDir, 'secret.key');
-  if (!existsSync(path)) writeFileSync(path, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
-  return Buffer.from(readFileSync(path, 'utf8').trim(), 'hex');
 }

@@ -56,8 +56,8 @@ import { claimable, holdsClaim, parseSshServerId, sshServerId, type SshHostStore
 import { installAgent } from './ssh/install.ts';
 import { runProbe, requireSupportedOs, type ProbeResult } from './ssh/probe.ts';
 import { registerHost, type RegisterHostInput } from './ssh/register.ts';
-import { assertRemoteRoot, checkedRoot, DEFAULT_REMOTE_ROOT } from './ssh/remote-root.ts';
-import { ELEVATED_SH, renderSshTeardown } from './ssh/scripts.ts';
+import { assertRemoteRoot, checkedRoot, DEFAULT_REMOTE_ROOT } from '../bootstrap/remote-root.ts';
+import { ELEVATED_SH, renderSshTeardown } from '../bootstrap/ssh-scripts.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerType } from './types.ts';
 
 // The provider's parts live in ./ssh/; everything the rest of Hangar imports from here stays here.
@@ -72,9 +72,9 @@ export { isSupportedOs, parseOsRelease, probeHost } from './ssh/probe.ts';
 export type { ProbeResult } from './ssh/probe.ts';
 export { fingerprint, normalizeHostKey, redactHost, registerHost, unregisterHost } from './ssh/register.ts';
 export type { RedactedSshHost, RegisterHostInput, RegisterHostOptions } from './ssh/register.ts';
-export { DEFAULT_REMOTE_ROOT, remoteRootProblem } from './ssh/remote-root.ts';
-export { renderSshBootstrap, renderSshTeardown, SSH_AGENT_UNIT } from './ssh/scripts.ts';
-export type { SshBootstrapInput, SshTeardownInput } from './ssh/scripts.ts';
+export { DEFAULT_REMOTE_ROOT, remoteRootProblem } from '../bootstrap/remote-root.ts';
+export { renderSshBootstrap, renderSshTeardown, SSH_AGENT_UNIT } from '../bootstrap/ssh-scripts.ts';
+export type { SshBootstrapInput, SshTeardownInput } from '../bootstrap/ssh-scripts.ts';
 
 // ── the provider ──────────────────────────────────────────────────────────────────────────
 

@@ -14,7 +14,7 @@ import type { BootstrapConfig } from '../../domain/agent-contract.ts';
 import type { SshHostFacts } from '../../domain/ssh-hosts.ts';
 import { outputTail, sshError, target, type SshConnection } from './connection.ts';
 import { requireSupportedOs, runProbe, type Probe } from './probe.ts';
-import { ELEVATED_SH, q, renderSshBootstrap } from './scripts.ts';
+import { ELEVATED_SH, q, renderSshBootstrap } from '../../bootstrap/ssh-scripts.ts';
 
 export interface InstallAgentOptions {
   /** The checked remote root (`/opt/hangar` or `/opt/hangar-<name>`). */

@@ -7,9 +7,9 @@
  * const { fingerprint, os, arch } = await probeHost(host, secretKey, { keyDir }); // → { fingerprint: 'SHA256:…', os: 'ubuntu', arch: 'x86_64', … }
  */
 import { connect, sshError, target, type SshConnection } from './connection.ts';
-import { DEFAULT_REMOTE_ROOT } from './remote-root.ts';
+import { DEFAULT_REMOTE_ROOT } from '../../bootstrap/remote-root.ts';
 import type { SshHost, SshHostFacts } from '../../domain/ssh-hosts.ts';
-import { q } from './scripts.ts';
+import { q } from '../../bootstrap/ssh-scripts.ts';
 
 /**
  * KEY=value pairs of an os-release file (quotes removed).

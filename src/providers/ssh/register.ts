@@ -14,7 +14,7 @@ import { addressProblem } from './address.ts';
 import type { SshHost } from '../../domain/ssh-hosts.ts';
 import type { SshHostStore } from './hosts.ts';
 import { KEY_FILE_MAX_BYTES, KeyFileError, NO_KEY_FILE, readKeyInDir } from './keys.ts';
-import { remoteRootProblem } from './remote-root.ts';
+import { remoteRootProblem } from '../../bootstrap/remote-root.ts';
 
 const { utils } = ssh2;
 

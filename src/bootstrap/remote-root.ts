@@ -9,7 +9,7 @@
  * remoteRootProblem('/opt/hangar-web') // → null
  * remoteRootProblem('/usr/bin') // → 'must be /opt/hangar or /opt/hangar-<name> …'
  */
-import { ProviderError, ValidationError } from '../../domain/errors.ts';
+import { ProviderError, ValidationError } from '../domain/errors.ts';
 
 /** Hangar's default remote root (the same tree cloud-init uses). */
 export const DEFAULT_REMOTE_ROOT = '/opt/hangar';
