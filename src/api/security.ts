@@ -25,15 +25,18 @@ export function allowedHosts(o: { host: string; publicUrl?: string; extra: strin
   const wildcard = o.host === '0.0.0.0' || o.host === '::';
   if (wildcard && !o.publicUrl && !o.extra.length) return [];
   const names = new Set(['localhost', '127.0.0.1', '::1', ...o.extra.map((h) => h.toLowerCase())]);
-  if (!wildcard) names.add(o.host.toLowerCase().replace(/^\[|\]$/g, ''));
-  if (o.publicUrl) names.add(new URL(o.publicUrl).hostname.toLowerCase().replace(/^\[|\]$/g, ''));
+  if (!wildcard) names.add(bare(o.host));
+  if (o.publicUrl) names.add(bare(new URL(o.publicUrl).hostname));
   return [...names];
 }
+
+/** A host name as compared here: lower-case, IPv6 without its brackets. */
+const bare = (name: string): string => name.toLowerCase().replace(/^\[|\]$/g, '');
 
 /** The host name of a `Host` header value (`name`, `name:port`, `[v6]:port`), lower-cased. */
 export function hostnameOf(value: string): string | null {
   try {
-    return new URL(`http://${value}`).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+    return bare(new URL(`http://${value}`).hostname);
   } catch {
     return null;
   }
@@ -57,16 +60,15 @@ export function installSecurity(app: FastifyInstance, policy: HostPolicy): void 
     reply.header('content-security-policy', API_CSP);
     if (!ok(hostnameOf(req.headers.host ?? ''))) throw new HangarError('misdirected-request', `this Hangar does not answer to host ${JSON.stringify(req.headers.host ?? '')}; add it to HANGAR_ALLOWED_HOSTS`, 421);
     const origin = req.headers.origin;
-    if (origin && origin !== 'null') {
+    if (origin) {
+      // A browser's request from another origin (or an opaque `null` one): refused.
       let name: string | null = null;
       try {
-        name = new URL(origin).hostname.toLowerCase().replace(/^\[|\]$/g, '');
+        name = bare(new URL(origin).hostname);
       } catch {
         /* refused below */
       }
-      if (!ok(name) || hostnameOf(req.headers.host ?? '') !== name) throw new HangarError('forbidden', 'cross-origin requests are not accepted', 403);
-    } else if (origin === 'null') {
-      throw new HangarError('forbidden', 'cross-origin requests are not accepted', 403);
+      if (!name || !ok(name) || hostnameOf(req.headers.host ?? '') !== name) throw new HangarError('forbidden', 'cross-origin requests are not accepted', 403);
     }
   });
 }

@@ -1,6 +1,7 @@
 import type { WorkloadKind } from '../bootstrap/types.ts';
 import type { EventRow, InstanceRow } from '../engine/store.ts';
 import { splitConfig } from '../engine/workload-config.ts';
+import { isUuid } from '../domain/ids.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -47,7 +48,6 @@ export function eventJson(e: EventRow) {
   return { id: e.id, instanceId: e.instanceId, at: e.at.toISOString(), actor: e.actor, kind: e.kind, from: e.fromStatus, to: e.toStatus, step: e.step, reason: e.reason, data: e.data };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** What `encodeCursor` writes: an RFC 3339 UTC instant with milliseconds, `|`, the row's UUID. */
 const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)\|([^|]+)$/;
 
@@ -70,7 +70,7 @@ export const encodeCursor = (row: InstanceRow) => Buffer.from(`${row.createdAt.t
 export function decodeCursor(c: string): { createdAt: Date; id: string } | null {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(c)) return null;
   const m = CURSOR.exec(Buffer.from(c, 'base64url').toString('utf8'));
-  if (!m || !UUID.test(m[2])) return null;
+  if (!m || !isUuid(m[2])) return null;
   const d = new Date(m[1]);
   // A real row's creation time: PostgreSQL has no year 0, and nothing here predates 1970.
   return Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1970 ? null : { createdAt: d, id: m[2] };

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, or, sql } from 
 import type { Db } from '../db/client.ts';
 import { instanceEvents, instances } from '../db/schema.ts';
 import { NotFoundError } from '../domain/errors.ts';
+import { isUuid } from '../domain/ids.ts';
 import {
   connectionTransition,
   STEPS,
@@ -287,4 +288,3 @@ export class Store {
   }
 }
 
-export const isUuid = (s: string): boolean => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(s);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
-import { instanceIdOf, isUuid, lastEventId } from './params.ts';
+import { isUuid } from '../../domain/ids.ts';
+import { instanceIdOf, lastEventId } from './params.ts';
 
 describe('params', () => {
   it('an instance id that is not a UUID names no instance (404, never a database error)', () => {

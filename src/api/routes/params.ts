@@ -1,10 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { isUuid } from '../../domain/ids.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `s` is a UUID (any version), as the database stores ids. */
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 /**
  * The `:id` of an instance route: a UUID, or the instance does not exist (404, never a database error).

@@ -1,8 +1,8 @@
 import type { Instance } from '../../api/contract/types.ts';
 import type { HangarClient } from '../client.ts';
 import { CliError } from '../errors.ts';
+import { isUuid } from '../../domain/ids.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Turn what the user typed into a full instance id: a full UUID as is, else a unique id prefix
@@ -10,7 +10,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * The API has no prefix lookup, so this pages through the instance list.
  */
 export async function resolveId(client: HangarClient, ref: string): Promise<string> {
-  if (UUID.test(ref)) return ref.toLowerCase();
+  if (isUuid(ref)) return ref.toLowerCase();
   if (!ref.trim()) throw new CliError('an instance id is required');
   const all = await client.listAllInstances({ limit: 200 });
   const prefix = ref.toLowerCase();

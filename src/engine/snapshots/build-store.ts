@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.ts';
 import { instanceEvents, snapshotBuilds } from '../../db/schema.ts';
 import { NotFoundError } from '../../domain/errors.ts';
 import { snapshotBuildTransition, UNFINISHED_BUILD_STATUSES, type SnapshotBuildEvent, type SnapshotBuildStatus } from '../../domain/snapshot-build.ts';
-import { isUuid } from '../store.ts';
+import { isUuid } from '../../domain/ids.ts';
 
 export type SnapshotBuildRow = typeof snapshotBuilds.$inferSelect;
 type BuildUpdate = Partial<typeof snapshotBuilds.$inferInsert>;

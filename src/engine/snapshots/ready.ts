@@ -1,7 +1,7 @@
 import { UnauthorizedError, ValidationError } from '../../domain/errors.ts';
 import { isBuildFinished, type SnapshotBuildStatus } from '../../domain/snapshot-build.ts';
 import { tokenMatches } from '../../domain/tokens.ts';
-import { isUuid } from '../store.ts';
+import { isUuid } from '../../domain/ids.ts';
 import type { BuildStore, SnapshotBuildRow } from './build-store.ts';
 
 /** What a builder server posts to `/v1/snapshot-builds/:id/ready`. */
