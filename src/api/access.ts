@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { HangarError, UnauthorizedError } from '../domain/errors.ts';
 import type { InstanceRow } from '../engine/store.ts';
 import { FailureThrottle } from './throttle.ts';
+import { DEFAULT_PROJECT, ROLES, type Grant, type Role } from '../domain/roles.ts';
 
 /**
  * Who may call a route. Every route declares one in `config.access`, next to its definition;
@@ -11,11 +12,13 @@ import { FailureThrottle } from './throttle.ts';
  * - `public`: anyone (health, OpenAPI, enrollment with its one-time token, the agent bundle, the dashboard's files)
  * - `agent`: an enrolled agent, `Authorization: Bearer <agentId>:<agentKey>`
  * - `builder`: a snapshot builder server, `Authorization: Bearer <build token>` for the build in the path
- * - `admin`: an installation API key, `Authorization: Bearer hgr_…`
+ * - `admin`: an installation admin (API key or SSO user), `Authorization: Bearer hgr_…`
+ * - `viewer` | `operator` | `releaser` | `owner`: a caller holding at least that role in the
+ *   request's project (`req.project`); installation admins pass (see `roleAllows`)
  * - `metrics`: `public` when HANGAR_METRICS_PUBLIC=1, else `admin`
  */
-export type Access = 'public' | 'agent' | 'builder' | 'admin' | 'metrics';
-export const ACCESS: readonly Access[] = ['public', 'agent', 'builder', 'admin', 'metrics'];
+export type Access = 'public' | 'agent' | 'builder' | 'admin' | 'metrics' | Role;
+export const ACCESS: readonly Access[] = ['public', 'agent', 'builder', 'admin', 'metrics', ...ROLES];
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,6 +28,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** `api:<key name>` for an API key; set by the access check. */
     actor: string | null;
+    /** The project the request acts in (every project-scoped read and write filters by it). */
+    project: string;
+    /** What the caller holds in `project` (null for public, agent and builder callers). */
+    grant: Grant | null;
     /** The instance of the agent that called an `agent` route. */
     agentInstance: InstanceRow | null;
   }
@@ -66,6 +73,8 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
   const throttle = new FailureThrottle(deps.failuresPerMinute);
   app.decorateRequest('actor', null);
   app.decorateRequest('agentInstance', null);
+  app.decorateRequest('project', DEFAULT_PROJECT);
+  app.decorateRequest('grant', null);
 
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
@@ -93,8 +102,10 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
       throw Object.assign(new HangarError('too-many-requests', 'too many failed authentication attempts from this address; wait a minute', 429), { retryAfter: 60 });
     }
     try {
-      if (access === 'admin') {
+      if (access === 'admin' || (ROLES as readonly string[]).includes(access)) {
+        // Every key is an installation admin key until scoped keys exist.
         req.actor = await deps.apiKey(header);
+        req.grant = 'admin';
         return;
       }
       if (access === 'agent') {
