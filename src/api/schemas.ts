@@ -1,3 +1,4 @@
+import { tailscaleTagError } from '../domain/tailnet-tags.ts';
 import { z } from 'zod';
 import { storableJson, storableText } from './text.ts';
 import { ENROLL_PROOF_HASH_PATTERN, ENROLL_PROOF_PATTERN } from '../domain/enroll-proof.ts';
@@ -24,7 +25,10 @@ export const CreateInstance = z
     /** Workload settings (seed 001's fields for agent-manager); secret fields are sealed at rest and never returned. */
     config: storableJson(z.record(z.string(), z.unknown())).default({}),
     tailscale: z.boolean().default(false),
-    tailscaleTags: z.array(z.string().regex(/^tag:[a-z0-9-]+$/, 'must look like tag:name')).max(20).default([]),
+    tailscaleTags: z.array(z.string().max(128).superRefine((t, ctx) => {
+      const error = tailscaleTagError(t);
+      if (error) ctx.addIssue({ code: 'custom', message: `${error} (Tailscale's rule)` });
+    })).max(20).default([]),
     connectTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
     onFailure: z.enum(['destroy', 'keep']).optional(),
   })

@@ -74,6 +74,7 @@ describe('TailscaleClient', () => {
     const clock = new ManualClock();
     const ts = new TailscaleClient({ apiKey: 'tskey-api-static', baseUrl: BASE, fetch: fakeTailscale(clock).api.fetch, clock });
     await expect(ts.createAuthKey({ tags: ['hangar'] })).rejects.toMatchObject({ code: 'invalid_tag' });
+    await expect(ts.createAuthKey({ tags: ['tag:1abc'] })).rejects.toThrow(/tag:1abc: tag names must start with a letter/);
   });
 
   it('finds a device by hostname, newest first, and null when absent', async () => {

@@ -9,6 +9,7 @@
  * const ts = tailscaleFromEnv(process.env);
  * const { id, key } = await ts!.createAuthKey({ tags: ['tag:hangar'], expirySeconds: 600, description: 'hangar abc123' });
  */
+import { tailscaleTagError } from '../domain/tailnet-tags.ts';
 import { ProviderError } from '../domain/errors.ts';
 import { RestClient, seg, type FetchLike, type RestClientOptions } from '../http/client.ts';
 import { systemClock, type Clock } from '../http/clock.ts';
@@ -138,8 +139,8 @@ export class TailscaleClient {
    * with `tags` (each `tag:…`).
    */
   async createAuthKey(o: { tags: string[]; expirySeconds?: number; description?: string }): Promise<TailscaleAuthKey> {
-    const bad = o.tags.filter((t) => !/^tag:[A-Za-z0-9][A-Za-z0-9-]*$/.test(t));
-    if (bad.length) throw new ProviderError('tailscale', 'invalid_tag', `tags must look like tag:name: ${bad.join(', ')}`);
+    const bad = o.tags.map((t) => [t, tailscaleTagError(t)] as const).filter(([, e]) => e);
+    if (bad.length) throw new ProviderError('tailscale', 'invalid_tag', bad.map(([t, e]) => `${t}: ${e}`).join('; '), 400);
     const body = {
       keyType: 'auth',
       ...(o.description ? { description: cleanDescription(o.description) } : {}),

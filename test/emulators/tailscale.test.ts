@@ -50,6 +50,19 @@ describe('tailscale emulator: auth keys', () => {
     expect((await api('DELETE', `/tailnet/-/keys/${r.body.id}`)).status).toBe(404);
   });
 
+  it('owns only tag:hangar by default, as a real tailnet owns only what its policy lists', async () => {
+    const strict = await startTailscaleEmulator();
+    try {
+      const mint = (tags: string[]) => call(strict.baseUrl, strict.token, 'POST', '/tailnet/-/keys', { ...KEY_BODY, capabilities: { devices: { create: { ...KEY_BODY.capabilities.devices.create, tags } } } });
+      expect((await mint(['tag:hangar'])).status).toBe(200);
+      const refused = await mint(['tag:hangar', 'tag:acme']);
+      expect(refused.status).toBe(400);
+      expect(refused.body.message).toContain('tag:acme');
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('refuses tags outside the ACL, bad expiries and unknown tailnets', async () => {
     const bad = await api('POST', '/tailnet/-/keys', { ...KEY_BODY, capabilities: { devices: { create: { tags: ['tag:other'] } } } });
     expect(bad.status).toBe(400);

@@ -30,7 +30,7 @@ let h: TestHangar;
 let agents: ReturnType<typeof createAgentBoot>;
 
 beforeAll(async () => {
-  ts = await startTailscaleEmulator({ keyPolicy: { singleUse: true, ephemeral: true, preauthorized: true, tagged: true } });
+  ts = await startTailscaleEmulator({ keyPolicy: { singleUse: true, ephemeral: true, preauthorized: true, tagged: true }, allowedTags: ['tag:hangar', 'tag:acme'] });
   agents = createAgentBoot({ killAfterMs: 2000, tailnet: ts });
   hz = await startHetznerEmulator({ boot: agents, tokens: '*', bootDelayMs: 100, actionDelayMs: 50 });
   d = await startDigitalOceanEmulator({ boot: agents, tokens: '*', bootDelayMs: 100, actionDelayMs: 50 });

@@ -90,6 +90,7 @@ describe('walking skeleton on the local provider', () => {
       [{ method: 'POST', json: { provider: 'local', name: '' } }, '/v1/instances', 400, 'name'],
       [{ method: 'POST', json: { provider: 'local', surprise: true } }, '/v1/instances', 400, 'body'],
       [{ method: 'POST', json: { provider: 'local', tailscaleTags: ['nope'] } }, '/v1/instances', 400, 'tailscaleTags.0'],
+      [{ method: 'POST', json: { provider: 'local', tailscaleTags: ['tag:1abc'] } }, '/v1/instances', 400, 'tailscaleTags.0'],
       [{ method: 'POST', json: { provider: 'hetzner' } }, '/v1/instances', 400, 'provider'],
       [{ method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } }, '/v1/instances', 400, 'body'],
       // Workload settings are checked at creation (and in dry runs), not at enrollment.

@@ -1,3 +1,4 @@
+import { ProviderError } from '../../domain/errors.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tailnet } from '../ports.ts';
 import { engineFixture, type EngineFixture } from '../engine.testing.ts';
@@ -66,6 +67,31 @@ describe('tailnetKeyFor (the network step)', () => {
       expect(await tailnetKeyFor(r, row)).toEqual({ authKey: 'tskey-auth-1', hostname: row.serverName, tags: ['tag:hangar', 'tag:web'] });
       expect(asked).toEqual([{ tags: ['tag:hangar', 'tag:web'], expirySeconds: 600, description: `hangar ${row.serverName}` }]);
       expect(JSON.stringify(await f.store.events(row.id))).not.toContain('tskey-auth-1');
+    } finally {
+      r.settings.setTailnet(null);
+    }
+  });
+  it('fails the instance at once, with the vendor code, when the tailnet refuses the key for good', async () => {
+    r.settings.setTailnet({ createAuthKey: async () => { throw new ProviderError('tailscale', 'invalid_request', 'requested tags [tag:web] are invalid or not permitted', 400); }, findDeviceByHostname: async () => null, deleteDevice: async () => {} });
+    try {
+      const { row } = await f.instance({ tailscale: true, set: { tailscaleTags: ['tag:web'] } });
+      await expect(tailnetKeyFor(r, row)).rejects.toThrow(/not permitted/);
+      const events = await f.store.events(row.id);
+      // failed at once (then torn down, as onFailure says), not left booting until the connect timeout
+      expect(events.some((e) => e.kind === 'transition' && e.toStatus === 'failed' && /network failed: tailscale refused/.test(e.reason ?? ''))).toBe(true);
+      expect(events.find((e) => e.kind === 'error')).toMatchObject({ reason: expect.stringContaining('tailscale auth key not minted: tailscale: invalid_request'), data: { vendorCode: 'invalid_request', httpStatus: 400 } });
+    } finally {
+      r.settings.setTailnet(null);
+    }
+  });
+
+  it('leaves the agent to retry when the tailnet fails for now (5xx), with an event saying so', async () => {
+    r.settings.setTailnet({ createAuthKey: async () => { throw new ProviderError('tailscale', 'server_error', 'upstream unavailable', 503, true); }, findDeviceByHostname: async () => null, deleteDevice: async () => {} });
+    try {
+      const { row } = await f.instance({ tailscale: true });
+      await expect(tailnetKeyFor(r, row)).rejects.toThrow(/upstream unavailable/);
+      expect((await f.store.get(row.id)).status).not.toBe('failed');
+      expect((await f.store.events(row.id)).at(-1)).toMatchObject({ kind: 'warning', reason: expect.stringContaining('the agent will retry') });
     } finally {
       r.settings.setTailnet(null);
     }

@@ -1,8 +1,10 @@
+import { ProviderError } from '../../domain/errors.ts';
 import type { Enrollment } from '../../domain/agent-contract.ts';
 import type { Step } from '../../domain/lifecycle.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
 import { instanceSecrets } from './create.ts';
+import { fail } from './teardown.ts';
 
 /**
  * Move a provisioning instance forward to `step` if it is not already there or past it.
@@ -52,9 +54,29 @@ export async function tailnetKeyFor(r: EngineResources, row: InstanceRow): Promi
     return null;
   }
   const tags = ['tag:hangar', ...row.tailscaleTags.filter((t) => t !== 'tag:hangar')];
-  const key = await tailnet.createAuthKey({ tags, expirySeconds: 600, description: `hangar ${row.serverName}` });
+  let key: Awaited<ReturnType<typeof tailnet.createAuthKey>>;
+  try {
+    key = await tailnet.createAuthKey({ tags, expirySeconds: 600, description: `hangar ${row.serverName}` });
+  } catch (err) {
+    await tailnetMintFailed(r, row, err);
+    throw err;
+  }
   await r.store.event(row.id, { actor: 'engine', kind: 'info', reason: `tailscale auth key ${key.id} minted (single-use, ephemeral, ${tags.join(' ')})`, data: { keyId: key.id } });
   return { authKey: key.key, hostname: row.serverName, tags };
+}
+
+/**
+ * A failed auth-key mint is an event with the vendor's code; a refusal that asking again cannot
+ * change (a tag the tailnet's policy does not own, a bad tag, missing scope) fails the instance at
+ * once instead of leaving it `booting` until the connect timeout. Transient errors (5xx, 429, the
+ * network) leave the agent to retry its enrollment.
+ */
+async function tailnetMintFailed(r: EngineResources, row: InstanceRow, err: unknown): Promise<void> {
+  const vendor = err instanceof ProviderError ? err : null;
+  const permanent = vendor !== null && !vendor.retryable && vendor.httpStatus !== undefined && vendor.httpStatus >= 400 && vendor.httpStatus < 500 && vendor.httpStatus !== 429;
+  const message = (err as Error).message;
+  await r.store.event(row.id, { actor: 'engine', kind: permanent ? 'error' : 'warning', reason: `tailscale auth key not minted: ${message}${permanent ? '' : ' (the agent will retry its enrollment)'}`, data: { vendorCode: vendor?.code ?? null, httpStatus: vendor?.httpStatus ?? null } });
+  if (permanent) await fail(r, row.id, `network failed: tailscale refused the auth key: ${message}`, 'engine');
 }
 
 /**
