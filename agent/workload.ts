@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { HealthCheck, WorkloadPlan } from '../src/domain/agent-contract.ts';
 
 /** Runs one workload plan: writes its files, runs its start commands, supervises its process. */
@@ -29,6 +29,8 @@ export class Workload {
     this.generation++;
     this.health = this.plan.health;
     for (const f of this.plan.files) {
+      const clash = await vendorUnitClash(f.path);
+      if (clash) throw new Error(`refusing to write ${f.path}: it would replace the system's own unit ${clash}; rename the stack`);
       await mkdir(dirname(f.path), { recursive: true });
       await writeFile(f.path, f.content, { mode: parseInt(f.mode, 8) });
       await chmod(f.path, parseInt(f.mode, 8));
@@ -134,4 +136,24 @@ function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/** Where the system's packages install their units (a unit in /etc/systemd/system overrides them). */
+export const VENDOR_UNIT_DIRS = ['/lib/systemd/system', '/usr/lib/systemd/system'];
+
+/**
+ * The vendor unit a workload file would override, or null: a file written to
+ * /etc/systemd/system/NAME when a package already ships NAME (e.g. a stack called `tailscaled`
+ * would replace tailscale's own unit and lock the operator out on the next restart).
+ *
+ * @example
+ * await vendorUnitClash('/etc/systemd/system/tailscaled.service') // → '/lib/systemd/system/tailscaled.service'
+ */
+export async function vendorUnitClash(path: string, dirs: readonly string[] = VENDOR_UNIT_DIRS): Promise<string | null> {
+  if (dirname(path) !== '/etc/systemd/system') return null;
+  for (const dir of dirs) {
+    const vendor = join(dir, basename(path));
+    if (await access(vendor).then(() => true, () => false)) return vendor;
+  }
+  return null;
 }

@@ -3,7 +3,7 @@ import { composeArgv, parseCompose, publicPorts, type ComposeStack } from './com
 import { renderEnvFile } from './env-file.ts';
 import type { SettingsSchema } from './settings-schema.ts';
 import type { WorkloadInput, WorkloadPlan } from './types.ts';
-import { RE_STACK_NAME, RESERVED_STACK_NAMES, SettingsReader, envNameOf } from './workload-config.ts';
+import { RE_STACK_NAME, reservedStackName, SettingsReader, envNameOf } from './workload-config.ts';
 
 /**
  * The `compose` workload: a user-supplied compose file, validated against the compose-spec
@@ -63,7 +63,7 @@ export function renderComposeWorkload(input: WorkloadInput, secrets: Record<stri
     }
   }
   const project = r.string('project', { default: 'app', pattern: RE_STACK_NAME, hint: 'must be 2-40 lower-case letters, digits and dashes, starting with a letter' });
-  if (RESERVED_STACK_NAMES.has(project)) r.error('project', `${project} is reserved`);
+  if (reservedStackName(project)) r.error('project', `${project} is reserved: it is the name of a system unit or of Hangar's own`);
   const allowPublic = r.bool('allowPublicPorts', false);
   const services = doc ? Object.keys(doc.services) : [];
   const healthServices = r.stringList('healthServices', { max: 100 }) ?? services;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../domain/errors.ts';
-import { composeArgv, composeLiteral, composeSpecErrors, parseCompose, publicPorts, renderComposeYaml } from './compose.ts';
+import { MAX_COMPOSE_CHARS, composeArgv, composeLiteral, composeSpecErrors, parseCompose, publicPorts, renderComposeYaml } from './compose.ts';
 
 describe('compose helpers', () => {
   it('parses and validates compose YAML, naming config.compose', () => {
@@ -33,5 +33,14 @@ describe('compose helpers', () => {
     expect(yaml).not.toMatch(/[&*]a1/);
     expect(yaml).toContain('- "yes"');
     expect(yaml).toContain('- "0600"');
+  });
+  it('refuses an alias bomb with a 4xx naming the field, and reads valid compose the old schema refused', () => {
+    const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'services:', '  web:', '    image: nginx', ''].join('\n');
+    expect(() => parseCompose(bomb)).toThrow(ValidationError);
+    expect(() => parseCompose(bomb)).toThrow(/config\.compose.*aliases may expand to at most 100/);
+    expect(() => parseCompose(`services:\n  web:\n    image: ${'x'.repeat(MAX_COMPOSE_CHARS)}\n`)).toThrow(/at most/);
+    const merged = parseCompose('x-base: &base\n  image: nginx\n  restart: always\nservices:\n  web:\n    <<: *base\n    ports: ["127.0.0.1:80:80"]\n');
+    expect(merged.services.web).toMatchObject({ image: 'nginx', restart: 'always' });
+    expect(() => parseCompose('include:\n  - other.yml\nservices:\n  web:\n    image: nginx\n    gpus: all\n    env_file:\n      - path: ./a.env\n        required: false\n    healthcheck:\n      test: [CMD, "true"]\n      start_interval: 5s\n')).not.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { parseDocument, stringify } from 'yaml';
 import { ValidationError } from '../domain/errors.ts';
 import { ipVersion } from './ip.ts';
@@ -70,18 +70,21 @@ const FORMATS: Record<string, (s: string) => boolean> = {
 
 let validator: ValidateFunction | undefined;
 
+/** The largest compose file accepted (a real one is a few KiB). */
+export const MAX_COMPOSE_CHARS = 128 * 1024;
+
 /** The compiled compose-spec validator (compiled on first use, then shared). */
 function composeValidator(): ValidateFunction {
   if (validator) return validator;
-  // The vendored schema predates Ajv's draft handling: it says draft 2019-09 but spells `$schema`
-  // with a trailing `#` and uses draft-04 `id` keys. Ajv2019 with `id` removed reads it as meant.
+  // The compose specification's own schema (draft-07), vendored from compose-spec/compose-spec.
   const { $schema: _ignored, ...spec } = composeSpec as Record<string, unknown>;
-  // One extension: the top-level `name` (project name) that later editions of the spec added and
-  // every current `docker compose` accepts; the vendored edition predates it.
-  const properties = { ...(spec.properties as Record<string, unknown>), name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' } };
-  const schema = { ...spec, properties };
-  const ajv = new Ajv2019({ strict: false, allErrors: true });
-  ajv.removeKeyword('id');
+  // The current schema types healthcheck durations as plain strings; compose itself refuses
+  // `90 seconds` when it loads the file, so Hangar checks them as compose does, before a server.
+  const definitions = spec.definitions as Record<string, { properties: Record<string, object> }>;
+  const health = definitions.healthcheck.properties;
+  const durations = Object.fromEntries(['interval', 'timeout', 'start_period', 'start_interval'].map((k) => [k, { ...health[k], format: 'duration' }]));
+  const schema = { ...spec, definitions: { ...definitions, healthcheck: { ...definitions.healthcheck, properties: { ...health, ...durations } } } };
+  const ajv = new Ajv({ strict: false, allErrors: true });
   for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, { type: 'string', validate });
   validator = ajv.compile(schema);
   return validator;
@@ -115,9 +118,16 @@ export function parseCompose(text: string, field = 'config.compose'): { services
     throw new ValidationError(`${field} is not a valid compose file: ${messages.slice(0, 5).join('; ')}`, messages.map((message) => ({ field, message })));
   };
   if (typeof text !== 'string' || !text.trim()) fail(['must be a non-empty compose YAML document']);
-  const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (text.length > MAX_COMPOSE_CHARS) fail([`must be at most ${MAX_COMPOSE_CHARS} characters`]);
+  // Merge keys (`<<: *base`) as compose reads them; aliases bounded, so an alias bomb is refused.
+  const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true, merge: true });
   if (parsed.errors.length) fail(parsed.errors.map((e) => `YAML: ${e.message}`));
-  const doc = parsed.toJS({ maxAliasCount: 100 }) as unknown;
+  let doc: unknown;
+  try {
+    doc = parsed.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    fail([`YAML: ${(err as Error).message} (aliases may expand to at most 100 nodes)`]);
+  }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail(['must be a YAML mapping with a services key']);
   const errors = composeSpecErrors(doc);
   if (errors.length) fail(errors);

@@ -1,4 +1,4 @@
-import { composeArgv, renderComposeYaml, type ComposeStack } from './compose.ts';
+import { composeArgv, composeLiteral, renderComposeYaml, type ComposeStack } from './compose.ts';
 import { renderEnvFile } from './env-file.ts';
 import { renderSmokeScript, renderUpdateScript } from './runner-stack-scripts.ts';
 import { urlUserinfo, withoutUserinfo, type SettingsSchema } from './settings-schema.ts';
@@ -8,7 +8,7 @@ import {
   RE_BRANCH,
   RE_IMAGE,
   RE_STACK_NAME,
-  RESERVED_STACK_NAMES,
+  reservedStackName,
   SettingsReader,
   defaultRandomBytes,
   envNameOf,
@@ -102,7 +102,7 @@ function stackPaths(name: string) {
 export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<string, string>, random: RandomBytes = defaultRandomBytes): WorkloadPlan {
   const r = new SettingsReader('runner-stack', input.workloadConfig, secrets);
   const name = r.string('name', { default: DEFAULT_STACK_NAME, pattern: RE_STACK_NAME, hint: 'must be 2-40 lower-case letters, digits and dashes, starting with a letter' });
-  if (RESERVED_STACK_NAMES.has(name)) r.error('name', `${name} is reserved`);
+  if (reservedStackName(name)) r.error('name', `${name} is reserved: it is the name of a system unit or of Hangar's own`);
   const givenUrl = r.url('repositoryUrl', { schemes: ['https:', 'http:'] });
   const credentials = givenUrl ? urlUserinfo(givenUrl) : null;
   const repositoryUrl = givenUrl && withoutUserinfo(givenUrl);
@@ -149,10 +149,10 @@ export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<
   const build = repositoryUrl ? { context: `${p.dir}/src`, dockerfile } : undefined;
   const app = (image: string | undefined, command: string[] | undefined, extra: Record<string, unknown>) => ({
     ...(build ? { build, image: `hangar-local/${name}:latest`, pull_policy: 'build' } : { image }),
-    ...(command ? { command } : {}),
+    ...(command ? { command: command.map(composeLiteral) } : {}),
     restart: 'unless-stopped',
     env_file: [p.secrets],
-    ...(environment.length ? { environment: Object.fromEntries(environment.map(([k, v]) => [k, v.replace(/\$/g, '$$$$')])) } : {}),
+    ...(environment.length ? { environment: Object.fromEntries(environment.map(([k, v]) => [k, composeLiteral(v)])) } : {}),
     depends_on: { postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } },
     networks: ['internal', 'default'],
     ...extra,
@@ -222,7 +222,7 @@ export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<
   const files: WorkloadFile[] = [
     // 0600: `environment` values are secret.
     { path: p.compose, content: compose, mode: '0600', owner: 'root:root' },
-    { path: p.settings, content: settings, mode: '0644', owner: 'root:root' },
+    { path: p.settings, content: settings, mode: '0600', owner: 'root:root' },
     { path: p.updateScript, content: renderUpdateScript(), mode: '0755', owner: 'root:root' },
     { path: p.smokeScript, content: renderSmokeScript(), mode: '0755', owner: 'root:root' },
     { path: p.secrets, content: appEnv, mode: '0600', owner: 'root:root' },

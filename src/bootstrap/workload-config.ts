@@ -46,7 +46,28 @@ export const RE_BRANCH = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,100}$/;
 /** A stack or project name: directory under /opt, unit prefix, compose project. */
 export const RE_STACK_NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
 /** Names a stack may not take (they are Hangar's own or the system's). */
-export const RESERVED_STACK_NAMES = new Set(['hangar', 'hangar-agent', 'docker', 'containerd', 'tailscale', 'openclaw', 'ssh', 'sshd', 'ufw', 'fail2ban', 'systemd']);
+export const RESERVED_STACK_NAMES = new Set([
+  'hangar', 'hangar-agent', 'docker', 'containerd', 'tailscale', 'tailscaled', 'openclaw', 'ssh', 'sshd', 'ufw', 'fail2ban', 'systemd',
+  // units a Debian/Ubuntu server ships: a stack unit of the same name in /etc/systemd/system would replace them
+  'dbus', 'chrony', 'chronyd', 'cron', 'rsyslog', 'networking', 'getty', 'polkit', 'snapd', 'multipathd', 'apparmor', 'auditd',
+  'unattended-upgrades', 'apt-daily', 'apt-daily-upgrade', 'cloud-init', 'cloud-config', 'cloud-final', 'cloud-init-local',
+  'user', 'init', 'emergency', 'rescue', 'default', 'sysinit', 'basic', 'multi-user', 'graphical', 'network', 'network-online',
+  'time-sync', 'sockets', 'timers', 'paths', 'local-fs', 'remote-fs', 'shutdown', 'reboot', 'halt', 'poweroff',
+]);
+
+/**
+ * Whether a stack name would collide with a unit the system ships (its units are `<name>.service`,
+ * `<name>-update.timer`, …, written to /etc/systemd/system, which overrides the vendor's unit).
+ * The agent checks again on the server, against the units actually installed there.
+ *
+ * @example
+ * reservedStackName('tailscaled')       // → true
+ * reservedStackName('systemd-journald') // → true
+ * reservedStackName('ai-ops-runner')    // → false
+ */
+export function reservedStackName(name: string): boolean {
+  return RESERVED_STACK_NAMES.has(name) || /^(systemd|dbus|getty|apt|cloud|snap|user|serial-getty|ssh)-/.test(name);
+}
 
 /** An https (or http) URL with nothing a shell, YAML, env file or systemd would read specially. */
 function isPlainUrl(value: string, schemes: string[] = ['https:', 'http:']): boolean {

@@ -58,7 +58,7 @@ describe('renderWorkload', () => {
         const plan = renderWorkload(workloadInput(kind, i), v.secrets, { randomBytes: fixedRandom });
         for (const f of plan.files) {
           const holdsSecret = Object.values(v.secrets).some((s) => f.content.includes(s)) || /(^|\/)(\.env|env|[a-z-]+\.env)$/.test(f.path);
-          if (holdsSecret && !f.path.endsWith('stack.env')) expect(`${f.path} ${f.mode}`).toBe(`${f.path} 0600`);
+          if (holdsSecret) expect(`${f.path} ${f.mode}`).toBe(`${f.path} 0600`);
         }
       }
     }
@@ -233,6 +233,14 @@ describe('runner-stack (seed 004)', () => {
     expect(fileOf(plan, '/opt/ai-ops-runner/stack.env').content).not.toMatch(/ghp_|sk-o/);
   });
 
+  it('writes stack.env 0600 (it names the repository) and keeps $ in commands literal for compose', () => {
+    const p = render('runner-stack', { ...v1.config, apiCommand: ['sh', '-c', 'echo $HOME ${PATH}'], workerCommand: ['run', '--price=$5'] }, v1.secrets);
+    expect(fileOf(p, '/opt/test-runner/stack.env').mode).toBe('0600');
+    const doc = parse(fileOf(p, '/opt/test-runner/docker-compose.yml').content);
+    expect(doc.services.api.command).toEqual(['sh', '-c', 'echo $$HOME $${PATH}']);
+    expect(doc.services.worker.command).toEqual(['run', '--price=$$5']);
+  });
+
   it('uses prebuilt images without a repository, under its own name', () => {
     const p = render('runner-stack', v1.config, v1.secrets);
     const doc = parse(fileOf(p, '/opt/test-runner/docker-compose.yml').content);
@@ -246,6 +254,7 @@ describe('runner-stack (seed 004)', () => {
   it('names the fields of bad settings', () => {
     expect(fields(() => render('runner-stack', {}))).toEqual(['config.apiImage']);
     expect(fields(() => render('runner-stack', { name: 'hangar', apiImage: 'x' }))).toEqual(['config.name']);
+    for (const name of ['tailscaled', 'systemd-journald', 'dbus', 'chrony', 'apt-daily', 'cloud-final']) expect(fields(() => render('runner-stack', { name, apiImage: 'x' }))).toEqual(['config.name']);
     expect(fields(() => render('runner-stack', { repositoryUrl: 'https://g.example/r.git', apiImage: 'x', branch: '--upload-pack=evil' }))).toEqual(['config.branch', 'config.apiImage']);
     expect(fields(() => render('runner-stack', { apiImage: 'x', environment: { DATABASE_URL: 'x', 'bad-name': 1 } }))).toEqual(['config.environment.bad-name', 'config.environment.DATABASE_URL']);
     expect(fields(() => render('runner-stack', { apiImage: 'x' }, { gitToken: 't' }))).toEqual(['config.gitToken']);

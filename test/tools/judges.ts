@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv } from 'ajv';
 import composeSpecJson from '../../src/bootstrap/compose-spec.json' with { type: 'json' };
 
 export interface ToolResult {
@@ -209,8 +209,7 @@ let composeValidate: ((doc: unknown) => string[]) | undefined;
 export function composeSpec(doc: unknown): string[] {
   if (!composeValidate) {
     const { $schema: _s, ...schema } = composeSpecJson as Record<string, unknown>;
-    const ajv = new Ajv2019({ strict: false, allErrors: true });
-    ajv.removeKeyword('id');
+    const ajv = new Ajv({ strict: false, allErrors: true });
     const interp = (s: string) => s.includes('$');
     ajv.addFormat('duration', { type: 'string', validate: (s: string) => interp(s) || /^([0-9]+(\.[0-9]+)?(ns|us|ms|s|m|h))+$/.test(s) });
     ajv.addFormat('ports', { type: 'string', validate: (s: string) => interp(s) || /^((\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):)?(\d+(-\d+)?:)?\d+(-\d+)?(\/(tcp|udp|sctp))?$/.test(s) });
