@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
  * | smokeIntervalSeconds | HANGAR_SMOKE_INTERVAL_SECONDS | 86400 (0 = off) |
  * | releaseKeys | HANGAR_RELEASE_KEYS | (none: agent releases cannot be published) |
  * | updateCheckSeconds | HANGAR_AGENT_UPDATE_SECONDS | 900 |
+ * | tailscaleSsh | HANGAR_TAILSCALE_SSH | 1 (tailnet instances run Tailscale SSH; 0 = off) |
  * | updateTrialSeconds | HANGAR_AGENT_UPDATE_TRIAL_SECONDS | 120 |
  * | replicaId | HANGAR_REPLICA_ID | hostname-pid |
  * | logLevel | HANGAR_LOG_LEVEL | info |
@@ -66,6 +67,8 @@ export interface HangarConfig {
   releaseKeys: string[];
   /** How often agents ask for an approved release (HANGAR_AGENT_UPDATE_SECONDS, default 900 = seed 004's 15-minute timer). */
   updateCheckSeconds: number;
+  /** Tailnet instances join with `tailscale up --ssh` (HANGAR_TAILSCALE_SSH, default on; seed 004's "SSH via Tailscale only"). */
+  tailscaleSsh: boolean;
   /** How long a new agent release has to prove itself healthy before it is rolled back (HANGAR_AGENT_UPDATE_TRIAL_SECONDS, default 120). */
   updateTrialSeconds: number;
   /**
@@ -131,6 +134,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     workers: flags.workers ?? num(env.HANGAR_WORKERS, 8, 'HANGAR_WORKERS'),
     releaseKeys: flags.releaseKeys ?? (env.HANGAR_RELEASE_KEYS ?? '').split(/[\s,]+/).filter(Boolean),
     updateCheckSeconds: flags.updateCheckSeconds ?? num(env.HANGAR_AGENT_UPDATE_SECONDS, 900, 'HANGAR_AGENT_UPDATE_SECONDS'),
+    tailscaleSsh: flags.tailscaleSsh ?? (env.HANGAR_TAILSCALE_SSH === undefined || flagOf(env.HANGAR_TAILSCALE_SSH, 'HANGAR_TAILSCALE_SSH')),
     updateTrialSeconds: flags.updateTrialSeconds ?? num(env.HANGAR_AGENT_UPDATE_TRIAL_SECONDS, 120, 'HANGAR_AGENT_UPDATE_TRIAL_SECONDS'),
     localProvider: flags.localProvider ?? localProviderOf(env.HANGAR_LOCAL_PROVIDER),
     localCommands: flags.localCommands ?? flagOf(env.HANGAR_LOCAL_COMMANDS, 'HANGAR_LOCAL_COMMANDS'),

@@ -170,6 +170,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       heartbeatSeconds: config.heartbeatSeconds,
       releaseKeys: config.releaseKeys,
       updateCheckSeconds: config.updateCheckSeconds,
+      tailscaleSsh: config.tailscaleSsh,
       updateTrialSeconds: config.updateTrialSeconds,
       connectTimeoutSeconds: config.connectTimeoutSeconds,
       pollSeconds: config.pollSeconds,

@@ -86,7 +86,7 @@ describe('renderUserData', () => {
 
   it('full path installs everything seed 000 lists; snapshot path only syncs the clock, writes config, starts the agent', () => {
     const full = file(renderUserData(bootstrapInput({ path: 'full', workload: 'openclaw' })), INSTALL_SCRIPT_PATH)!.content;
-    for (const s of ['docker-ce', 'docker-compose-plugin', 'nodejs', 'node_24.x', 'tailscale', 'fail2ban', 'ufw', 'unattended-upgrades', 'chrony', '--shell /usr/sbin/nologin', 'ensure_user openclaw', 'provisioned_at', 'configure_sshd', 'configure_fail2ban', 'configure_ufw', 'start_agent']) {
+    for (const s of ['docker-ce', 'docker-compose-plugin', 'nodejs', 'node_24.x', 'tailscale', 'fail2ban', 'ufw', 'unattended-upgrades', 'chrony', ' git', '--shell /usr/sbin/nologin', 'ensure_user openclaw', 'provisioned_at', 'configure_sshd', 'configure_fail2ban', 'configure_ufw', 'start_agent']) {
       expect(full).toContain(s);
     }
     const snap = file(renderUserData(bootstrapInput({ path: 'snapshot', workload: 'openclaw' })), INSTALL_SCRIPT_PATH)!.content;

@@ -32,7 +32,8 @@ const SYSTEM_USERS: readonly { name: string; home: string }[] = [
 ];
 
 /** apt packages of the full path (Docker's only when the host has no Docker with compose yet). */
-const BASE_PACKAGES = ['nodejs', 'tailscale', 'fail2ban', 'python3-systemd', 'ufw', 'unattended-upgrades', 'chrony'];
+// git: runner-stack's repository mode clones and updates its repository on the server.
+const BASE_PACKAGES = ['nodejs', 'tailscale', 'fail2ban', 'python3-systemd', 'ufw', 'unattended-upgrades', 'chrony', 'git'];
 const DOCKER_PACKAGES = ['docker-ce', 'docker-ce-cli', 'containerd.io', 'docker-buildx-plugin', 'docker-compose-plugin'];
 
 function putFiles(files: BootstrapFile[], tag: string): string {

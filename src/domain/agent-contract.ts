@@ -63,7 +63,8 @@ export interface Enrollment {
   heartbeatSeconds: number;
   env: Record<string, string>;
   workload: WorkloadPlan;
-  tailscale: { authKey: string; hostname: string; tags: string[] } | null;
+  /** The tailnet join: single-use key, hostname, tags, and whether to run Tailscale SSH. */
+  tailscale: { authKey: string; hostname: string; tags: string[]; ssh?: boolean } | null;
   /** Ed25519 public keys (base64 SPKI DER) the agent pins: only releases they signed are run. */
   releaseKeys: string[];
   /** How often the agent asks for an approved release (seed 004's update timer: 15 minutes). */

@@ -26,6 +26,8 @@ export interface EngineDeps {
   releaseKeys?: readonly string[];
   /** How often agents ask for an approved release (HANGAR_AGENT_UPDATE_SECONDS, default 900). */
   updateCheckSeconds?: number;
+  /** Turn on Tailscale SSH on tailnet instances (HANGAR_TAILSCALE_SSH, default on). */
+  tailscaleSsh?: boolean;
   /** How long a new agent release has to prove itself healthy (HANGAR_AGENT_UPDATE_TRIAL_SECONDS, default 120). */
   updateTrialSeconds?: number;
   connectTimeoutSeconds: number;

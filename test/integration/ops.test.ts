@@ -278,7 +278,7 @@ describe('joining the tailnet at enrollment', () => {
     process.env.PATH = savedPath;
     const dir = join(h.dataDir, 'local-servers', row.serverId!);
     const calls = readFileSync(join(dir, 'tailscale-calls.log'), 'utf8').split('\n').filter(Boolean);
-    expect(calls[0]).toBe(`up --auth-key=${keys[keys.length - 1]} --hostname=${row.serverName} --advertise-tags=tag:hangar`);
+    expect(calls[0]).toBe(`up --auth-key=${keys[keys.length - 1]} --hostname=${row.serverName} --advertise-tags=tag:hangar --ssh`);
     expect(calls).toContain('status --json');
     await h.waitFor(row.id, (r) => r.tailnetName === 'fake-device.tail1234.ts.net', 10_000);
     const lines = (await (await h.api(`/v1/instances/${row.id}/logs?unit=bootstrap`)).json()).lines as string[];

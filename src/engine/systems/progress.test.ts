@@ -64,7 +64,7 @@ describe('tailnetKeyFor (the network step)', () => {
     r.settings.setTailnet({ createAuthKey: async (o) => (asked.push(o), { id: 'k1', key: 'tskey-auth-1' }), findDeviceByHostname: async () => null, deleteDevice: async () => {} });
     try {
       const { row } = await f.instance({ tailscale: true, set: { tailscaleTags: ['tag:web', 'tag:hangar'] } });
-      expect(await tailnetKeyFor(r, row)).toEqual({ authKey: 'tskey-auth-1', hostname: row.serverName, tags: ['tag:hangar', 'tag:web'] });
+      expect(await tailnetKeyFor(r, row)).toEqual({ authKey: 'tskey-auth-1', hostname: row.serverName, tags: ['tag:hangar', 'tag:web'], ssh: true });
       expect(asked).toEqual([{ tags: ['tag:hangar', 'tag:web'], expirySeconds: 600, description: `hangar ${row.serverName}` }]);
       expect(JSON.stringify(await f.store.events(row.id))).not.toContain('tskey-auth-1');
     } finally {

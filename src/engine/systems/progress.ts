@@ -62,7 +62,7 @@ export async function tailnetKeyFor(r: EngineResources, row: InstanceRow): Promi
     throw err;
   }
   await r.store.event(row.id, { actor: 'engine', kind: 'info', reason: `tailscale auth key ${key.id} minted (single-use, ephemeral, ${tags.join(' ')})`, data: { keyId: key.id } });
-  return { authKey: key.key, hostname: row.serverName, tags };
+  return { authKey: key.key, hostname: row.serverName, tags, ssh: r.tailscaleSsh ?? true };
 }
 
 /**
