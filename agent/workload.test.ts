@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Workload, vendorUnitClash } from './workload.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Workload, processIdentity, vendorUnitClash } from './workload.ts';
 
 let vendor: string;
 beforeAll(async () => {
@@ -30,5 +30,31 @@ describe('vendorUnitClash', () => {
     const w = new Workload({ files: [{ path: '/etc/systemd/system/apt-daily.service', content: '[Unit]\n', mode: '0644' }], start: [], process: null, health: { type: 'none' } } as never, (l) => lines.push(l));
     await expect(w.start()).rejects.toThrow(/would replace the system's own unit .*apt-daily\.service/);
     expect(lines).toEqual([]);
+  });
+});
+
+describe('process workloads run as their system user, not root', () => {
+  const root = process.getuid?.() === 0;
+  const plan = (user: string) => ({ kind: 'process', files: [], start: [], stop: [], process: { command: '/bin/sh', args: ['-c', 'id -u; sleep 30'], port: 1, user }, health: { type: 'none' } }) as never;
+
+  it.skipIf(!root)('switches to the plan\'s user when the agent is root', async () => {
+    const lines: string[] = [];
+    const w = new Workload(plan('nobody'), (l) => lines.push(l));
+    await w.start();
+    try {
+      await vi.waitFor(() => expect(lines).toContain('[workload] 65534'), { timeout: 10_000 });
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it.skipIf(!root)('says so loudly when the user does not exist and it must run as the agent\'s user', async () => {
+    const lines: string[] = [];
+    expect(await processIdentity('no-such-user-hangar', (l) => lines.push(l))).toBeNull();
+    expect(lines).toEqual([expect.stringMatching(/^WARNING: user no-such-user-hangar does not exist on this server/)]);
+  });
+
+  it('asks for nothing when the plan names no user', async () => {
+    expect(await processIdentity(undefined, () => {})).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { access, chmod, mkdir, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import type { HealthCheck, WorkloadPlan } from '../src/domain/agent-contract.ts';
@@ -46,10 +47,12 @@ export class Workload {
     if (port === 0) port = await freePort();
     const sub = (s: string) => s.replaceAll('{port}', String(port)).replaceAll('{node}', process.execPath).replaceAll('{agent}', process.argv[1]);
     if (this.health.type === 'http') this.health = { ...this.health, url: sub(this.health.url) };
+    const identity = await processIdentity(p.user, this.log);
     const gen = this.generation;
     const launch = () => {
       if (gen !== this.generation || this.stopping) return;
-      const child = spawn(sub(p.command), p.args.map(sub), { env: { ...process.env, ...p.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const env = { ...process.env, ...p.env, ...(identity ? { HOME: identity.home, USER: p.user!, LOGNAME: p.user! } : {}) };
+      const child = spawn(sub(p.command), p.args.map(sub), { env, stdio: ['ignore', 'pipe', 'pipe'], ...(identity ? { uid: identity.uid, gid: identity.gid } : {}) });
       child.stdout?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => this.log(`[workload] ${l}`)));
       child.stderr?.on('data', (d: Buffer) => d.toString().split('\n').filter(Boolean).forEach((l) => this.log(`[workload] ${l}`)));
       child.on('exit', (code, signal) => {
@@ -136,6 +139,30 @@ function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
+}
+
+/**
+ * The uid/gid a workload process runs as: `user`'s when the agent is root (on a server the
+ * agent is root and the workload must not be), none when no user is asked for or the agent is
+ * not root (then it cannot switch, and says so). When the user does not exist (an SSH host
+ * Hangar did not install, an emulated server) the workload runs as the agent's user, with a
+ * warning in the bootstrap log, so the fallback is never silent.
+ *
+ * @example
+ * await processIdentity('hangar', log) // → { uid: 998, gid: 998, home: '/var/lib/hangar' } (as root)
+ */
+export async function processIdentity(user: string | undefined, log: (line: string) => void): Promise<{ uid: number; gid: number; home: string } | null> {
+  if (!user) return null;
+  if (process.getuid?.() !== 0) {
+    log(`workload runs as ${userInfo().username} (the agent is not root, so it cannot switch to ${user})`);
+    return null;
+  }
+  const entry = (await readFile('/etc/passwd', 'utf8')).split('\n').map((l) => l.split(':')).find((f) => f[0] === user);
+  if (!entry || entry.length < 7) {
+    log(`WARNING: user ${user} does not exist on this server (the install script creates it); the workload runs as ${userInfo().username}`);
+    return null;
+  }
+  return { uid: Number(entry[2]), gid: Number(entry[3]), home: entry[5] || '/' };
 }
 
 /** Where the system's packages install their units (a unit in /etc/systemd/system overrides them). */

@@ -18,6 +18,9 @@ export const PROCESS_SETTINGS: SettingsSchema = {
   extra: 'rejected',
 };
 
+/** The system user (nologin, created by the install script) that runs `process` workloads on servers. */
+export const PROCESS_USER = 'hangar';
+
 /**
  * The `process` workload: a long-running command the agent supervises itself, with an HTTP
  * health check. With no command given it runs the agent's built-in demo service, which is what

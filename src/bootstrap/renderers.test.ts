@@ -23,7 +23,10 @@ describe('defaultRenderers (the engine contract)', () => {
   });
 
   it('renders workloads from an instance row: process exactly as before', () => {
-    expect(r.workload(row({ workload: 'process', workloadConfig: {} }), {})).toEqual(renderProcessWorkload({}));
+    const plain = renderProcessWorkload({});
+    expect(r.workload(row({ workload: 'process', workloadConfig: {}, provider: 'local' }), {})).toEqual(plain);
+    // on a server, as the hangar system user
+    expect(r.workload(row({ workload: 'process', workloadConfig: {}, provider: 'hetzner' }), {})).toEqual({ ...plain, process: { ...plain.process, user: 'hangar' } });
     const v = WORKLOAD_VARIANTS['agent-manager'][0];
     expect(r.workload(row({ workload: 'agent-manager', workloadConfig: v.config, tailscale: false }), v.secrets).kind).toBe('agent-manager');
     expect(() => r.validateWorkload('compose', { compose: 'x: [' }, {})).toThrow(/config\.compose/);

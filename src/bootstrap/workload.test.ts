@@ -49,7 +49,11 @@ describe('renderWorkload', () => {
   });
 
   it('keeps the process workload exactly as renderProcessWorkload makes it', () => {
-    for (const v of WORKLOAD_VARIANTS.process) expect(render('process', v.config)).toEqual(renderProcessWorkload(v.config));
+    for (const v of WORKLOAD_VARIANTS.process) {
+      const plain = renderProcessWorkload(v.config);
+      expect(render('process', v.config, {}, { provider: 'local' })).toEqual(plain);
+      expect(render('process', v.config, {}, { provider: 'hetzner' })).toEqual({ ...plain, process: { ...plain.process, user: 'hangar' } });
+    }
   });
 
   it('writes every secret-bearing file 0600', () => {

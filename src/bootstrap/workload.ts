@@ -2,7 +2,7 @@ import { ValidationError } from '../domain/errors.ts';
 import { AGENT_MANAGER_SETTINGS, renderAgentManagerWorkload } from './agent-manager.ts';
 import { COMPOSE_SETTINGS, renderComposeWorkload } from './compose-workload.ts';
 import { OPENCLAW_SETTINGS, renderOpenclawWorkload } from './openclaw.ts';
-import { PROCESS_SETTINGS, renderProcessWorkload } from './process-workload.ts';
+import { PROCESS_SETTINGS, PROCESS_USER, renderProcessWorkload } from './process-workload.ts';
 import { RUNNER_STACK_SETTINGS, renderRunnerStackWorkload } from './runner-stack.ts';
 import { secretValues, splitSettings, type SettingsSchema } from './settings-schema.ts';
 import type { WorkloadInput, WorkloadKind, WorkloadPlan } from './types.ts';
@@ -56,8 +56,12 @@ export function renderWorkload(input: WorkloadInput, secrets: Record<string, str
     ]);
   }
   switch (input.workload) {
-    case 'process':
-      return renderProcessWorkload(input.workloadConfig, secrets);
+    case 'process': {
+      const plan = renderProcessWorkload(input.workloadConfig, secrets);
+      // On a server, the command runs as the `hangar` system user the install script creates, not
+      // as root; the local provider's "server" is the operator's machine, where the agent's user runs it.
+      return input.provider === 'local' ? plan : { ...plan, process: { ...plan.process!, user: PROCESS_USER } };
+    }
     case 'openclaw':
       return renderOpenclawWorkload(input, secrets, random);
     case 'agent-manager':

@@ -48,7 +48,8 @@ export interface WorkloadPlan {
   stop: string[][];
   health: HealthCheck;
   /** For `process`: a long-running command the agent supervises itself. */
-  process?: { command: string; args: string[]; env?: Record<string, string>; port?: number };
+  /** A supervised process; `user`: the system user it runs as when the agent is root. */
+  process?: { command: string; args: string[]; env?: Record<string, string>; port?: number; user?: string };
   /** Smoke test argv, run by `hangar smoke` and the daily timer. */
   smoke?: string[];
 }
