@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -56,5 +56,23 @@ describe('process workloads run as their system user, not root', () => {
 
   it('asks for nothing when the plan names no user', async () => {
     expect(await processIdentity(undefined, () => {})).toBeNull();
+  });
+});
+
+describe('compose health check', () => {
+  it('asks about the project the stack was started under, not the name: inside the file', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'fake-docker-'));
+    const calls = join(bin, 'calls');
+    await writeFile(join(bin, 'docker'), `#!/bin/sh\necho "$*" >> ${calls}\necho '{"Service":"web","State":"running"}'\n`, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${bin}:${saved}`;
+    try {
+      const w = new Workload({ kind: 'compose', files: [], start: [], stop: [], health: { type: 'compose', file: '/opt/app/docker-compose.yml', project: 'app', services: ['web'] } } as never, () => {});
+      expect(await w.check()).toEqual({ healthy: true, detail: 'all services up' });
+      expect(await readFile(calls, 'utf8')).toBe('compose -p app -f /opt/app/docker-compose.yml ps --format json\n');
+    } finally {
+      process.env.PATH = saved;
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 });

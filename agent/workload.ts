@@ -79,7 +79,8 @@ export class Workload {
         const code = await run(['systemctl', 'is-active', '--quiet', h.unit], () => {}).then(() => 0, () => 1);
         return { healthy: code === 0, detail: `${h.unit} ${code === 0 ? 'active' : 'inactive'}` };
       }
-      const out = await capture(['docker', 'compose', '-f', h.file, 'ps', '--format', 'json']);
+      // The same project the stack was started with (`-p`), whatever `name:` the file itself gives.
+      const out = await capture(['docker', 'compose', ...(h.project ? ['-p', h.project] : []), '-f', h.file, 'ps', '--format', 'json']);
       const running = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Service: string; State: string; Health?: string });
       const bad = h.services.filter((s) => !running.some((r) => r.Service === s && r.State === 'running' && (!r.Health || r.Health === 'healthy')));
       return { healthy: bad.length === 0, detail: bad.length ? `not up: ${bad.join(', ')}` : 'all services up' };

@@ -77,7 +77,7 @@ const DB = 'agentmanager';
  *
  * @example
  * renderAgentManagerWorkload(row, { apiKey: 'k'.repeat(32) }).health
- * // → { type: 'compose', file: '/opt/agent-manager/docker-compose.yml', services: ['postgres', 'agent-manager'] }
+ * // → { type: 'compose', file: '/opt/agent-manager/docker-compose.yml', project: 'agent-manager', services: ['postgres', 'agent-manager'] }
  */
 export function renderAgentManagerWorkload(input: WorkloadInput, secrets: Record<string, string>, random: RandomBytes = defaultRandomBytes): WorkloadPlan {
   const r = new SettingsReader('agent-manager', input.workloadConfig, secrets);
@@ -180,7 +180,7 @@ export function renderAgentManagerWorkload(input: WorkloadInput, secrets: Record
     ],
     start: [[...dc, 'up', '--detach', '--remove-orphans', '--wait', '--wait-timeout', '600'], ...serve.start],
     stop: [...serve.stop, [...dc, 'down']],
-    health: { type: 'compose', file: AGENT_MANAGER_STACK.file, services: ['postgres', 'agent-manager'] },
+    health: { type: 'compose', file: AGENT_MANAGER_STACK.file, project: AGENT_MANAGER_STACK.project, services: ['postgres', 'agent-manager'] },
     smoke: [...dc, 'exec', '-T', 'postgres', 'pg_isready', '-U', DB, '-d', DB],
   };
 }

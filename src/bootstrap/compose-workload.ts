@@ -47,7 +47,7 @@ export const COMPOSE_SETTINGS: SettingsSchema = {
  *
  * @example
  * renderComposeWorkload({ …row, workloadConfig: { compose: 'services:\n  web:\n    image: nginx\n' } }, {}).health
- * // → { type: 'compose', file: '/opt/app/docker-compose.yml', services: ['web'] }
+ * // → { type: 'compose', file: '/opt/app/docker-compose.yml', project: 'app', services: ['web'] }
  */
 export function renderComposeWorkload(input: WorkloadInput, secrets: Record<string, string>): WorkloadPlan {
   const r = new SettingsReader('compose', input.workloadConfig, secrets);
@@ -98,7 +98,7 @@ export function renderComposeWorkload(input: WorkloadInput, secrets: Record<stri
     ],
     start: [[...dc, 'up', '--detach', '--remove-orphans', '--wait', '--wait-timeout', '600'], ...serve.start],
     stop: [...serve.stop, [...dc, 'down']],
-    health: { type: 'compose', file: stack.file, services: healthServices },
+    health: { type: 'compose', file: stack.file, project, services: healthServices },
     smoke: [...dc, 'ps', '--status', 'running'],
   };
 }

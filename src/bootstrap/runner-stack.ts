@@ -246,7 +246,7 @@ export function renderRunnerStackWorkload(input: WorkloadInput, secrets: Record<
       ...serve.start,
     ],
     stop: [...serve.stop, ['systemctl', 'disable', '--now', ...timers], ['systemctl', 'disable', '--now', `${name}.service`]],
-    health: { type: 'compose', file: p.compose, services: SERVICES },
+    health: { type: 'compose', file: p.compose, project: name, services: SERVICES },
     smoke: [p.smokeScript],
   };
 }

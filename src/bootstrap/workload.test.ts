@@ -150,7 +150,7 @@ describe('agent-manager (seed 001)', () => {
     expect(doc.services.postgres.ports).toBeUndefined();
     expect(doc.services['agent-manager'].ports).toEqual(['127.0.0.1:3000:3000', '127.0.0.1:9090:9090']);
     expect(doc.services['agent-manager'].depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
-    expect(plan.health).toEqual({ type: 'compose', file: '/opt/agent-manager/docker-compose.yml', services: ['postgres', 'agent-manager'] });
+    expect(plan.health).toEqual({ type: 'compose', file: '/opt/agent-manager/docker-compose.yml', project: 'agent-manager', services: ['postgres', 'agent-manager'] });
     expect(plan.start).toContainEqual(['tailscale', 'serve', '--bg', '--tcp=3000', 'tcp://127.0.0.1:3000']);
     expect(plan.start).toContainEqual(['tailscale', 'serve', '--bg', '--tcp=9090', 'tcp://127.0.0.1:9090']);
     const pub = parse(fileOf(render('agent-manager', { publicPorts: true }), '/opt/agent-manager/docker-compose.yml').content);
@@ -270,7 +270,7 @@ describe('compose (user-supplied)', () => {
     const plan = render('compose', { compose: USER_COMPOSE }, { greetingToken: 'hi $there' });
     expect(fileOf(plan, '/opt/app/docker-compose.yml')).toMatchObject({ content: USER_COMPOSE, mode: '0600' });
     expect(fileOf(plan, '/opt/app/.env')).toMatchObject({ mode: '0600', content: expect.stringContaining("GREETING_TOKEN='hi $there'") });
-    expect(plan.health).toEqual({ type: 'compose', file: '/opt/app/docker-compose.yml', services: ['web', 'cache'] });
+    expect(plan.health).toEqual({ type: 'compose', file: '/opt/app/docker-compose.yml', project: 'app', services: ['web', 'cache'] });
     expect(plan.start[0]).toEqual(['docker', 'compose', '--project-name', 'app', '--project-directory', '/opt/app', '--file', '/opt/app/docker-compose.yml', 'up', '--detach', '--remove-orphans', '--wait', '--wait-timeout', '600']);
   });
 

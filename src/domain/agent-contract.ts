@@ -33,7 +33,8 @@ export interface WorkloadFile {
 /** How the agent decides the workload is healthy. */
 export type HealthCheck =
   | { type: 'http'; url: string; expectStatus?: number }
-  | { type: 'compose'; file: string; services: string[] }
+  /** `project`: the compose project (`-p`) the stack was started under; a file's own `name:` does not change it. */
+  | { type: 'compose'; file: string; project?: string; services: string[] }
   | { type: 'systemd'; unit: string };
 
 /**
