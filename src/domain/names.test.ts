@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { defaultInstanceName, instanceLabels, labelSelector, labelsToTags, serverName, slugify, tagsToLabels, LABEL_INSTANCE, LABEL_INSTALLATION } from './names.ts';
+import { defaultInstanceName, instanceLabels, labelSelector, labelsToTags, serverName, slugify, tagsToLabels, LABEL_BOOTSTRAP_VERSION, LABEL_INSTANCE, LABEL_INSTALLATION, LABEL_ROLE } from './names.ts';
 
 describe('names', () => {
   const id = '1a2b3c4d-0000-4000-8000-000000000001';
@@ -41,5 +41,18 @@ describe('names', () => {
     expect(tags).toEqual(['hangar-installation-9f0e', `hangar-instance-${id}`]);
     for (const t of tags) expect(t).toMatch(/^[A-Za-z0-9:_-]+$/);
     expect(tagsToLabels([...tags, 'unrelated'])).toEqual(l);
+  });
+
+  it('reads back every label value exactly, including ones DigitalOcean tags cannot spell', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE, LABEL_BOOTSTRAP_VERSION), fc.string({ minLength: 1, maxLength: 40 }), (key, value) => {
+        const [tag] = labelsToTags({ [key]: value });
+        expect(tag).toMatch(/^[A-Za-z0-9:_-]+$/);
+        expect(tagsToLabels([tag])).toEqual({ [key]: value });
+      }),
+    );
+    // the spelling droplets already carry still reads
+    expect(tagsToLabels(['hangar-bootstrap-version-2026-11'])).toEqual({ [LABEL_BOOTSTRAP_VERSION]: '2026-11' });
+    expect(labelsToTags({ [LABEL_BOOTSTRAP_VERSION]: '2026.11.3' })).toEqual(['hangar-bootstrap-version:2026:2e11:2e3']);
   });
 });

@@ -57,25 +57,42 @@ export function labelSelector(labels: Record<string, string>): string {
     .join(',');
 }
 
+/** A label key as the head of a DigitalOcean tag: `hangar.dev/instance` → `hangar-instance`. */
+const tagKey = (key: string) => key.replace(/^hangar\.dev\//, 'hangar-').replace(/[^A-Za-z0-9_-]/g, '-');
+const TAG_SAFE = /^[A-Za-z0-9_-]+$/;
+
 /**
- * DigitalOcean tags for labels: DO tags allow letters, digits, `:`, `-`, `_` only, so
- * `hangar.dev/instance=<id>` becomes `hangar-instance-<id>`.
+ * DigitalOcean tags for labels. DO tags allow letters, digits, `:`, `-`, `_` only, so
+ * `hangar.dev/instance=<id>` becomes `hangar-instance-<id>`; a value with any other character
+ * (a bootstrap version `2026.11.3`) is written `hangar-bootstrap-version:2026:2e11:2e3`, each
+ * such character as `:` and its two hex digits, so it reads back exactly (see {@link tagsToLabels}).
  *
  * @example
- * labelsToTags({ 'hangar.dev/instance': 'abc' }) // → ['hangar-instance-abc']
+ * labelsToTags({ 'hangar.dev/instance': 'abc' })        // → ['hangar-instance-abc']
+ * labelsToTags({ 'hangar.dev/bootstrap-version': '1.2' }) // → ['hangar-bootstrap-version:1:2e2']
  */
 export function labelsToTags(labels: Record<string, string>): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k.replace(/^hangar\.dev\//, 'hangar-').replace(/[^A-Za-z0-9:_-]/g, '-')}-${v}`.replace(/[^A-Za-z0-9:_-]/g, '-'));
+  return Object.entries(labels).map(([k, v]) =>
+    TAG_SAFE.test(v) ? `${tagKey(k)}-${v}` : `${tagKey(k)}:${[...Buffer.from(v, 'utf8')].map((b) => (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `:${b.toString(16).padStart(2, '0')}`)).join('')}`,
+  );
 }
 
-/** Inverse of {@link labelsToTags} for the keys Hangar knows. */
+/** Inverse of {@link labelsToTags} for the keys Hangar knows (both spellings). */
 export function tagsToLabels(tags: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   const known = [LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE, LABEL_BOOTSTRAP_VERSION];
   for (const tag of tags) {
     for (const key of known) {
-      const prefix = `${key.replace(/^hangar\.dev\//, 'hangar-').replace(/[^A-Za-z0-9:_-]/g, '-')}-`;
-      if (tag.startsWith(prefix)) out[key] = tag.slice(prefix.length);
+      const head = tagKey(key);
+      if (tag.startsWith(`${head}:`)) {
+        const bytes: number[] = [];
+        const body = tag.slice(head.length + 1);
+        for (let i = 0; i < body.length; i++) {
+          if (body[i] === ':') bytes.push(parseInt(body.slice(i + 1, i + 3), 16)), (i += 2);
+          else bytes.push(body.charCodeAt(i));
+        }
+        out[key] = Buffer.from(bytes).toString('utf8');
+      } else if (tag.startsWith(`${head}-`)) out[key] = tag.slice(head.length + 1);
     }
   }
   return out;

@@ -264,7 +264,7 @@ describe('DigitalOceanProvider against the DigitalOcean emulator', () => {
 describe('TailscaleClient against the Tailscale emulator', () => {
   let ts: TailscaleEmulator;
   beforeAll(async () => {
-    ts = await startTailscaleEmulator({ oauthClients: [{ id: 'cid', secret: 'tskey-client-secret', scopes: ['auth_keys', 'devices:core'] }], keyPolicy: { singleUse: true, ephemeral: true, preauthorized: true, tagged: true } });
+    ts = await startTailscaleEmulator({ oauthClients: [{ id: 'cid', secret: 'tskey-client-secret', scopes: ['auth_keys', 'devices:core'] }], keyPolicy: { singleUse: true, ephemeral: true, preauthorized: true, tagged: true }, allowedTags: ['tag:hangar', 'tag:acme'] });
   });
   afterAll(() => ts.stop());
   beforeEach(() => ts.reset());
