@@ -84,15 +84,19 @@ describe('renderUserData', () => {
     expect(Buffer.byteLength(renderSnapshotBuilderUserData(builderInput))).toBeLessThan(24 * 1024);
   });
 
-  it('full path installs everything seed 000 lists; snapshot path only syncs the clock, writes config, starts the agent', () => {
+  it('full path installs everything seed 000 lists; snapshot path only syncs the clock, writes config, starts the agent (full path only when the image does not fit)', () => {
     const full = file(renderUserData(bootstrapInput({ path: 'full', workload: 'openclaw' })), INSTALL_SCRIPT_PATH)!.content;
     for (const s of ['docker-ce', 'docker-compose-plugin', 'nodejs', 'node_24.x', 'tailscale', 'fail2ban', 'ufw', 'unattended-upgrades', 'chrony', ' git', '--shell /usr/sbin/nologin', 'ensure_user openclaw', 'provisioned_at', 'configure_sshd', 'configure_fail2ban', 'configure_ufw', 'start_agent']) {
       expect(full).toContain(s);
     }
     const snap = file(renderUserData(bootstrapInput({ path: 'snapshot', workload: 'openclaw' })), INSTALL_SCRIPT_PATH)!.content;
     const main = snap.slice(snap.lastIndexOf('\nmake_dirs\n'));
-    expect(main.split('\n').filter((l) => /^[a-z_]+$/.test(l))).toEqual(['make_dirs', 'check_image', 'sync_clock', 'write_agent_files', 'fetch_agent', 'start_agent']);
-    expect(snap).not.toMatch(/apt-get|apt_get|docker-ce|ufw allow/);
+    const fits = main.slice(main.indexOf('if check_image; then'), main.indexOf('\nelse\n'));
+    expect(fits.split('\n').map((l) => l.trim()).filter((l) => /^[a-z_]+$/.test(l))).toEqual(['sync_clock', 'write_agent_files']);
+    expect(main.split('\n').filter((l) => /^[a-z_]+$/.test(l))).toEqual(['make_dirs', 'else', 'fi', 'fetch_agent', 'start_agent']);
+    const fallback = main.slice(main.indexOf('\nelse\n'), main.indexOf('\nfi\n') + 1);
+    expect(fallback).toContain('falling back to the full path');
+    for (const step of ['detect_os', 'install_packages', 'configure_ufw', 'configure_sshd', 'configure_fail2ban']) expect(fallback).toContain(`  ${step}\n`);
   });
 
   it('closes public SSH after the tailnet is up unless keepSsh, or when there is no tailnet', () => {

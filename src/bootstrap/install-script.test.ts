@@ -42,8 +42,9 @@ describe('renderInstallScript', () => {
     const full = renderBootstrapFiles(input()).map((f) => f.path);
     expect(full).toEqual(expect.arrayContaining([SSHD_DROPIN_PATH, FAIL2BAN_JAIL_PATH, '/etc/apt/apt.conf.d/20auto-upgrades', '/etc/systemd/system/hangar-agent.service', AGENT_ENV_PATH, CLOSE_PUBLIC_SSH_PATH]));
     const snap = renderInstallScript(input({ path: 'snapshot' }));
-    expect(snap).not.toContain('install_packages');
     expect(snap).toContain('check_image');
+    // the full path is there only as the fallback for an image that does not fit
+    expect(snap.match(/^\s*install_packages$/gm)).toEqual(['  install_packages']);
   });
 
   it('is deterministic and has no identity without instanceId/serverName', () => {
@@ -63,3 +64,34 @@ describe('renderInstallScript', () => {
     }
   });
 });
+
+describe('snapshot path: check_image', () => {
+  /** Run the rendered check_image in bash with fake tools, `node` reporting `version`. */
+  function checkImage(workload: 'openclaw' | 'process', version: string): { code: number; log: string } {
+    const dir = mkdtempSync(join(scratch, 'tools-'));
+    for (const tool of ['docker', 'tailscale', 'ufw', 'fail2ban-client']) writeFileSync(join(dir, tool), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    // a node that answers --version and evaluates the version check against `version`
+    writeFileSync(join(dir, 'node'), `#!/bin/sh\nif [ "$1" = --version ]; then echo v${version}; exit 0; fi\nexec ${process.execPath} -e "Object.defineProperty(process.versions, 'node', { value: '${version}' }); $2"\n`, { mode: 0o755 });
+    const script = renderInstallScript(input({ path: 'snapshot', workload }));
+    const fn = script.slice(script.indexOf('check_image() {'), script.indexOf('\n}\n', script.indexOf('check_image() {')) + 3);
+    const log = 'log() { printf "%s\\n" "$*" >&2; }';
+    try {
+      execFileSync('bash', ['-c', `${log}\n${fn}\ncheck_image`], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, log: '' };
+    } catch (err) {
+      const e = err as { status: number; stderr: string };
+      return { code: e.status, log: e.stderr };
+    }
+  }
+
+  it('accepts an image whose Node.js is new enough for the workload', () => {
+    expect(checkImage('openclaw', '24.16.0').code).toBe(0);
+    expect(checkImage('process', '20.19.1').code).toBe(0);
+  });
+
+  it('refuses a Node 20 image for OpenClaw (needs 24.16), so the full path runs instead', () => {
+    expect(checkImage('openclaw', '20.19.1')).toEqual({ code: 1, log: "this image's node v20.19.1 is older than 24.16, which the openclaw workload needs\n" });
+    expect(checkImage('openclaw', '24.15.9').code).toBe(1);
+  });
+});
+

@@ -124,6 +124,7 @@ export function renderInstallScript(input: InstallScriptInput): string {
     '#        install.sh --fetch-agent DIR  only download and verify the agent bundle into DIR/opt/hangar/agent, then exit',
   ].join('\n');
 
+  const [minMajor, minMinor] = nodeNeeded(input.workload);
   const fullSteps = String.raw`
 detect_os() {
   # shellcheck source=/dev/null
@@ -173,8 +174,8 @@ install_packages() {
   fi
   apt_get update
   apt_get install --no-install-recommends "${"$"}{pkgs[@]}"
-  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 24 || (a === 24 && b >= 16) ? 0 : 1)'; then
-    log "warning: node $(node --version) is older than 24.16, which OpenClaw needs"
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > ${minMajor} || (a === ${minMajor} && b >= ${minMinor}) ? 0 : 1)'; then
+    log "warning: node $(node --version) is older than ${minMajor}.${minMinor}, which the ${input.workload} workload needs"
   fi
 }
 
@@ -226,13 +227,24 @@ configure_fail2ban() {
 `;
 
   const snapshotChecks = String.raw`
+# check_image: does this image hold what the workload needs (tools, and a Node.js new enough)?
 check_image() {
   local tool
   for tool in node docker tailscale ufw fail2ban-client; do
-    command -v "$tool" >/dev/null 2>&1 || die "this image has no $tool: boot a Hangar snapshot of version $BOOTSTRAP_VERSION, or use the full path"
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      log "this image has no $tool"
+      return 1
+    fi
   done
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > ${minMajor} || (a === ${minMajor} && b >= ${minMinor}) ? 0 : 1)'; then
+    log "this image's node $(node --version) is older than ${minMajor}.${minMinor}, which the ${input.workload} workload needs"
+    return 1
+  fi
 }
 `;
+  const fullPath = ['detect_os', 'if command -v docker >/dev/null 2>&1; then FIRST_DOCKER=no; else FIRST_DOCKER=yes; fi', 'write_host_files', 'write_agent_files',
+    // apt refuses repositories whose Release file is "not valid yet" on a clock that lags.
+    'sync_clock', 'install_packages', 'sync_clock', 'enable_services', 'configure_ufw', 'configure_sshd', 'configure_fail2ban'];
 
   const main = [
     '[[ "$(id -u)" -eq 0 ]] || die "run me as root"',
@@ -241,21 +253,18 @@ check_image() {
     `exec > >(tee -a ${INSTALL_LOG_PATH}) 2>&1`,
     `log "bootstrap $BOOTSTRAP_VERSION, ${input.path} path, started"`,
     ...(full
-      ? [
-          'detect_os',
-          'if command -v docker >/dev/null 2>&1; then FIRST_DOCKER=no; else FIRST_DOCKER=yes; fi',
-          'write_host_files',
-          'write_agent_files',
-          // apt refuses repositories whose Release file is "not valid yet" on a clock that lags.
-          'sync_clock',
-          'install_packages',
-          'sync_clock',
-          'enable_services',
-          'configure_ufw',
-          'configure_sshd',
-          'configure_fail2ban',
-        ]
-      : ['check_image', 'sync_clock', 'write_agent_files']),
+      ? fullPath
+      : [
+          // A snapshot that lacks what this workload needs (an older Node.js, a missing tool) is
+          // not fatal: the full path runs instead, and says why in the log the agent forwards.
+          'if check_image; then',
+          '  sync_clock',
+          '  write_agent_files',
+          'else',
+          '  log "the snapshot does not fit this workload: falling back to the full path"',
+          ...fullPath.map((step) => `  ${step}`),
+          'fi',
+        ]),
     ...(closeSsh ? [] : [`rm -f ${CLOSE_PUBLIC_SSH_PATH}`]),
     'fetch_agent',
     identity ? 'start_agent' : 'systemctl daemon-reload',
@@ -270,7 +279,8 @@ BOOTSTRAP_VERSION=${shq(input.bootstrapVersion)}
 API_URL=${shq(input.bootstrap.apiUrl)}
 # sha256 of the agent bundle the control plane serves: anything else is not installed.
 AGENT_SHA256=${shq(input.agentBundleSha256!)}
-${full ? `KEEP_PUBLIC_SSH=${closeSsh ? 'no' : 'yes'}\n` : ''}ROOTFS=''
+KEEP_PUBLIC_SSH=${closeSsh ? 'no' : 'yes'}
+ROOTFS=''
 CHANGED=()
 
 ${HELPERS}
@@ -319,7 +329,7 @@ sync_clock() {
     timedatectl set-ntp true || log "warning: could not enable NTP"
   fi
 }
-${full ? fullSteps : snapshotChecks}
+${fullSteps}${full ? '' : snapshotChecks}
 # fetch_agent: download the agent bundle and install it only when its sha256 is AGENT_SHA256
 # (a mismatch is retried twice: behind a load balancer, a replica of another version may answer).
 fetch_agent() {
@@ -372,4 +382,15 @@ start_agent() {
 }
 ${main}
 `;
+}
+
+/**
+ * The oldest Node.js a workload runs on: OpenClaw needs 24.16; the agent itself (every other
+ * workload) 20.19, its `engines` floor.
+ *
+ * @example
+ * nodeNeeded('openclaw') // → [24, 16]
+ */
+export function nodeNeeded(workload: string): [number, number] {
+  return workload === 'openclaw' ? [24, 16] : [20, 19];
 }
