@@ -64,7 +64,7 @@ export const HUB_STREAM_FRAME_BURST = 4000;
 /** Bytes queued towards a client's WebSocket (ssh, port-forward, proxy) before its stream is paused. */
 export const STREAM_CLIENT_BUFFER_BYTES = 1024 * 1024;
 /** Largest message a client may send on a stream WebSocket (keystrokes, forwarded bytes). */
-export const STREAM_CLIENT_MAX_MESSAGE_BYTES = 64 * 1024;
+export const STREAM_CLIENT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Largest request body the workload proxy forwards. */
 export const PROXY_MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** Time a proxied HTTP request may take, end to end. */
