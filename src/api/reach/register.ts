@@ -9,6 +9,8 @@ import type { RouteContext } from '../routes/context.ts';
 import { registerProxyRoutes } from '../routes/proxy.ts';
 import { registerReachRoutes, type ReachDeps } from '../routes/reach.ts';
 
+const UPGRADE = Symbol('hangar stream upgrade');
+
 /**
  * Whether an upgrade request is for one of the API's WebSocket routes (ssh, port-forward, the
  * workload proxy); the hub's own path is judged by the hub.
@@ -39,9 +41,18 @@ export function isStreamPath(url: string | undefined): boolean {
 export function registerStreamRoutes(app: FastifyInstance, ctx: RouteContext, deps: ReachDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   const upgrades = new EventEmitter();
   void app.register(async (scope) => {
+    // An upgrade answered with an HTTP error (401 before the plugin saw it, 403, 502…) must not
+    // keep its socket: nothing else will ever close it.
+    scope.addHook('onResponse', async (req) => {
+      if ((req.raw as { [UPGRADE]?: boolean })[UPGRADE]) req.raw.socket?.destroy();
+    });
     await scope.register(websocket, { options: { server: upgrades as never, maxPayload: STREAM_CLIENT_MAX_MESSAGE_BYTES } });
     registerReachRoutes(scope, ctx, deps);
     await scope.register(async (proxy) => registerProxyRoutes(proxy, ctx, deps));
   });
-  return (req, socket, head) => (isStreamPath(req.url) ? upgrades.emit('upgrade', req, socket, head) : refuseUpgrade(socket, 404));
+  return (req, socket, head) => {
+    if (!isStreamPath(req.url)) return refuseUpgrade(socket, 404);
+    (req as { [UPGRADE]?: boolean })[UPGRADE] = true;
+    upgrades.emit('upgrade', req, socket, head);
+  };
 }
