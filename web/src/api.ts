@@ -213,3 +213,14 @@ export function followEvents(opts: FollowOptions): { close(): void } {
     },
   };
 }
+
+/**
+ * POST /v1/instances/{id}/tickets: a short-lived link for what a browser cannot open with a bearer
+ * header (the terminal WebSocket, the proxied workload UI).
+ *
+ * @example
+ * const { url } = await instanceTicket(id, 'proxy'); window.open(url, '_blank', 'noopener');
+ */
+export function instanceTicket(id: string, purpose: 'terminal' | 'proxy'): Promise<{ url: string; expiresAt: string }> {
+  return call(api.POST('/v1/instances/{id}/tickets', { params: { path: { id } }, body: { purpose } }));
+}
