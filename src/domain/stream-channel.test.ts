@@ -71,3 +71,15 @@ describe('StreamChannel over a StreamMux', () => {
     expect((await err).message).toMatch(/never sent/);
   });
 });
+
+describe('late frames', () => {
+  it('for a stream closed lately are ignored quietly (not counted against the agent), for one never opened are not', async () => {
+    const { a } = pair();
+    const ch = a.add(5)!;
+    ch.destroy();
+    await new Promise((r) => setImmediate(r));
+    expect(a.onControl({ type: 'stream-close', sid: 5 })).toBe(true);
+    expect(a.onData(encodeStreamData(5, Buffer.from('late')))).toBe(true);
+    expect(a.onData(encodeStreamData(6, Buffer.from('never')))).toBe(false);
+  });
+});

@@ -219,6 +219,9 @@ export class StreamChannel extends Duplex {
   }
 }
 
+/** How many closed stream ids a mux remembers (their late frames are ignored quietly). */
+const RECENTLY_CLOSED_KEPT = 1024;
+
 /**
  * The streams of one agent socket: routes frames to their channel, caps how many are open.
  *
@@ -229,6 +232,8 @@ export class StreamChannel extends Duplex {
  */
 export class StreamMux {
   private readonly channels = new Map<number, StreamChannel>();
+  /** Streams closed lately: frames the far end sent before it learnt so are ignored, not errors. */
+  private readonly recentlyClosed = new Set<number>();
   private next = 1;
 
   constructor(
@@ -262,7 +267,12 @@ export class StreamMux {
     if (this.channels.size >= this.maxStreams || this.channels.has(sid)) return null;
     const ch = new StreamChannel(sid, this.wire, this.limits);
     this.channels.set(sid, ch);
-    ch.on('close', () => this.channels.get(sid) === ch && this.channels.delete(sid));
+    ch.on('close', () => {
+      if (this.channels.get(sid) !== ch) return;
+      this.channels.delete(sid);
+      this.recentlyClosed.add(sid);
+      if (this.recentlyClosed.size > RECENTLY_CLOSED_KEPT) this.recentlyClosed.delete(this.recentlyClosed.values().next().value!);
+    });
     ch.on('error', () => {});
     return ch;
   }
@@ -271,6 +281,7 @@ export class StreamMux {
   onData(frame: Buffer): boolean {
     const d = decodeStreamData(frame);
     const ch = d && this.channels.get(d.sid);
+    if (d && !ch && this.recentlyClosed.has(d.sid)) return true;
     if (!d || !ch) return false;
     ch.receive(d.payload);
     return true;
@@ -279,7 +290,7 @@ export class StreamMux {
   /** A control frame for an open stream (not `stream-open`); false when it names none. */
   onControl(m: StreamControl): boolean {
     const ch = this.channels.get(m.sid);
-    if (!ch) return false;
+    if (!ch) return this.recentlyClosed.has(m.sid);
     switch (m.type) {
       case 'stream-ack':
         ch.acked(m.bytes);

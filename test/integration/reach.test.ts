@@ -223,3 +223,14 @@ describe('refused upgrades', () => {
     await until('the server to close the refused socket', () => sock.destroyed || sock.readableEnded);
   });
 });
+
+describe('several replicas', () => {
+  it('a replica that does not hold the agent’s socket refuses a stream with a 409 naming the one that does', async () => {
+    const { Hub } = await import('../../src/hub/hub.ts');
+    const pino = (await import('pino')).default;
+    const other = new Hub(h.engine, pino({ level: 'silent' }), 'replica-b');
+    const row = await h.engine.store.get(shellId);
+    await expect(other.openStream(shellId, { kind: 'tcp', port: echoPort })).rejects.toMatchObject({ status: 409, type: 'agent-on-other-replica', message: expect.stringContaining(row.hubReplica!) });
+    await other.close();
+  });
+});
