@@ -114,6 +114,23 @@ describe('hangar ssh', () => {
     expect(s.texts.map((t) => JSON.parse(t))).toEqual([{ type: 'exit', code: 3 }]);
   });
 
+  it('from a terminal: the CLI puts it in raw mode, relays keystrokes, and exits with the shell’s code', async () => {
+    // `script` gives the CLI a real TTY of its own (stdin and stdout), as a user's terminal does.
+    const { spawn } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const bin = join(import.meta.dirname, '../../bin/hangar.js');
+    const child = spawn('script', ['-qfec', `${process.execPath} ${bin} ssh ${shellId} -- sh`, '/dev/null'], { env: { PATH: process.env.PATH ?? '', HANGAR_URL: h.url, HANGAR_API_KEY: h.apiKey, XDG_CONFIG_HOME: h.dataDir, NO_COLOR: '1', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    // Typed once the remote shell prompts; raw mode passes each byte on as typed.
+    await until('the remote prompt', () => /[$#] /.test(out), 30_000);
+    child.stdin.write('echo raw-$((2*21)); exit 6\r');
+    expect(await code).toBe(6);
+    expect(out).toContain('raw-42');
+  });
+
   it('is refused like exec where exec is off (403, exit 255), and without a key (401)', async () => {
     const r = await runCli({ url: h.url, apiKey: h.apiKey, dataDir: h.dataDir }, ['ssh', plainId, '--', 'true']);
     expect(r.code).toBe(255);
