@@ -70,8 +70,13 @@ for (const [name, viewport] of [['desktop', { width: 1366, height: 860 }], ['pho
       await page.click('[data-testid=terminal-open]');
       await page.waitForSelector('[data-testid=terminal] .xterm-rows');
       await page.click('[data-testid=terminal]');
-      await page.keyboard.type('echo term-$((6*7)); stty size\n');
-      await expect.poll(() => page.textContent('[data-testid=terminal] .xterm-rows'), { timeout: 20_000 }).toContain('term-42');
+      await page.keyboard.type('echo term-$((6*7)); echo "size=$(stty size)="\n');
+      await expect.poll(() => page.textContent('[data-testid=terminal] .xterm-rows'), { timeout: 20_000 }).toMatch(/term-42.*size=\d+ \d+=/);
+      // The shell got the terminal's fitted size (a resize after the card showed it).
+      const [, rows, cols] = /size=(\d+) (\d+)=/.exec((await page.textContent('[data-testid=terminal] .xterm-rows'))!)!.map(Number);
+      expect(rows).toBeGreaterThan(5);
+      if (name === 'phone') expect(cols).toBeLessThan(60);
+      else expect(cols).toBeGreaterThan(80);
       // Fitted to the card: no wider than the viewport.
       const box = await page.locator('[data-testid=terminal]').boundingBox();
       expect(box!.x + box!.width).toBeLessThanOrEqual(viewport.width);

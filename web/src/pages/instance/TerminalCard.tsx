@@ -2,7 +2,7 @@ import '@xterm/xterm/css/xterm.css';
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import { useEffect, useRef, useState } from 'react';
-import { instanceTicket } from '../../api.ts';
+import { instanceTicket, openTerminal } from '../../api.ts';
 import { ErrorBox } from '../../components/ErrorBox.tsx';
 import type { Instance } from '../../types.ts';
 
@@ -33,15 +33,14 @@ export function TerminalCard({ instance }: { instance: Instance }) {
   async function open() {
     close();
     setState({ kind: 'opening' });
+    let term: Terminal | null = null;
     try {
-      const { url } = await instanceTicket(instance.id, 'terminal');
-      const term = new Terminal({ cursorBlink: true, fontSize: 13, convertEol: false });
+      term = new Terminal({ cursorBlink: true, fontSize: 13, convertEol: false });
       const fit = new FitAddon();
       term.loadAddon(fit);
       term.open(box.current!);
       fit.fit();
-      const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}${url}&cols=${term.cols}&rows=${term.rows}`);
-      ws.binaryType = 'arraybuffer';
+      const ws = await openTerminal(instance.id, term.cols, term.rows);
       const enc = new TextEncoder();
       const input = term.onData((d) => ws.readyState === WebSocket.OPEN && ws.send(enc.encode(d)));
       const resized = term.onResize(({ cols, rows }) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'resize', cols, rows })));
@@ -50,10 +49,12 @@ export function TerminalCard({ instance }: { instance: Instance }) {
       let ended = 'the connection closed';
       ws.onopen = () => {
         setState({ kind: 'open' });
-        term.focus();
+        // Fit once the card shows the terminal: the new size goes to the shell as a resize.
+        requestAnimationFrame(() => fit.fit());
+        term!.focus();
       };
       ws.onmessage = (e) => {
-        if (typeof e.data !== 'string') return term.write(new Uint8Array(e.data as ArrayBuffer));
+        if (typeof e.data !== 'string') return term!.write(new Uint8Array(e.data as ArrayBuffer));
         const m = JSON.parse(e.data) as { type: string; code?: number; message?: string };
         ended = m.type === 'exit' ? `exited with code ${m.code}` : `failed: ${m.message}`;
       };
@@ -61,8 +62,9 @@ export function TerminalCard({ instance }: { instance: Instance }) {
         if (e.code !== 1000 && e.reason) ended = e.reason;
         setState({ kind: 'ended', detail: ended });
       };
-      session.current = { ws, term, off: () => (input.dispose(), resized.dispose(), window.removeEventListener('resize', onWindow)) };
+      session.current = { ws, term: term!, off: () => (input.dispose(), resized.dispose(), window.removeEventListener('resize', onWindow)) };
     } catch (error) {
+      term?.dispose();
       setState({ kind: 'failed', error });
     }
   }
