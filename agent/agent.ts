@@ -10,6 +10,7 @@ import { parseTailscaleStatus, runArgv, runOp, which, type OpsContext } from './
 import { RESTART_EXIT_CODE, takeOutcomes, UPDATE_EXIT_CODE, writeStatus } from './release-files.ts';
 import { EnrollSecrets, enrollOnce } from './enroll.ts';
 import { frameOf, Outbox, OUTBOX } from './outbox.ts';
+import { StreamHost } from './streams.ts';
 import { checkForUpdate } from './update.ts';
 import { Workload } from './workload.ts';
 
@@ -60,6 +61,8 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   let connectedSince: number | null = null;
   let reconnects = 0;
   const started = Date.now();
+  // Shells and forwarded ports the hub opens on this socket (streams.ts).
+  const streams = new StreamHost({ execEnabled: () => execEnabled, log: (l) => log(l) });
 
   const sendNow = (m: AgentMessage) => {
     const text = frameOf(m);
@@ -245,6 +248,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
         attempt = 0;
         if (connectedSince !== null) reconnects++;
         connectedSince = Date.now();
+        streams.attach((f) => sock.readyState === WebSocket.OPEN && sock.send(f));
         sock.send(JSON.stringify({ type: 'hello', version: AGENT_VERSION, uptimeSeconds: Math.round((Date.now() - started) / 1000), workloadHealthy: lastHealthy, hostname: hostname(), ...(tailnetName ? { tailnetName } : {}) } satisfies AgentMessage));
         if (lastHealthy !== null) sock.send(JSON.stringify({ type: 'health', healthy: lastHealthy } satisfies AgentMessage));
         flush();
@@ -253,7 +257,8 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
         void reportOutcomes().catch(() => {});
         void startWorkload();
       });
-      sock.on('message', (raw) => {
+      sock.on('message', (raw, isBinary) => {
+        if (isBinary) return streams.onBinary(raw as Buffer);
         let m: HubMessage;
         try {
           m = JSON.parse(raw.toString()) as HubMessage;
@@ -266,6 +271,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
         }
         if (m.type === 'welcome' && typeof m.execEnabled === 'boolean') execEnabled = state.execEnabled === true || m.execEnabled;
         if (m.type === 'command') void onCommand(m);
+        else if (m.type.startsWith('stream-')) streams.onControl(m as Extract<HubMessage, { type: `stream-${string}` }>);
       });
       sock.on('unexpected-response', (_req, res) => {
         log(`hub refused connection: HTTP ${res.statusCode}`);
@@ -273,6 +279,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
       });
       sock.on('close', (code) => {
         if (beat) clearInterval(beat);
+        streams.detach();
         status();
         resolve(code === CLOSE_REVOKED || code === CLOSE_UNAUTHORIZED ? 'revoked' : code === CLOSE_RATE_LIMITED ? 'throttled' : 'closed');
       });

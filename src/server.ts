@@ -224,7 +224,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, releases: new Releases(database.db, config.releaseKeys) });
+    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys) });
+    hub.otherUpgrades = app.streamUpgrades;
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);
     await app.listen({ host: config.host, port: config.port });

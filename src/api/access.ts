@@ -46,6 +46,8 @@ export interface AccessDeps {
   builder(id: string, token: string): Promise<boolean>;
   /** Serve /metrics without a key (HANGAR_METRICS_PUBLIC=1). */
   metricsPublic: boolean;
+  /** The caller of a route declaring `config.ticket`, from its ticket or cookie (tickets.ts); null when none. */
+  ticket?(req: FastifyRequest): { actor: string; grant: Grant } | null;
   /** Failed credentials one source may present per minute before it is answered 429. */
   failuresPerMinute: number;
   log: Logger;
@@ -103,6 +105,13 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
     }
     try {
       if (access === 'admin' || (ROLES as readonly string[]).includes(access)) {
+        // A browser without a bearer header (terminal WebSocket, proxied workload UI): its ticket.
+        const t = !header && req.routeOptions.config.ticket ? deps.ticket?.(req) : null;
+        if (t) {
+          req.actor = t.actor;
+          req.grant = t.grant;
+          return;
+        }
         // Every key is an installation admin key until scoped keys exist.
         req.actor = await deps.apiKey(header);
         req.grant = 'admin';

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -31,6 +32,11 @@ import { registerSnapshotRoutes } from './routes/snapshots.ts';
 import { registerSshHostRoutes } from './routes/ssh-hosts.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { installSecurity } from './security.ts';
+import { registerStreamRoutes } from './reach/register.ts';
+import { Tickets } from './tickets.ts';
+
+/** Hands an upgrade request for a stream route (ssh, port-forward, proxy) to the app. */
+export type StreamUpgrades = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
 /** Limits every request is held to (a route may lower or raise its own body limit). */
 export const HTTP_LIMITS = {
@@ -59,6 +65,8 @@ export interface AppDeps {
   webDir?: string;
   /** The agent hub: operations commands (status, doctor, logs, smoke, restart, exec) go through it. */
   hub?: Pick<Hub, 'command'>;
+  /** Streams to agents (ssh, port-forward, the workload proxy); without it those routes are absent. */
+  streams?: Pick<Hub, 'openStream'>;
   snapshots?: SnapshotBuilder;
   releases?: Releases;
   /** Host names the API answers to (see `allowedHosts`); empty = any. */
@@ -80,7 +88,7 @@ export interface AppDeps {
  * const app = buildApp({ engine, auth, bus, catalogue, metrics, log, agentBundle });
  * await app.listen({ port: 7070 });
  */
-export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: DeclaredRoute[] } {
+export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: DeclaredRoute[]; streamUpgrades: StreamUpgrades | null } {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.log.child({ mod: 'http' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -117,11 +125,13 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   });
 
   installSecurity(app, { allowed: deps.allowedHosts ?? [] });
+  const tickets = new Tickets(deps.engine.secretKey);
   const declaredRoutes = installAccess(app, {
     apiKey: (h) => deps.auth.check(h),
     agent: (h) => agentByAuthorization(deps.engine.store, h),
     builder: async (id, h) => (deps.snapshots ? deps.snapshots.authorizes(id, h) : false),
     metricsPublic: deps.metricsPublic ?? false,
+    ticket: (req) => tickets.fromRequest(req),
     failuresPerMinute: deps.authFailuresPerMinute ?? 30,
     log: deps.log.child({ mod: 'auth' }),
   });
@@ -137,7 +147,8 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerProviderRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerReleaseRoutes(app, ctx, () => nudgeAgents(ctx));
+  const streamUpgrades = deps.streams ? registerStreamRoutes(app, ctx, { streams: deps.streams, tickets }) : null;
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
-  return Object.assign(app, { declaredRoutes });
+  return Object.assign(app, { declaredRoutes, streamUpgrades });
 }

@@ -14,7 +14,7 @@ type Json = Record<string, any>;
 const RELEASE_KEY = newReleaseKey();
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'];
 /** Registered routes that are not API operations: the dashboard's files (a catch-all GET). */
-const NOT_OPERATIONS = new Set(['GET /*']);
+const NOT_OPERATIONS = new Set(['GET /*', ...['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((m) => `${m} /v1/instances/:id/proxy/*`)]);
 /** What each declared access means in the document's `security`. */
 const SECURITY: Record<string, unknown> = {
   public: [],
@@ -22,6 +22,11 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  // Project roles: an API key (installation keys hold every role until scoped keys exist).
+  viewer: [{ apiKey: [] }],
+  operator: [{ apiKey: [] }],
+  releaser: [{ apiKey: [] }],
+  owner: [{ apiKey: [] }],
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */

@@ -33,7 +33,7 @@ export const OPENCLAW_SETTINGS: SettingsSchema = {
 const OPENCLAW_HOME = '/var/lib/openclaw';
 const OPENCLAW_NPM_PREFIX = `${OPENCLAW_HOME}/.npm-global`;
 const OPENCLAW_ENV_PATH = '/etc/openclaw/gateway.env';
-const OPENCLAW_DEFAULT_PORT = 18789;
+export const OPENCLAW_DEFAULT_PORT = 18789;
 
 const RE_NPM_VERSION = /^[A-Za-z0-9][A-Za-z0-9.+-]{0,63}$/;
 /** Env names the gateway sets itself or Hangar must own. */

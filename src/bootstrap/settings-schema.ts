@@ -41,6 +41,8 @@ export interface SettingsSchema {
 export const COMMON_SETTINGS: Readonly<Record<string, SettingField>> = {
   /** Allow `hangar exec` on this instance. */
   exec: { type: 'boolean' },
+  /** The loopback port of the workload's web UI (the dashboard's "Open", `/v1/instances/:id/proxy/`). */
+  uiPort: { type: 'int' },
 };
 
 /** Prefix of a secret stored as JSON (a map or a list). NUL never occurs in API input (it is refused). */

@@ -245,6 +245,12 @@ export class SettingsReader {
       this.read.add('exec');
       if (typeof this.config.exec !== 'boolean') this.error('exec', 'must be true or false');
     }
+    // `uiPort` (the loopback port of the workload's web UI, behind Hangar's proxy) likewise.
+    if ('uiPort' in this.config) {
+      this.read.add('uiPort');
+      const p = this.config.uiPort;
+      if (!Number.isInteger(p) || (p as number) < 1 || (p as number) > 65_535) this.error('uiPort', 'must be a port number 1-65535');
+    }
     for (const k of [...Object.keys(this.config), ...Object.keys(this.secrets)].sort()) {
       if (!this.read.has(k)) this.error(k, `is not a setting of the ${this.kind} workload`);
     }

@@ -11,7 +11,10 @@ import { HUB_MAX_FRAME_BYTES, HUB_RETRY_AFTER_SECONDS, hubLimitsFromEnv, type Hu
 import { AgentMessage, logText } from './messages.ts';
 import { CLOSE_RATE_LIMITED, type HubMessage } from './protocol.ts';
 import { Answers, CommandRelay, type CommandName, type CommandResult, type Relay } from './relay.ts';
+import { AgentStreams, isStreamText } from './streams.ts';
 import { isHubPath, refuseUpgrade } from './upgrade.ts';
+import { HangarError } from '../domain/errors.ts';
+import type { StreamChannel, StreamTarget } from '../domain/stream-channel.ts';
 
 export { HUB_PATH } from './upgrade.ts';
 
@@ -29,6 +32,8 @@ interface Conn {
   droppedBefore: number;
   /** Closed for flooding: frames still in flight are ignored. */
   flooded?: boolean;
+  /** Shells, forwarded ports and proxied requests on this socket (streams.ts). */
+  streams: AgentStreams;
 }
 
 /**
@@ -44,6 +49,8 @@ export class Hub implements AgentChannel {
   private upgrading = 0;
   /** The HTTP server the hub is attached to. */
   httpServer: Server | null = null;
+  /** Where upgrades for other paths go (the API's WebSocket routes); without one they get 404. */
+  otherUpgrades: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
   private readonly answers = new Answers();
   private relay: CommandRelay | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -71,7 +78,7 @@ export class Hub implements AgentChannel {
     server.on('upgrade', (req, socket, head) => {
       // Every upgrade is answered: one left unanswered would hold its socket forever.
       socket.on('error', () => socket.destroy());
-      if (!isHubPath(req.url)) return refuseUpgrade(socket, 404);
+      if (!isHubPath(req.url)) return this.otherUpgrades ? this.otherUpgrades(req, socket, head) : refuseUpgrade(socket, 404);
       void this.upgrade(req, socket, head).catch((err) => {
         this.log.warn({ err }, 'hub: upgrade failed');
         refuseUpgrade(socket, 503);
@@ -107,7 +114,7 @@ export class Hub implements AgentChannel {
     const prev = this.conns.get(instanceId);
     if (prev) prev.ws.close(1000, 'replaced by a newer connection');
     const gate = this.gates.open(instanceId);
-    const conn: Conn = { ws, instanceId, agentId, pending: new Set(), gate, droppedBefore: gate.dropped };
+    const conn: Conn = { ws, instanceId, agentId, pending: new Set(), gate, droppedBefore: gate.dropped, streams: new AgentStreams((f) => ws.readyState === ws.OPEN && ws.send(f)) };
     this.conns.set(instanceId, conn);
     const store = this.engine.store;
     // One message at a time per agent, in order: progress, health and results must not race.
@@ -122,6 +129,7 @@ export class Hub implements AgentChannel {
         .finally(() => conn.gate.queued--);
     });
     ws.on('close', () => {
+      conn.streams.close('the agent disconnected');
       // Unanswered commands fail now, but only after the messages already received are handled:
       // an answer sent just before the agent exited must still count.
       queue = queue.then(() => {
@@ -157,17 +165,27 @@ export class Hub implements AgentChannel {
    */
   private admit(conn: Conn, raw: Buffer, isBinary: boolean): AgentMessage | null {
     if (conn.flooded) return null;
-    const drop = (why: string): null => {
-      if (conn.gate.dropped === conn.droppedBefore) this.log.warn({ instanceId: conn.instanceId, why }, 'hub: dropping agent frames');
-      if (conn.gate.drop()) {
-        conn.flooded = true;
-        this.log.warn({ instanceId: conn.instanceId, dropped: conn.gate.dropped }, 'hub: closing a flooding agent');
-        conn.ws.close(CLOSE_RATE_LIMITED, 'rate limited');
-      }
+    // Stream frames (data, `stream-*` control) have a budget of their own: the rate gate is for the rest.
+    if (isBinary || isStreamText(raw)) {
+      if (!(isBinary ? conn.streams.onBinary(raw) : conn.streams.onText(raw))) this.dropFrame(conn, 'stream frame for no open stream, invalid or over the stream rate');
       return null;
-    };
+    }
+    return this.admitMessage(conn, raw);
+  }
+
+  private dropFrame(conn: Conn, why: string): null {
+    if (conn.gate.dropped === conn.droppedBefore) this.log.warn({ instanceId: conn.instanceId, why }, 'hub: dropping agent frames');
+    if (conn.gate.drop()) {
+      conn.flooded = true;
+      this.log.warn({ instanceId: conn.instanceId, dropped: conn.gate.dropped }, 'hub: closing a flooding agent');
+      conn.ws.close(CLOSE_RATE_LIMITED, 'rate limited');
+    }
+    return null;
+  }
+
+  private admitMessage(conn: Conn, raw: Buffer): AgentMessage | null {
+    const drop = (why: string): null => this.dropFrame(conn, why);
     if (!conn.gate.admit()) return drop('rate');
-    if (isBinary) return drop('binary frame');
     let parsed;
     try {
       parsed = AgentMessage.safeParse(JSON.parse(raw.toString()));
@@ -255,6 +273,22 @@ export class Hub implements AgentChannel {
     }
     conn.pending.add(id);
     return result.finally(() => conn.pending.delete(id));
+  }
+
+  /**
+   * Open a stream (a shell's PTY, a loopback TCP port) on an instance's agent, multiplexed on its
+   * socket. The agent's socket must be on this replica: streams are not relayed between replicas
+   * (commands are; a stream's bytes would need a socket of their own), so an agent held by
+   * another replica is refused with a 409 that names it.
+   */
+  async openStream(instanceId: string, target: StreamTarget): Promise<StreamChannel> {
+    const conn = this.conns.get(instanceId);
+    if (conn) return conn.streams.open(target);
+    const row = await this.engine.store.find(instanceId);
+    if (row?.connection === 'connected' && row.hubReplica && row.hubReplica !== this.replicaId) {
+      throw new HangarError('agent-on-other-replica', `the agent of ${instanceId} is connected to replica ${row.hubReplica}, and shells, port-forwards and the proxy are not relayed between replicas: send this request to that replica (or run one replica)`, 409);
+    }
+    throw new HangarError('agent-not-connected', `the agent of ${instanceId} is not connected (connection ${row?.connection ?? 'unknown'}); wait until hangar get ${instanceId} shows it connected`, 409);
   }
 
   /** Mark agents whose heartbeats stopped (two intervals) as disconnected, wherever they were. */

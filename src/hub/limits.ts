@@ -19,6 +19,16 @@ export {
   MAX_ID_CHARS,
   MAX_NAME_CHARS,
   MAX_VERSION_CHARS,
+  STREAM_CHUNK_BYTES,
+  STREAM_LIMITS,
+  STREAM_MAX_ARG_CHARS,
+  STREAM_MAX_ARGS,
+  STREAM_MAX_BYTES,
+  STREAM_MAX_COLS,
+  STREAM_MAX_PER_AGENT,
+  STREAM_MAX_ROWS,
+  STREAM_OPEN_TIMEOUT_MS,
+  STREAM_WINDOW_BYTES,
 } from './protocol.ts';
 
 /** Concurrent agent sockets per process (`HANGAR_HUB_MAX_CONNECTIONS`); beyond it an upgrade gets 503. */
@@ -42,6 +52,27 @@ export const HUB_GATE_KEEP_SECONDS = 60;
 
 /** Frames per agent accepted but not handled yet (database slow); beyond it frames are dropped. */
 export const HUB_MAX_QUEUED_FRAMES = 100;
+
+/**
+ * Stream frames (binary data and `stream-*` control) per agent, on a budget of their own: data
+ * is paced by each stream's window, this caps the frames themselves. Over it a frame is dropped
+ * (and counts towards closing a flooding agent).
+ */
+export const HUB_STREAM_FRAME_RATE_PER_SECOND = 2000;
+export const HUB_STREAM_FRAME_BURST = 4000;
+
+/** Bytes queued towards a client's WebSocket (ssh, port-forward, proxy) before its stream is paused. */
+export const STREAM_CLIENT_BUFFER_BYTES = 1024 * 1024;
+/** Largest message a client may send on a stream WebSocket (keystrokes, forwarded bytes). */
+export const STREAM_CLIENT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Largest request body the workload proxy forwards. */
+export const PROXY_MAX_BODY_BYTES = 16 * 1024 * 1024;
+/** Time a proxied HTTP request may take, end to end. */
+export const PROXY_TIMEOUT_MS = 60_000;
+/** Lifetime of a ticket minted for the browser (terminal WebSocket, proxy sign-in link). */
+export const TICKET_SECONDS = 60;
+/** Lifetime of the proxy cookie a ticket is exchanged for. */
+export const PROXY_COOKIE_SECONDS = 30 * 60;
 
 export interface HubLimits {
   maxConnections: number;

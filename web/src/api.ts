@@ -213,3 +213,28 @@ export function followEvents(opts: FollowOptions): { close(): void } {
     },
   };
 }
+
+/**
+ * POST /v1/instances/{id}/tickets: a short-lived link for what a browser cannot open with a bearer
+ * header (the terminal WebSocket, the proxied workload UI).
+ *
+ * @example
+ * const { url } = await instanceTicket(id, 'proxy'); window.open(url, '_blank', 'noopener');
+ */
+export function instanceTicket(id: string, purpose: 'terminal' | 'proxy'): Promise<{ url: string; expiresAt: string }> {
+  return call(api.POST('/v1/instances/{id}/tickets', { params: { path: { id } }, body: { purpose } }));
+}
+
+/**
+ * A shell on the instance's server: a terminal ticket, then the `/ssh` WebSocket it opens (binary
+ * messages are terminal bytes; see the README's "Reaching an agent").
+ *
+ * @example
+ * const ws = await openTerminal(id, 80, 24); ws.onmessage = (e) => term.write(…);
+ */
+export async function openTerminal(id: string, cols: number, rows: number): Promise<WebSocket> {
+  const { url } = await instanceTicket(id, 'terminal');
+  const ws = new WebSocket(`${origin.replace(/^http/, 'ws')}${url}&cols=${cols}&rows=${rows}`);
+  ws.binaryType = 'arraybuffer';
+  return ws;
+}

@@ -7,6 +7,7 @@ import { EventLog } from './instance/EventLog.tsx';
 import { FactsCard } from './instance/FactsCard.tsx';
 import { InstanceHeader } from './instance/InstanceHeader.tsx';
 import { StatusNotes } from './instance/StatusNotes.tsx';
+import { TerminalCard } from './instance/TerminalCard.tsx';
 import { TimelineCard } from './instance/TimelineCard.tsx';
 import { useDestroy } from './instance/useDestroy.ts';
 import { useInstance } from './instance/useInstance.ts';
@@ -52,6 +53,8 @@ export function InstanceDetail({ id }: { id: string }) {
         <TimelineCard instance={instance} events={events} now={now} />
         <FactsCard instance={instance} now={now} />
       </div>
+
+      <TerminalCard instance={instance} />
 
       {historyError !== null && <ErrorBox error={historyError} title="Could not load the event log" onRetry={() => void reloadHistory()} />}
       <EventLog events={events} state={stream} />
