@@ -22,6 +22,10 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  viewer: [{ apiKey: [] }],
+  operator: [{ apiKey: [] }],
+  releaser: [{ apiKey: [] }],
+  owner: [{ apiKey: [] }],
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */

@@ -632,6 +632,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The projects the caller may act in (an admin: all; a project key: its own), with their live instance counts. */
+        get: operations["listProjects"];
+        put?: never;
+        /** @description Create a project (installation admins). Names are DNS labels and never reused. */
+        post: operations["createProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Remove a project (installation admins): refused while it has live instances; its keys are revoked. */
+        delete: operations["deleteProject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The project's API keys (for an admin also the installation admin keys): never a key or its hash. */
+        get: operations["listKeys"];
+        put?: never;
+        /** @description Mint an API key in the request's project (role admin: an installation admin key, admins only). Never a role above the caller's. The key is in this response only. */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke a key: it stops working on the next request, on every replica. */
+        delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agent-releases/{version}/revoke": {
         parameters: {
             query?: never;
@@ -1177,6 +1247,48 @@ export interface components {
             /** @constant */
             queue: "up";
         };
+        Project: {
+            name: string;
+            createdAt: string;
+            createdBy: string | null;
+            liveInstances: number;
+        };
+        ProjectList: {
+            items: components["schemas"]["Project"][];
+        };
+        ApiKeyInfo: {
+            id: string;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            /** @description null for an installation admin key */
+            project: string | null;
+            /** @enum {string} */
+            role: "admin" | "viewer" | "operator" | "releaser" | "owner";
+            createdAt: string;
+            createdBy: string | null;
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKeyInfo"][];
+        };
+        ApiKeyCreated: {
+            id: string;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            /** @description null for an installation admin key */
+            project: string | null;
+            /** @enum {string} */
+            role: "admin" | "viewer" | "operator" | "releaser" | "owner";
+            createdAt: string;
+            createdBy: string | null;
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+            /** @description the key itself: shown this once, stored only as a hash */
+            key: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1345,7 +1457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1442,7 +1554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1521,7 +1633,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1604,7 +1716,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1699,7 +1811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1767,7 +1879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1860,7 +1972,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1950,7 +2062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2018,7 +2130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2104,7 +2216,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2211,7 +2323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2306,7 +2418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2422,7 +2534,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2620,7 +2732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2703,7 +2815,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2772,7 +2884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2859,7 +2971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2952,7 +3064,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3018,7 +3130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3083,7 +3195,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3180,7 +3292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3275,7 +3387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3343,7 +3455,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3420,7 +3532,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3514,7 +3626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3605,7 +3717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3690,7 +3802,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3774,7 +3886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3848,7 +3960,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3907,7 +4019,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3992,7 +4104,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4174,7 +4286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4233,7 +4345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4298,7 +4410,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4372,7 +4484,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4440,7 +4552,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4524,7 +4636,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4544,6 +4656,415 @@ export interface operations {
             };
             /** @description Revoked, or a downgrade without allowDowngrade */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Projects */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name exists or existed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description It still has live instances (the count is named), or it is the default project */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /**
+                     * @description a project role, or admin for an installation admin key (admins only)
+                     * @enum {string}
+                     */
+                    role: "admin" | "viewer" | "operator" | "releaser" | "owner";
+                    /** @description omit for a key that does not expire */
+                    expiresInSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created (with the key, once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown key (or one of another project) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4601,7 +5122,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
