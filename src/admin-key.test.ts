@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { adminKeyBanner, firstProvider } from './admin-key.ts';
+import { recoveryHint, adminKeyBanner, firstProvider } from './admin-key.ts';
 
 describe('adminKeyBanner', () => {
   const key = 'hgr_' + 'k'.repeat(43);
@@ -23,5 +23,12 @@ describe('adminKeyBanner', () => {
     expect(text).toContain(join(dir, 'admin.key'));
     expect(readFileSync(join(dir, 'admin.key'), 'utf8').trim()).toBe(key);
     expect(statSync(join(dir, 'admin.key')).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('recoveryHint', () => {
+  it('says how to mint a new admin key offline, for either database', () => {
+    expect(recoveryHint('/srv/hangar', false)).toMatch(/Stop Hangar, then run: npx hangar admin reset-key --data-dir \/srv\/hangar/);
+    expect(recoveryHint('/srv/hangar', true)).toMatch(/DATABASE_URL=… npx hangar admin reset-key/);
   });
 });

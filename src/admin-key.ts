@@ -32,3 +32,14 @@ export function adminKeyBanner(key: string, url: string, dataDir: string, tty: b
 export function firstProvider(names: string[]): string {
   return names.includes('local') ? 'local' : (names.find((n) => n !== 'ssh') ?? names[0] ?? 'local');
 }
+
+/**
+ * What the start-up banner says about a lost admin key: how to mint a new one offline.
+ *
+ * @example
+ * recoveryHint('/srv/hangar', false) // → 'Lost the admin key? Stop Hangar, then run: npx hangar admin reset-key --data-dir /srv/hangar'
+ */
+export function recoveryHint(dataDir: string, postgres: boolean): string {
+  const where = postgres ? 'DATABASE_URL=… npx hangar admin reset-key' : `npx hangar admin reset-key --data-dir ${dataDir}`;
+  return `Lost the admin key? Stop Hangar, then run: ${where} (add --revoke-others to revoke the old ones)`;
+}

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { configFromEnv } from './config.ts';
 import { startHangar } from './server.ts';
-import { adminKeyBanner, firstProvider } from './admin-key.ts';
+import { adminKeyBanner, firstProvider, recoveryHint } from './admin-key.ts';
 
 const program = new Command('hangar-server')
   .description('Start the Hangar control plane')
@@ -30,6 +30,7 @@ try {
   const db = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
   process.stdout.write(`\nHangar is running at ${hangar.url}  (database: ${db}; providers: ${[...hangar.engine.providers.keys()].join(', ')})\n`);
   if (hangar.firstApiKey) process.stdout.write(adminKeyBanner(hangar.firstApiKey, hangar.url, config.dataDir, process.stdout.isTTY === true, firstProvider([...hangar.engine.providers.keys()])));
+  process.stdout.write(`${recoveryHint(config.dataDir, Boolean(config.databaseUrl))}\n`);
   const shutdown = async (sig: string) => {
     hangar.log.info({ sig }, 'shutting down');
     // Work in flight is durable (its job is retried elsewhere or at the next start): never hang.

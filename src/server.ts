@@ -7,7 +7,7 @@ import { agentBundleSha256, ensureAgentBundle, servedAgentBundle } from './build
 import { buildApp } from './api/app.ts';
 import { allowedHosts } from './api/security.ts';
 import type { DeclaredRoute } from './api/access.ts';
-import { ApiKeyAuth, ensureAdminKey } from './api/auth.ts';
+import { ensureAdminKey } from './api/auth.ts';
 import { Metrics } from './api/metrics.ts';
 import type { BootstrapInput, WorkloadPlan } from './bootstrap/types.ts';
 import type { HangarConfig } from './config.ts';
@@ -224,7 +224,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys) });
+    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys) });
     hub.otherUpgrades = app.streamUpgrades;
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);

@@ -12,8 +12,9 @@ function app(opts: { metricsPublic?: boolean } = {}) {
   const routes = installAccess(a, {
     apiKey: async (h) => {
       if (h !== ADMIN) throw new UnauthorizedError();
-      return 'api:admin';
+      return { id: 'k1', name: 'admin', project: null, role: 'admin' };
     },
+    projectExists: async (name) => name === 'default',
     agent: async (h) => (h === 'Bearer agent' ? ({ id: 'i1', agentId: 'a1' } as never) : null),
     builder: async (id, token) => id === 'b1' && token === 'build',
     metricsPublic: opts.metricsPublic ?? false,

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { HangarError, UnauthorizedError } from '../domain/errors.ts';
+import { HangarError, NotFoundError, UnauthorizedError } from '../domain/errors.ts';
+import { PROJECT_HEADER, projectNameProblem, requestProject } from '../domain/projects.ts';
 import type { InstanceRow } from '../engine/store.ts';
 import { FailureThrottle } from './throttle.ts';
-import { DEFAULT_PROJECT, ROLES, type Grant, type Role } from '../domain/roles.ts';
+import { DEFAULT_PROJECT, ROLES, roleAllows, type Grant, type Role } from '../domain/roles.ts';
 
 /**
  * Who may call a route. Every route declares one in `config.access`, next to its definition;
@@ -28,6 +29,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** `api:<key name>` for an API key; set by the access check. */
     actor: string | null;
+    /** The id of the API key that called (null for other callers). */
+    keyId: string | null;
     /** The project the request acts in (every project-scoped read and write filters by it). */
     project: string;
     /** What the caller holds in `project` (null for public, agent and builder callers). */
@@ -37,9 +40,24 @@ declare module 'fastify' {
   }
 }
 
+/** What an API key holds: its name, its project (null = installation admin) and its grant. */
+export interface KeyGrant {
+  id: string;
+  name: string;
+  project: string | null;
+  role: Grant;
+}
+
 export interface AccessDeps {
-  /** Resolve an API key header to its actor, or throw UnauthorizedError. */
-  apiKey(header: string | undefined): Promise<string>;
+  /** Resolve an API key header to its key, or throw UnauthorizedError (read on every request: no cache). */
+  apiKey(header: string | undefined): Promise<KeyGrant>;
+  /** Whether a project exists (and was not removed). */
+  projectExists(name: string): Promise<boolean>;
+  /**
+   * The project of the object a role route's path names (an instance's `:id`), undefined when the
+   * path names none or it does not exist (the handler answers that 404).
+   */
+  ownerOf?(req: FastifyRequest): Promise<{ project: string; what: string; id: string } | undefined>;
   /** The instance of an agent key header, or null. */
   agent(header: string | undefined): Promise<InstanceRow | null>;
   /** Whether `token` is the build token of snapshot build `id`. */
@@ -74,6 +92,7 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
   const routes: DeclaredRoute[] = [];
   const throttle = new FailureThrottle(deps.failuresPerMinute);
   app.decorateRequest('actor', null);
+  app.decorateRequest('keyId', null);
   app.decorateRequest('agentInstance', null);
   app.decorateRequest('project', DEFAULT_PROJECT);
   app.decorateRequest('grant', null);
@@ -108,13 +127,13 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
         // A browser without a bearer header (terminal WebSocket, proxied workload UI): its ticket.
         const t = !header && req.routeOptions.config.ticket ? deps.ticket?.(req) : null;
         if (t) {
+          // A ticket carries the grant its minter held; it is still checked against this route's need.
+          if (!roleAllows(t.grant, access as Role | 'admin')) throw new HangarError('forbidden', `this needs the ${access} role; the ticket was minted by a caller holding ${t.grant}`, 403);
           req.actor = t.actor;
           req.grant = t.grant;
           return;
         }
-        // Every key is an installation admin key until scoped keys exist.
-        req.actor = await deps.apiKey(header);
-        req.grant = 'admin';
+        await checkKey(req, header, access as Role | 'admin');
         return;
       }
       if (access === 'agent') {
@@ -136,6 +155,31 @@ export function installAccess(app: FastifyInstance, deps: AccessDeps): DeclaredR
       }
       throw err;
     }
+  }
+  /**
+   * An API key: the project it acts in (its own, or for an admin the `X-Hangar-Project` header's),
+   * then its grant against the route's need. Another project's name is a 404 like an unknown one,
+   * never a 403 that says it exists; so is another project's object in the path.
+   */
+  async function checkKey(req: FastifyRequest, header: string | undefined, need: Role | 'admin'): Promise<void> {
+    const key = await deps.apiKey(header);
+    req.actor = `api:${key.name}`;
+    req.keyId = key.id;
+    const raw = req.headers[PROJECT_HEADER];
+    const named = Array.isArray(raw) ? raw[0] : raw;
+    const project = requestProject(key, named);
+    const unknown = () => new NotFoundError(`project (${PROJECT_HEADER} header)`, JSON.stringify(String(named).slice(0, 64)));
+    if (named !== undefined && key.project !== null && named !== key.project) throw unknown();
+    if (named !== undefined && (projectNameProblem(project) || !(await deps.projectExists(project)))) throw unknown();
+    req.project = project;
+    req.grant = key.role;
+    if (!roleAllows(key.role, need)) {
+      throw new HangarError('forbidden', need === 'admin'
+        ? 'this needs an installation admin key; project keys cannot call it'
+        : `this needs the ${need} role in project "${project}"; key "${key.name}" holds ${key.role} (a project owner can mint a key with more: hangar keys create)`, 403);
+    }
+    const owner = need === 'admin' ? undefined : await deps.ownerOf?.(req);
+    if (owner !== undefined && owner.project !== req.project) throw new NotFoundError(owner.what, owner.id);
   }
   return routes;
 }

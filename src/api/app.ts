@@ -17,10 +17,13 @@ import type { Releases } from '../engine/releases.ts';
 import type { SnapshotBuilder } from '../engine/snapshots.ts';
 import type { SshHostStore } from '../providers/ssh.ts';
 import { installAccess, type DeclaredRoute } from './access.ts';
-import type { ApiKeyAuth } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { sendProblem } from './problem.ts';
+import { KeyStore } from '../db/stores/keys.ts';
+import { ProjectStore } from '../db/stores/projects.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
+import { registerKeyRoutes } from './routes/keys.ts';
+import { registerProjectRoutes } from './routes/projects.ts';
 import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -50,7 +53,6 @@ export const HTTP_LIMITS = {
 
 export interface AppDeps {
   engine: Engine;
-  auth: ApiKeyAuth;
   bus: EventBus;
   catalogue: Catalogue;
   metrics: Metrics;
@@ -126,8 +128,18 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
 
   installSecurity(app, { allowed: deps.allowedHosts ?? [] });
   const tickets = new Tickets(deps.engine.secretKey);
+  const keys = new KeyStore(deps.engine.store.db);
+  const projects = new ProjectStore(deps.engine.store.db);
   const declaredRoutes = installAccess(app, {
-    apiKey: (h) => deps.auth.check(h),
+    apiKey: (h) => keys.authenticate(h),
+    projectExists: (name) => projects.active(name),
+    // An instance route's `:id` must be of the request's project (another project's is a 404).
+    ownerOf: async (req) => {
+      if (!req.routeOptions.url?.startsWith('/v1/instances/:id')) return undefined;
+      const id = (req.params as { id: string }).id;
+      const row = await deps.engine.store.find(id);
+      return row ? { project: row.project, what: 'instance', id } : undefined;
+    },
     agent: (h) => agentByAuthorization(deps.engine.store, h),
     builder: async (id, h) => (deps.snapshots ? deps.snapshots.authorizes(id, h) : false),
     metricsPublic: deps.metricsPublic ?? false,
@@ -137,7 +149,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   });
 
   const ops = new AgentOps({ store: deps.engine.store, send: deps.hub ? (id, name, args, t) => deps.hub!.command(id, name, args, t) : undefined, onSmoke: (result) => deps.metrics.smoke.inc({ result }) });
-  const ctx: RouteContext = { ...deps, ops, idempotency: new Idempotency(deps.engine.store.db) };
+  const ctx: RouteContext = { ...deps, ops, idempotency: new Idempotency(deps.engine.store.db), keys, projects };
   registerSystemRoutes(app, ctx);
   registerInstanceRoutes(app, ctx);
   registerEventRoutes(app, ctx);
@@ -148,6 +160,8 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerAgentRoutes(app, ctx);
   registerReleaseRoutes(app, ctx, () => nudgeAgents(ctx));
   const streamUpgrades = deps.streams ? registerStreamRoutes(app, ctx, { streams: deps.streams, tickets }) : null;
+  registerProjectRoutes(app, ctx);
+  registerKeyRoutes(app, ctx);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes, streamUpgrades });

@@ -22,7 +22,6 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
-  // Project roles: an API key (installation keys hold every role until scoped keys exist).
   viewer: [{ apiKey: [] }],
   operator: [{ apiKey: [] }],
   releaser: [{ apiKey: [] }],

@@ -3,6 +3,7 @@ import { RELEASE_VERSION } from '../domain/releases.ts';
 import * as I from './inputs.ts';
 import * as R from './reach/inputs.ts';
 import { CreateInstance, Enroll, ListQuery, ProviderName, RESPONSES } from './schemas.ts';
+import { CreateKey, CreateProject, ProjectName } from './schemas-tenancy.ts';
 
 type Json = Record<string, unknown>;
 
@@ -128,6 +129,16 @@ const paths: Record<string, Record<string, Json>> = {
   },
   '/v1/agent-releases/{version}': { get: { operationId: 'getAgentRelease', tags: ['releases'], parameters: [versionParam], responses: { 200: ok('Release', ref('Release')), 404: problem('Unknown release') } } },
   '/v1/agent-releases/{version}/approve': { post: { operationId: 'approveAgentRelease', tags: ['releases'], description: 'Let agents run this release (the most recently approved, unrevoked release is every agent’s target); canaryPercent limits it to a stable share of agents; an older version than the newest approved one needs allowDowngrade. Connected agents are asked to check at once.', parameters: [versionParam], requestBody: body(schema(I.ApproveRelease), false), responses: { 200: ok('Approved', ref('Release')), 400: invalid, 404: problem('Unknown release'), 409: problem('Revoked, or a downgrade without allowDowngrade') } } },
+  '/v1/projects': {
+    get: { operationId: 'listProjects', tags: ['tenancy'], description: 'The projects the caller may act in (an admin: all; a project key: its own), with their live instance counts.', responses: { 200: ok('Projects', ref('ProjectList')) } },
+    post: { operationId: 'createProject', tags: ['tenancy'], description: 'Create a project (installation admins). Names are DNS labels and never reused.', requestBody: body(schema(CreateProject)), responses: { 201: ok('Created', ref('Project')), 400: invalid, 409: problem('The name exists or existed') } },
+  },
+  '/v1/projects/{name}': { delete: { operationId: 'deleteProject', tags: ['tenancy'], description: 'Remove a project (installation admins): refused while it has live instances; its keys are revoked.', parameters: [path('name', schema(ProjectName))], responses: { 204: { description: 'Removed' }, 404: problem('Unknown project'), 409: problem('It still has live instances (the count is named), or it is the default project') } } },
+  '/v1/keys': {
+    get: { operationId: 'listKeys', tags: ['tenancy'], description: "The project's API keys (for an admin also the installation admin keys): never a key or its hash.", responses: { 200: ok('Keys', ref('ApiKeyList')) } },
+    post: { operationId: 'createKey', tags: ['tenancy'], description: "Mint an API key in the request's project (role admin: an installation admin key, admins only). Never a role above the caller's. The key is in this response only.", requestBody: body(schema(CreateKey)), responses: { 201: ok('Created (with the key, once)', ref('ApiKeyCreated')), 400: invalid } },
+  },
+  '/v1/keys/{id}': { delete: { operationId: 'revokeKey', tags: ['tenancy'], description: 'Revoke a key: it stops working on the next request, on every replica.', parameters: [path('id', { type: 'string', format: 'uuid' })], responses: { 204: { description: 'Revoked' }, 404: problem('Unknown key (or one of another project)') } } },
   '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', tags: ['releases'], description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: ok('Revoked', ref('Release')), 404: problem('Unknown release') } } },
 };
 
@@ -137,7 +148,7 @@ function withCommon(op: Json): Json {
   const responses = op.responses as Json;
   const common: Json = {
     ...(secured ? { 401: problem('Missing or invalid credentials'), 429: problem('Too many failed authentication attempts from this address (Retry-After)') } : {}),
-    403: problem('A cross-origin browser request'),
+    403: problem(secured ? 'The key lacks the role this needs, or a cross-origin browser request' : 'A cross-origin browser request'),
     421: problem('A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS)'),
   };
   return { ...op, responses: { ...common, ...responses } };
@@ -159,10 +170,10 @@ export function openApiDocument(): Json {
     info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details (application/problem+json); validation errors name each field in `errors`.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
-    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases'].map((name) => ({ name })),
+    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy'].map((name) => ({ name })),
     components: {
       securitySchemes: {
-        apiKey: { type: 'http', scheme: 'bearer', description: 'An installation API key, hgr_…' },
+        apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, hgr_…: an installation admin key, or a project key holding a role (viewer, operator, releaser, owner). Admins pick the project with the X-Hangar-Project header (default: default); another project’s objects are 404s.' },
         agentKey: { type: 'http', scheme: 'bearer', description: 'An enrolled agent: <agentId>:<agentKey>' },
         buildToken: { type: 'http', scheme: 'bearer', description: 'The build token of the snapshot build in the path' },
       },

@@ -5,6 +5,8 @@ import { followEvents, type FollowOptions } from './follow-events.ts';
 export interface ClientOptions {
   url: string;
   apiKey: string;
+  /** The project to act in (sent as X-Hangar-Project); none: the key's own, or `default` for an admin. */
+  project?: string;
   fetch?: typeof fetch;
   /** Per-request timeout for non-streaming calls, ms. */
   timeoutMs?: number;
@@ -33,7 +35,7 @@ export class HangarClient {
     this.url = opts.url.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     const fetchFn = opts.fetch;
-    this.api = createApiClient({ baseUrl: this.url, apiKey: opts.apiKey, ...(fetchFn ? { fetch: (r: Request) => fetchFn(r) } : {}) });
+    this.api = createApiClient({ baseUrl: this.url, apiKey: opts.apiKey, project: opts.project, ...(fetchFn ? { fetch: (r: Request) => fetchFn(r) } : {}) });
   }
 
   listInstances(query: ListQuery = {}) {

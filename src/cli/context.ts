@@ -8,6 +8,8 @@ import { PlainView, SilentView, SpinnerView, type ProgressView } from './progres
 export interface CommonOptions {
   url?: string;
   apiKey?: string;
+  /** The project to act in (`--project`, else HANGAR_PROJECT). */
+  project?: string;
   json?: boolean;
 }
 
@@ -69,7 +71,8 @@ export class Context {
   client(): HangarClient {
     const s = this.settings();
     if (!s.apiKey) throw new CliError(MISSING_KEY);
-    return new HangarClient({ url: s.url, apiKey: s.apiKey });
+    const project = this.opts.project || this.io.env.HANGAR_PROJECT || undefined;
+    return new HangarClient({ url: s.url, apiKey: s.apiKey, project });
   }
 
   progress(): ProgressView {

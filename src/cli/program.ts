@@ -14,6 +14,7 @@ import { registerHosts } from './commands/hosts.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerRm } from './commands/rm.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
+import { registerTenancy } from './commands/tenancy.ts';
 import { Context, type CommonOptions, type Io } from './context.ts';
 import { CliError, UsageError } from './errors.ts';
 import { problemLines } from './output.ts';
@@ -34,6 +35,7 @@ export function common(cmd: Command): Command {
   return cmd
     .addOption(new Option('--url <url>', 'Hangar server URL (env HANGAR_URL; default http://127.0.0.1:7070)'))
     .addOption(new Option('--api-key <key>', 'API key (env HANGAR_API_KEY; or `hangar login`)'))
+    .addOption(new Option('--project <name>', 'project to act in (env HANGAR_PROJECT; default: the key\'s own, or "default" for an admin key)'))
     .option('--json', 'print machine-readable JSON only');
 }
 
@@ -64,7 +66,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar login) > http://127.0.0.1:7070.
 Exit codes: 0 success, 1 failure, 2 usage error.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

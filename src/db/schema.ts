@@ -20,12 +20,20 @@ export const apiKeys = pgTable('api_keys', {
   createdAt: ts('created_at').notNull().defaultNow(),
   lastUsedAt: ts('last_used_at'),
   revokedAt: ts('revoked_at'),
+  /** The project the key acts in; null for an installation admin key. */
+  project: text('project'),
+  /** What the key holds in `project` (a Role), or `admin` (then `project` is null). */
+  role: text('role').notNull().default('admin'),
+  expiresAt: ts('expires_at'),
+  createdBy: text('created_by'),
 }, (t) => [uniqueIndex('api_keys_hash').on(t.hash)]);
 
 /** An instance is intent: written before any cloud call. */
 export const instances = pgTable('instances', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
   name: text('name').notNull(),
+  /** The project (tenant) the instance belongs to; every API read and write filters by it. */
+  project: text('project').notNull().default('default'),
   serverName: text('server_name').notNull(),
   provider: text('provider').notNull(),
   location: text('location'),
@@ -73,6 +81,7 @@ export const instances = pgTable('instances', {
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [
   index('instances_status').on(t.status),
+  index('instances_project').on(t.project, t.createdAt, t.id),
   index('instances_created').on(t.createdAt, t.id),
   uniqueIndex('instances_agent').on(t.agentId),
   uniqueIndex('instances_bootstrap_token').on(t.bootstrapTokenHash),
@@ -105,6 +114,7 @@ export const instanceEvents = pgTable('instance_events', {
 /** Stored responses for `Idempotency-Key` on creating POSTs. */
 export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').primaryKey(),
+  project: text('project').notNull().default('default'),
   bodyHash: text('body_hash').notNull(),
   status: integer('status'),
   response: jsonb('response'),
@@ -134,6 +144,7 @@ export const orphans = pgTable('orphans', {
 export const sshHosts = pgTable('ssh_hosts', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  project: text('project').notNull().default('default'),
   host: jsonb('host').$type<Record<string, unknown>>().notNull(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [uniqueIndex('ssh_hosts_name').on(t.name)]);
@@ -146,6 +157,7 @@ export const sshHosts = pgTable('ssh_hosts', {
 export const snapshotBuilds = pgTable('snapshot_builds', {
   id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
   provider: text('provider').notNull(),
+  project: text('project').notNull().default('default'),
   location: text('location'),
   /** pending | building | imaging | done | failed */
   status: text('status').notNull().default('pending'),
@@ -193,3 +205,4 @@ export const agentReleases = pgTable('agent_releases', {
   canaryPercent: integer('canary_percent').notNull().default(100),
   revokedAt: ts('revoked_at'),
 });
+export * from './schema-tenancy.ts';

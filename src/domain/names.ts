@@ -3,6 +3,8 @@ export const LABEL_INSTALLATION = 'hangar.dev/installation';
 export const LABEL_INSTANCE = 'hangar.dev/instance';
 export const LABEL_BOOTSTRAP_VERSION = 'hangar.dev/bootstrap-version';
 export const LABEL_ROLE = 'hangar.dev/role';
+/** The project (tenant) an instance's server belongs to (a DNS label: a valid label value and tag). */
+export const LABEL_PROJECT = 'hangar.dev/project';
 
 /**
  * Turn free text into a DNS-safe slug: lower-case letters, digits and single dashes.
@@ -45,9 +47,14 @@ export function defaultInstanceName(workload: string, instanceId: string): strin
   return `${workload}-${instanceId.replace(/-/g, '').slice(0, 8)}`;
 }
 
-/** Ownership labels for an instance's server (values are UUIDs: ≤ 63 chars). */
-export function instanceLabels(installationId: string, instanceId: string): Record<string, string> {
-  return { [LABEL_INSTALLATION]: installationId, [LABEL_INSTANCE]: instanceId };
+/**
+ * Ownership labels for an instance's server (values are UUIDs or a project's DNS label: ≤ 63 chars).
+ *
+ * @example
+ * instanceLabels('9f0e…', '5aa2…', 'team-a') // → { 'hangar.dev/installation': '9f0e…', 'hangar.dev/instance': '5aa2…', 'hangar.dev/project': 'team-a' }
+ */
+export function instanceLabels(installationId: string, instanceId: string, project?: string): Record<string, string> {
+  return { [LABEL_INSTALLATION]: installationId, [LABEL_INSTANCE]: instanceId, ...(project ? { [LABEL_PROJECT]: project } : {}) };
 }
 
 /** Hetzner-style label selector, e.g. `a=b,c=d`. */
@@ -80,7 +87,7 @@ export function labelsToTags(labels: Record<string, string>): string[] {
 /** Inverse of {@link labelsToTags} for the keys Hangar knows (both spellings). */
 export function tagsToLabels(tags: string[]): Record<string, string> {
   const out: Record<string, string> = {};
-  const known = [LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE, LABEL_BOOTSTRAP_VERSION];
+  const known = [LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE, LABEL_BOOTSTRAP_VERSION, LABEL_PROJECT];
   for (const tag of tags) {
     for (const key of known) {
       const head = tagKey(key);

@@ -10,21 +10,21 @@ export type IdempotencyClaim = { kind: 'run'; complete(status: number, response:
 /**
  * `Idempotency-Key` on creating POSTs: the same key and body give the first response again; the
  * same key with another body is a 422; a request still in progress with that key is a 409.
- * Keys are scoped by caller and route.
+ * Keys are scoped by project, caller and route.
  *
  * @example
- * const claim = await idem.claim('api:admin', 'POST /v1/instances', key, body);
+ * const claim = await idem.claim('default', 'api:admin', 'POST /v1/instances', key, body);
  * if (claim.kind === 'replay') return reply.code(claim.status).send(claim.response);
  */
 export class Idempotency {
   constructor(private readonly db: Db) {}
 
-  async claim(actor: string, route: string, key: string, body: unknown): Promise<IdempotencyClaim> {
+  async claim(project: string, actor: string, route: string, key: string, body: unknown): Promise<IdempotencyClaim> {
     if (key.length > 200) throw new ValidationError('Idempotency-Key is too long', [{ field: 'Idempotency-Key', message: 'at most 200 characters' }]);
     if (/[^\x20-\x7e]/.test(key)) throw new ValidationError('Idempotency-Key must be printable ASCII', [{ field: 'Idempotency-Key', message: 'printable ASCII only' }]);
     const bodyHash = createHash('sha256').update(JSON.stringify(body ?? {})).digest('hex');
-    const scoped = `${actor}:${route}:${key}`;
-    const inserted = await this.db.insert(idempotencyKeys).values({ key: scoped, bodyHash }).onConflictDoNothing().returning();
+    const scoped = `${project}:${actor}:${route}:${key}`;
+    const inserted = await this.db.insert(idempotencyKeys).values({ key: scoped, project, bodyHash }).onConflictDoNothing().returning();
     if (inserted.length) {
       return {
         kind: 'run',

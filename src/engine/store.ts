@@ -245,19 +245,21 @@ export class Store {
   }
 
   /** Every instance's events (not snapshot builds'), in id order. */
-  async allEvents(opts: { after?: number; limit?: number } = {}): Promise<EventRow[]> {
+  async allEvents(opts: { after?: number; limit?: number; project?: string } = {}): Promise<EventRow[]> {
+    const inProject = opts.project === undefined ? undefined : inArray(instanceEvents.instanceId, this.db.select({ id: instances.id }).from(instances).where(eq(instances.project, opts.project)));
     const rows = await this.db
       .select()
       .from(instanceEvents)
-      .where(and(isNotNull(instanceEvents.instanceId), gt(instanceEvents.id, opts.after ?? 0)))
+      .where(and(isNotNull(instanceEvents.instanceId), gt(instanceEvents.id, opts.after ?? 0), inProject))
       .orderBy(asc(instanceEvents.id))
       .limit(opts.limit ?? 500);
     return rows.map(asEvent);
   }
 
   /** Newest first, keyset-paginated by (created_at, id). */
-  async list(opts: { limit: number; cursor?: { createdAt: Date; id: string }; status?: string[]; provider?: string }): Promise<InstanceRow[]> {
+  async list(opts: { limit: number; cursor?: { createdAt: Date; id: string }; status?: string[]; provider?: string; project?: string }): Promise<InstanceRow[]> {
     const conds = [];
+    if (opts.project !== undefined) conds.push(eq(instances.project, opts.project));
     if (opts.status?.length) conds.push(inArray(instances.status, opts.status));
     if (opts.provider) conds.push(eq(instances.provider, opts.provider));
     if (opts.cursor) {

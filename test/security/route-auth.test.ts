@@ -37,7 +37,7 @@ const headerOf = (c: Caller): Record<string, string> =>
   ({ none: {}, malformed: { authorization: 'Bearer x' }, 'wrong-key': { authorization: `Bearer ${newToken('hgr')}` }, agent: { authorization: agentHeader }, admin: { authorization: `Bearer ${h.apiKey}` } })[c];
 
 /** Who a declaration admits, among the callers tried (a builder needs its build token: none of these). */
-const admits = (r: DeclaredRoute, c: Caller) => r.access === 'public' || (r.access === 'agent' && c === 'agent') || (['admin', 'metrics', 'viewer', 'operator', 'releaser', 'owner'].includes(r.access) && c === 'admin');
+const admits = (r: DeclaredRoute, c: Caller) => r.access === 'public' || (r.access === 'agent' && c === 'agent') || (!['public', 'agent', 'builder'].includes(r.access) && c === 'admin');
 
 /** A concrete path for a route: parameters filled with values that name nothing (a 404 after auth). */
 const concrete = (url: string) =>

@@ -5,6 +5,7 @@ import { CreateInstance } from './pages/CreateInstance.tsx';
 import { InstanceDetail } from './pages/InstanceDetail.tsx';
 import { Instances } from './pages/Instances.tsx';
 import { Providers } from './pages/Providers.tsx';
+import { Keys, ProjectSwitcher } from './pages/Keys.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { href, useRoute, type Route } from './router.ts';
 import { session } from './session.ts';
@@ -81,8 +82,12 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             <NavLink to={href.providers()} active={route.name === 'providers'} testId="nav-providers">
               Providers
             </NavLink>
+            <NavLink to={href.keys()} active={route.name === 'keys'} testId="nav-keys">
+              Keys
+            </NavLink>
           </nav>
           <div className="topbar-right">
+            <ProjectSwitcher />
             <LiveIndicator />
             <button type="button" className="btn btn-ghost btn-small" onClick={onSignOut} data-testid="sign-out">
               Sign out
@@ -108,6 +113,8 @@ function Page({ route }: { route: Route }) {
       return <InstanceDetail key={route.id} id={route.id} />;
     case 'providers':
       return <Providers />;
+    case 'keys':
+      return <Keys />;
     default:
       return (
         <section className="page">

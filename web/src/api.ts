@@ -8,6 +8,7 @@
 import { ApiError, body, createApiClient, isAbort, NetworkError } from '../../src/api/contract/index.ts';
 import { session } from './session.ts';
 import { readFrames } from './sse.ts';
+import type { ApiKeyCreated, ApiKeyInfo, Project } from './types.ts';
 import type { CreateInstanceBody, Instance, InstanceEvent, InstanceQuery, Location, Page, Plan, ProviderInfo, ProviderName, ServerType, SnapshotLike } from './types.ts';
 
 export { ApiError, isAbort };
@@ -37,7 +38,7 @@ export interface CallOptions {
 
 /** The page's own origin (a fixed one where there is no page, as in unit tests). */
 const origin = typeof location === 'undefined' ? 'http://localhost' : location.origin;
-const api = createApiClient({ baseUrl: origin, apiKey: () => session.get(), init: { cache: 'no-store' } });
+const api = createApiClient({ baseUrl: origin, apiKey: () => session.get(), project: () => session.project(), init: { cache: 'no-store' } });
 
 /**
  * One call: its body, or an ApiError (a 401 to the session's key is broadcast unless `quiet401`;
@@ -60,6 +61,26 @@ const refreshQuery = (refresh?: boolean) => ({ query: refresh ? { refresh: 'true
 /** Check an API key before keeping it (a 401 here is not broadcast). @example await checkApiKey('hgr_…') */
 export async function checkApiKey(key: string): Promise<void> {
   await call(api.GET('/v1/instances', { params: { query: { limit: 1 } }, headers: { authorization: `Bearer ${key}` } }), { quiet401: true });
+}
+
+/** GET /v1/projects: the projects this key may act in. @example (await listProjects()).map((p) => p.name) */
+export async function listProjects(opts: CallOptions = {}): Promise<Project[]> {
+  return (await call(api.GET('/v1/projects', { signal: opts.signal }))).items;
+}
+
+/** GET /v1/keys: the project's keys (never the keys themselves). @example await listKeys() */
+export async function listKeys(opts: CallOptions = {}): Promise<ApiKeyInfo[]> {
+  return (await call(api.GET('/v1/keys', { signal: opts.signal }))).items;
+}
+
+/** POST /v1/keys: mint a key; the answer holds the key, this once. @example (await createKey({ name: 'ci', role: 'operator' })).key */
+export function createKey(json: { name: string; role: ApiKeyInfo['role']; expiresInSeconds?: number }): Promise<ApiKeyCreated> {
+  return call(api.POST('/v1/keys', { body: json }));
+}
+
+/** DELETE /v1/keys/{id}: revoke a key. @example await revokeKey(id) */
+export async function revokeKey(id: string): Promise<void> {
+  await call(api.DELETE('/v1/keys/{id}', { params: { path: { id } }, parseAs: 'text' }));
 }
 
 /** GET /v1/instances: a page of instances, newest first. @example (await listInstances({ status: 'running' })).items */

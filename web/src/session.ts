@@ -1,4 +1,5 @@
 const KEY_STORAGE = 'hangar.apiKey';
+const PROJECT_STORAGE = 'hangar.project';
 
 /**
  * The API key lives in sessionStorage only: gone when the tab closes, never in the URL.
@@ -19,5 +20,17 @@ export const session = {
   },
   clear(): void {
     sessionStorage.removeItem(KEY_STORAGE);
+    sessionStorage.removeItem(PROJECT_STORAGE);
+  },
+  /** The project the dashboard acts in (sent as X-Hangar-Project), or null for the key's own / default. */
+  project(): string | null {
+    try {
+      return sessionStorage.getItem(PROJECT_STORAGE);
+    } catch {
+      return null;
+    }
+  },
+  setProject(name: string): void {
+    sessionStorage.setItem(PROJECT_STORAGE, name);
   },
 };

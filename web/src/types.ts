@@ -48,3 +48,7 @@ export type CreateInstanceBody = Omit<C.CreateInstanceBody, 'provider'> & Requir
 
 /** The query of GET /v1/instances (`status`: one lifecycle status, or several joined by commas). */
 export type InstanceQuery = Omit<C.InstanceQuery, 'provider'> & { provider?: string };
+
+export type Project = C.components['schemas']['Project'];
+export type ApiKeyInfo = C.components['schemas']['ApiKeyInfo'];
+export type ApiKeyCreated = C.components['schemas']['ApiKeyCreated'];

@@ -10,6 +10,8 @@ export interface ApiClientOptions {
   baseUrl: string;
   /** The bearer key: fixed, or read at each request (a browser session). Nothing is sent without one. */
   apiKey?: string | (() => string | null | undefined);
+  /** The project to act in (`X-Hangar-Project`; an admin key's choice, a project key's own): fixed, or read at each request. */
+  project?: string | (() => string | null | undefined);
   /** Defaults to the global fetch, looked up at each request. */
   fetch?: (request: Request) => Promise<Response>;
   /** Request options for every call, e.g. `{ cache: 'no-store' }` in a browser. */
@@ -42,16 +44,18 @@ export function createApiClient(opts: ApiClientOptions): ApiClient {
       return p.toString();
     },
   });
-  client.use(contractMiddleware(baseUrl, opts.apiKey));
+  client.use(contractMiddleware(baseUrl, opts.apiKey, opts.project));
   return client;
 }
 
 /** Bearer key in; problem details, non-JSON answers and network failures out as typed errors. */
-function contractMiddleware(baseUrl: string, apiKey: ApiClientOptions['apiKey']): Middleware {
+function contractMiddleware(baseUrl: string, apiKey: ApiClientOptions['apiKey'], project?: ApiClientOptions['project']): Middleware {
   return {
     onRequest({ request }) {
       const key = typeof apiKey === 'function' ? apiKey() : apiKey;
       if (key && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${key}`);
+      const p = typeof project === 'function' ? project() : project;
+      if (p && !request.headers.has('x-hangar-project')) request.headers.set('x-hangar-project', p);
       return request;
     },
     async onResponse({ response, options }) {

@@ -700,6 +700,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The projects the caller may act in (an admin: all; a project key: its own), with their live instance counts. */
+        get: operations["listProjects"];
+        put?: never;
+        /** @description Create a project (installation admins). Names are DNS labels and never reused. */
+        post: operations["createProject"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Remove a project (installation admins): refused while it has live instances; its keys are revoked. */
+        delete: operations["deleteProject"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The project's API keys (for an admin also the installation admin keys): never a key or its hash. */
+        get: operations["listKeys"];
+        put?: never;
+        /** @description Mint an API key in the request's project (role admin: an installation admin key, admins only). Never a role above the caller's. The key is in this response only. */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Revoke a key: it stops working on the next request, on every replica. */
+        delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/agent-releases/{version}/revoke": {
         parameters: {
             query?: never;
@@ -1245,6 +1315,48 @@ export interface components {
             /** @constant */
             queue: "up";
         };
+        Project: {
+            name: string;
+            createdAt: string;
+            createdBy: string | null;
+            liveInstances: number;
+        };
+        ProjectList: {
+            items: components["schemas"]["Project"][];
+        };
+        ApiKeyInfo: {
+            id: string;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            /** @description null for an installation admin key */
+            project: string | null;
+            /** @enum {string} */
+            role: "admin" | "viewer" | "operator" | "releaser" | "owner";
+            createdAt: string;
+            createdBy: string | null;
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+        };
+        ApiKeyList: {
+            items: components["schemas"]["ApiKeyInfo"][];
+        };
+        ApiKeyCreated: {
+            id: string;
+            name: string;
+            /** @description the first characters of the key, to tell keys apart */
+            prefix: string;
+            /** @description null for an installation admin key */
+            project: string | null;
+            /** @enum {string} */
+            role: "admin" | "viewer" | "operator" | "releaser" | "owner";
+            createdAt: string;
+            createdBy: string | null;
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+            /** @description the key itself: shown this once, stored only as a hash */
+            key: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1413,7 +1525,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1510,7 +1622,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1589,7 +1701,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1672,7 +1784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1767,7 +1879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1835,7 +1947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1928,7 +2040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2018,7 +2130,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2463,7 +2575,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2549,7 +2661,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2656,7 +2768,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2751,7 +2863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2867,7 +2979,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3065,7 +3177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3148,7 +3260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3217,7 +3329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3304,7 +3416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3397,7 +3509,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3463,7 +3575,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3528,7 +3640,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3625,7 +3737,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +3832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3788,7 +3900,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3865,7 +3977,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3959,7 +4071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4050,7 +4162,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4135,7 +4247,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4219,7 +4331,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4293,7 +4405,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4352,7 +4464,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4437,7 +4549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4619,7 +4731,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4678,7 +4790,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4743,7 +4855,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4817,7 +4929,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4885,7 +4997,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4969,7 +5081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4989,6 +5101,415 @@ export interface operations {
             };
             /** @description Revoked, or a downgrade without allowDowngrade */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProjects: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Projects */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Project"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The name exists or existed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteProject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description It still has live instances (the count is named), or it is the default project */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /**
+                     * @description a project role, or admin for an installation admin key (admins only)
+                     * @enum {string}
+                     */
+                    role: "admin" | "viewer" | "operator" | "releaser" | "owner";
+                    /** @description omit for a key that does not expire */
+                    expiresInSeconds?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created (with the key, once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown key (or one of another project) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5046,7 +5567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -10,6 +10,8 @@ import type { Releases } from '../../engine/releases.ts';
 import type { SnapshotBuilder } from '../../engine/snapshots.ts';
 import type { InstanceRow } from '../../engine/store.ts';
 import type { SshHostStore } from '../../providers/ssh.ts';
+import type { KeyStore } from '../../db/stores/keys.ts';
+import type { ProjectStore } from '../../db/stores/projects.ts';
 import type { Metrics } from '../metrics.ts';
 import { instanceJson } from '../serialize.ts';
 
@@ -36,6 +38,8 @@ export interface RouteContext {
   readonly snapshots?: SnapshotBuilder;
   readonly releases?: Releases;
   readonly webDir?: string;
+  readonly keys: KeyStore;
+  readonly projects: ProjectStore;
 }
 
 /** The caller recorded in events and audit rows (`api:<key name>`, `agent:<id>`). */

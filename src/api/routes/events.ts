@@ -25,18 +25,18 @@ export function registerEventRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const q = parseInput(EventsQuery, req.query, 'query');
     const lastId = lastEventId(req.headers['last-event-id'], q.after);
     if ((req.headers.accept ?? '').includes('text/event-stream')) return stream(req, reply, instanceId, lastId);
-    const rows = instanceId ? await store.events(instanceId, { after: lastId, limit: q.limit }) : await store.allEvents({ after: lastId, limit: q.limit });
+    const rows = instanceId ? await store.events(instanceId, { after: lastId, limit: q.limit }) : await store.allEvents({ after: lastId, limit: q.limit, project: req.project });
     return { items: rows.map(eventJson), nextCursor: rows.length === q.limit ? String(rows[rows.length - 1].id) : null };
   };
 
-  app.get('/v1/instances/:id/events', { config: { access: 'admin' } }, async (req, reply) => {
+  app.get('/v1/instances/:id/events', { config: { access: 'viewer' } }, async (req, reply) => {
     const id = instanceIdOf(req);
     await store.get(id);
     return page(req, reply, id);
   });
 
   /** Every instance's events, for dashboards: same rows, SSE or JSON. */
-  app.get('/v1/events', { config: { access: 'admin' } }, async (req, reply) => page(req, reply, null));
+  app.get('/v1/events', { config: { access: 'viewer' } }, async (req, reply) => page(req, reply, null));
 
   /** SSE: replay rows after `lastId`, then follow; each frame's `id:` is the event id. */
   async function stream(req: FastifyRequest, reply: FastifyReply, instanceId: string | null, lastId: number) {
@@ -60,7 +60,7 @@ export function registerEventRoutes(app: FastifyInstance, ctx: RouteContext): vo
         do {
           again = false;
           for (;;) {
-            const rows = instanceId ? await store.events(instanceId, { after: cursor, limit: 500 }) : await store.allEvents({ after: cursor, limit: 500 });
+            const rows = instanceId ? await store.events(instanceId, { after: cursor, limit: 500 }) : await store.allEvents({ after: cursor, limit: 500, project: req.project });
             for (const e of rows) {
               res.write(`id: ${e.id}\nevent: ${e.kind}\ndata: ${JSON.stringify(eventJson(e))}\n\n`);
               cursor = e.id;

@@ -22,7 +22,7 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
   const { engine } = ctx;
   const store = engine.store;
 
-  app.post('/v1/instances', { config: { access: 'admin' }, bodyLimit: CREATE_BODY_LIMIT }, async (req, reply) => {
+  app.post('/v1/instances', { config: { access: 'operator' }, bodyLimit: CREATE_BODY_LIMIT }, async (req, reply) => {
     const q = parseInput(CreateQuery, req.query, 'query');
     const body = parseInput(CreateInstance, req.body);
     const { config, secrets } = splitConfig(body.workload, body.config);
@@ -39,10 +39,11 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
       tailscaleTags: body.tailscaleTags,
       connectTimeoutSeconds: body.connectTimeoutSeconds,
       onFailure: body.onFailure,
+      project: req.project,
     };
     if (q.dryRun === 'true') return reply.send(await engine.plan(input));
     const key = req.headers['idempotency-key'];
-    const claim = typeof key === 'string' && key.length ? await ctx.idempotency.claim(actorOf(req), 'POST /v1/instances', key, req.body) : null;
+    const claim = typeof key === 'string' && key.length ? await ctx.idempotency.claim(req.project, actorOf(req), 'POST /v1/instances', key, req.body) : null;
     if (claim?.kind === 'replay') return reply.code(claim.status).header('idempotent-replayed', 'true').send(claim.response);
     try {
       const row = await engine.createInstance(input, actorOf(req));
@@ -55,21 +56,21 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
     }
   });
 
-  app.get('/v1/instances', { config: { access: 'admin' } }, async (req) => {
+  app.get('/v1/instances', { config: { access: 'viewer' } }, async (req) => {
     const q = parseInput(ListQuery, req.query, 'query');
     const status = q.status?.split(',').filter(Boolean);
     const bad = status?.filter((s) => !(LIFECYCLE as readonly string[]).includes(s));
     if (bad?.length) throw new ValidationError(`unknown status ${bad.join(', ')}`, [{ field: 'status', message: `one or more of ${LIFECYCLE.join(', ')}` }]);
     const cursor = q.cursor ? decodeCursor(q.cursor) : undefined;
     if (q.cursor && !cursor) throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
-    const rows = await store.list({ limit: q.limit + 1, cursor: cursor ?? undefined, status, provider: q.provider });
+    const rows = await store.list({ limit: q.limit + 1, cursor: cursor ?? undefined, status, provider: q.provider, project: req.project });
     const page = rows.slice(0, q.limit);
     return { items: page.map((r) => serializeInstance(ctx, r)), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]) : null };
   });
 
-  app.get('/v1/instances/:id', { config: { access: 'admin' } }, async (req) => serializeInstance(ctx, await store.get(instanceIdOf(req))));
+  app.get('/v1/instances/:id', { config: { access: 'viewer' } }, async (req) => serializeInstance(ctx, await store.get(instanceIdOf(req))));
 
-  app.delete('/v1/instances/:id', { config: { access: 'admin' } }, async (req, reply) => {
+  app.delete('/v1/instances/:id', { config: { access: 'operator' } }, async (req, reply) => {
     const row = await engine.destroy(instanceIdOf(req), actorOf(req));
     return reply.code(202).send(serializeInstance(ctx, row));
   });

@@ -24,7 +24,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
     ops.run(instanceIdOf(req), name, args, { timeoutMs, actor: actorOf(req), summarize, audit });
   const agentFailed = (name: string, r: { error?: string }) => new HangarError('agent-command-failed', `${name} failed on the agent: ${r.error ?? 'unknown error'}`, 502);
 
-  app.get('/v1/instances/:id/status', { config: { access: 'admin' } }, async (req) => {
+  app.get('/v1/instances/:id/status', { config: { access: 'viewer' } }, async (req) => {
     const row = await store.get(instanceIdOf(req));
     const cp = { id: row.id, name: row.name, status: row.status, step: row.step, connection: row.connection, lastHeartbeatAt: row.lastHeartbeatAt?.toISOString() ?? null, agentVersion: row.agentVersion, workloadHealthy: row.workloadHealthy, tailnetName: row.tailnetName, hubReplica: row.hubReplica, execEnabled: row.workloadConfig?.exec === true, lastSmoke: await lastSmoke(store.db, row.id) };
     if (row.connection !== 'connected') return { ...cp, agent: null, agentError: `agent is not connected (status ${row.status}, connection ${row.connection})` };
@@ -32,7 +32,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
     return { ...cp, agent: result.ok ? result.data : null, ...(result.ok ? {} : { agentError: result.error }) };
   });
 
-  app.post('/v1/instances/:id/doctor', { config: { access: 'admin' } }, async (req) => {
+  app.post('/v1/instances/:id/doctor', { config: { access: 'operator' } }, async (req) => {
     const { result } = await run(req, 'doctor', {}, 60_000, (r) => {
       if (!r.ok) return `failed: ${r.error}`;
       const d = r.data as { status: string; checks: { name: string; status: string }[] };
@@ -43,20 +43,20 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
     return result.data;
   });
 
-  app.get('/v1/instances/:id/logs', { config: { access: 'admin' } }, async (req) => {
+  app.get('/v1/instances/:id/logs', { config: { access: 'viewer' } }, async (req) => {
     const q = parseInput(LogsQuery, req.query, 'query');
     const { result } = await run(req, 'logs', q, 15_000, (r) => (r.ok ? `${(r.data as { lines: string[] }).lines.length} ${q.unit} lines` : `failed: ${r.error}`), { unit: q.unit, lines: q.lines });
     if (!result.ok) throw agentFailed('logs', result);
     return result.data;
   });
 
-  app.post('/v1/instances/:id/smoke', { config: { access: 'admin' } }, async (req) => {
+  app.post('/v1/instances/:id/smoke', { config: { access: 'operator' } }, async (req) => {
     const { result } = await ops.smoke(instanceIdOf(req), actorOf(req));
     if (!result.ok) throw agentFailed('smoke', result);
     return result.data;
   });
 
-  app.post('/v1/instances/:id/restart', { config: { access: 'admin' } }, async (req) => {
+  app.post('/v1/instances/:id/restart', { config: { access: 'operator' } }, async (req) => {
     const body = parseInput(RestartBody, req.body ?? {});
     const t0 = new Date();
     const { result } = await run(req, 'restart', body, (body.timeoutSeconds + 15) * 1000, (r) => {
@@ -77,7 +77,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
     }
   });
 
-  app.post('/v1/instances/:id/exec', { config: { access: 'admin' } }, async (req) => {
+  app.post('/v1/instances/:id/exec', { config: { access: 'operator' } }, async (req) => {
     const body = parseInput(ExecBody, req.body ?? {});
     const row = await store.get(instanceIdOf(req));
     const argv = redactArgv(body.argv);
@@ -90,7 +90,7 @@ export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void
     return result.data;
   });
 
-  app.post('/v1/instances/:id/agent-update', { config: { access: 'admin' } }, async (req) => (await askToUpdate(ctx, instanceIdOf(req), actorOf(req))).result);
+  app.post('/v1/instances/:id/agent-update', { config: { access: 'operator' } }, async (req) => (await askToUpdate(ctx, instanceIdOf(req), actorOf(req))).result);
 }
 
 /** Ask one agent to check for its target release now (an audited command). */

@@ -24,7 +24,7 @@ const ENABLE: Record<Name, string> = {
  */
 export function registerProviderRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { engine, catalogue } = ctx;
-  app.get('/v1/providers', { config: { access: 'admin' } }, async () => {
+  app.get('/v1/providers', { config: { access: 'viewer' } }, async () => {
     const stored = new Set((await ctx.credentials?.stored()) ?? []);
     return {
       items: [...engine.providers.values()].map((p) => ({ name: p.name, userDataLimit: p.userDataLimit, credentials: stored.has(p.name) ? 'api' : p.name === 'local' || p.name === 'ssh' ? 'none needed' : 'environment', configured: true })),
@@ -53,6 +53,6 @@ export function registerProviderRoutes(app: FastifyInstance, ctx: RouteContext):
     throw new HangarError('not-found', `provider ${JSON.stringify(name.slice(0, 64))} not found; known providers: ${ProviderName.options.join(', ')}`, 404);
   };
   const refreshOf = (req: FastifyRequest) => parseInput(Refresh, req.query, 'query').refresh === 'true';
-  app.get('/v1/providers/:provider/server-types', { config: { access: 'admin' } }, async (req) => ({ items: await catalogue.serverTypes(providerOf(req), refreshOf(req)) }));
-  app.get('/v1/providers/:provider/locations', { config: { access: 'admin' } }, async (req) => ({ items: await catalogue.locationsOf(providerOf(req), refreshOf(req)) }));
+  app.get('/v1/providers/:provider/server-types', { config: { access: 'viewer' } }, async (req) => ({ items: await catalogue.serverTypes(providerOf(req), refreshOf(req)) }));
+  app.get('/v1/providers/:provider/locations', { config: { access: 'viewer' } }, async (req) => ({ items: await catalogue.locationsOf(providerOf(req), refreshOf(req)) }));
 }

@@ -28,22 +28,22 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: RouteContext, n
     if (!ctx.releases) throw new NotFoundError('feature', 'agent releases');
     return ctx.releases;
   };
-  app.get('/v1/agent-releases', { config: { access: 'admin' } }, async () => ({ items: await releases().list(), trustedKeys: releases().keys.length }));
-  app.post('/v1/agent-releases', { config: { access: 'admin' }, bodyLimit: Math.ceil(MAX_BUNDLE_BYTES * 1.4) }, async (req, reply) => {
+  app.get('/v1/agent-releases', { config: { access: 'viewer' } }, async () => ({ items: await releases().list(), trustedKeys: releases().keys.length }));
+  app.post('/v1/agent-releases', { config: { access: 'releaser' }, bodyLimit: Math.ceil(MAX_BUNDLE_BYTES * 1.4) }, async (req, reply) => {
     const body = parseInput(Publish, req.body ?? {});
     const release = await releases().publish({ version: body.version, bundle: Buffer.from(body.bundle, 'base64'), signature: body.signature, notes: body.notes }, actorOf(req));
     req.log.info({ version: release.version, sha256: release.sha256, actor: actorOf(req) }, 'agent release published');
     return reply.code(201).send(release);
   });
-  app.get('/v1/agent-releases/:version', { config: { access: 'admin' } }, async (req) => releases().get(versionOf(req)));
-  app.post('/v1/agent-releases/:version/approve', { config: { access: 'admin' } }, async (req) => {
+  app.get('/v1/agent-releases/:version', { config: { access: 'viewer' } }, async (req) => releases().get(versionOf(req)));
+  app.post('/v1/agent-releases/:version/approve', { config: { access: 'releaser' } }, async (req) => {
     const body = parseInput(Approve, req.body ?? {});
     const release = await releases().approve(versionOf(req), body, actorOf(req));
     req.log.info({ version: release.version, canaryPercent: release.canaryPercent, actor: actorOf(req) }, 'agent release approved');
     nudge();
     return release;
   });
-  app.post('/v1/agent-releases/:version/revoke', { config: { access: 'admin' } }, async (req) => {
+  app.post('/v1/agent-releases/:version/revoke', { config: { access: 'releaser' } }, async (req) => {
     const release = await releases().revoke(versionOf(req));
     req.log.info({ version: release.version, actor: actorOf(req) }, 'agent release revoked');
     nudge();

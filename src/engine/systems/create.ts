@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { WorkloadKind } from '../../bootstrap/types.ts';
 import { defaultInstanceName, instanceLabels, serverName } from '../../domain/names.ts';
 import { hashToken, newToken, open, seal } from '../../domain/tokens.ts';
+import { DEFAULT_PROJECT } from '../../domain/roles.ts';
 import type { ProviderName } from '../../providers/types.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow, InstanceUpdate } from '../store.ts';
@@ -22,6 +23,8 @@ export interface CreateInstanceInput {
   tailscaleTags: string[];
   connectTimeoutSeconds?: number;
   onFailure?: 'destroy' | 'keep';
+  /** The project (tenant) it belongs to (default `default`); its server's labels carry it too. */
+  project?: string;
 }
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
@@ -64,6 +67,7 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
     {
       id,
       name: input.name ?? defaultInstanceName(input.workload, id),
+      project: input.project ?? DEFAULT_PROJECT,
       serverName: serverName(id, input.name ?? input.workload),
       provider: input.provider,
       location: input.location ?? null,
@@ -73,7 +77,7 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       workload: input.workload,
       workloadConfig: input.workloadConfig,
       secretsSealed: Object.keys(input.secrets).length ? seal(JSON.stringify(input.secrets), r.secretKey) : null,
-      labels: instanceLabels(r.installationId, id),
+      labels: instanceLabels(r.installationId, id, input.project ?? DEFAULT_PROJECT),
       tailscale: input.tailscale,
       tailscaleTags: input.tailscaleTags,
       connectTimeoutSeconds,
