@@ -16,10 +16,12 @@ import type { Releases } from '../engine/releases.ts';
 import type { SnapshotBuilder } from '../engine/snapshots.ts';
 import type { SshHostStore } from '../providers/ssh.ts';
 import { installAccess, type DeclaredRoute } from './access.ts';
+import { installAudit } from './audit.ts';
 import type { ApiKeyAuth } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { sendProblem } from './problem.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -125,6 +127,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
     failuresPerMinute: deps.authFailuresPerMinute ?? 30,
     log: deps.log.child({ mod: 'auth' }),
   });
+  installAudit(app, { db: deps.engine.store.db, log: deps.log.child({ mod: 'audit' }) });
 
   const ops = new AgentOps({ store: deps.engine.store, send: deps.hub ? (id, name, args, t) => deps.hub!.command(id, name, args, t) : undefined, onSmoke: (result) => deps.metrics.smoke.inc({ result }) });
   const ctx: RouteContext = { ...deps, ops, idempotency: new Idempotency(deps.engine.store.db) };
@@ -137,6 +140,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerProviderRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerReleaseRoutes(app, ctx, () => nudgeAgents(ctx));
+  registerAuditRoutes(app, ctx);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes });

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { actorKind, auditData, auditObject } from './audit.ts';
+
+describe('audit data', () => {
+  it('keeps no secret value: secret maps become names, secret fields are masked, argv and text are redacted', () => {
+    const out = auditData({
+      provider: 'local',
+      secrets: { OPENAI_API_KEY: 'sk-abcdefghijklmnopqrstuvwx' },
+      token: 'hetzner-token-value',
+      privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----',
+      argv: ['mysql', '-uroot', '-phunter22'],
+      config: { note: 'url https://bob:s3cret@db.example', port: 8080, dbPassword: 'pw1' },
+    });
+    const text = JSON.stringify(out);
+    for (const secret of ['sk-abcdefghijklmnop', 'hetzner-token-value', 'hunter22', 's3cret', 'pw1', 'BEGIN OPENSSH PRIVATE KEY-----\\nabc']) expect(text).not.toContain(secret);
+    expect(out).toMatchObject({ provider: 'local', secrets: ['OPENAI_API_KEY'], token: '[REDACTED]', argv: ['mysql', '-uroot', '-p[REDACTED]'], config: { port: 8080, dbPassword: '[REDACTED]' } });
+  });
+
+  it('bounds what it keeps', () => {
+    const out = auditData({ long: 'x'.repeat(5000), many: Array.from({ length: 200 }, (_, i) => i) }) as { long: string; many: number[] };
+    expect(out.long.length).toBeLessThanOrEqual(501);
+    expect(out.many).toHaveLength(50);
+  });
+
+  it('names actor kinds and objects', () => {
+    expect(actorKind('api:ci')).toBe('api');
+    expect(actorKind('user:a@b.c')).toBe('user');
+    expect(actorKind('reconciler')).toBe('system');
+    expect(actorKind(null)).toBe('anonymous');
+    expect(auditObject('/v1/instances/:id/exec', { id: 'a1' })).toEqual({ type: 'instance', id: 'a1' });
+    expect(auditObject('/v1/ssh-hosts/:ref', { ref: 'web' })).toEqual({ type: 'ssh-host', id: 'web' });
+    expect(auditObject('/v1/instances', {})).toEqual({ type: 'instance', id: null });
+    expect(auditObject('/v1/agent-releases/:version/approve', { version: '1.2.3' })).toEqual({ type: 'agent-release', id: '1.2.3' });
+  });
+});
