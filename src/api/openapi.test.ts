@@ -22,6 +22,7 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  owner: [{ apiKey: [] }],
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */
