@@ -5,6 +5,7 @@ import { CreateInstance } from './pages/CreateInstance.tsx';
 import { InstanceDetail } from './pages/InstanceDetail.tsx';
 import { Instances } from './pages/Instances.tsx';
 import { Providers } from './pages/Providers.tsx';
+import { Audit } from './pages/Audit.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { href, useRoute, type Route } from './router.ts';
 import { session } from './session.ts';
@@ -81,6 +82,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             <NavLink to={href.providers()} active={route.name === 'providers'} testId="nav-providers">
               Providers
             </NavLink>
+            <NavLink to={href.audit()} active={route.name === 'audit'} testId="nav-audit">
+              Audit
+            </NavLink>
           </nav>
           <div className="topbar-right">
             <LiveIndicator />
@@ -108,6 +112,8 @@ function Page({ route }: { route: Route }) {
       return <InstanceDetail key={route.id} id={route.id} />;
     case 'providers':
       return <Providers />;
+    case 'audit':
+      return <Audit />;
     default:
       return (
         <section className="page">
