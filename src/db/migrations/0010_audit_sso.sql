@@ -28,26 +28,4 @@ BEGIN
 END;
 $$;--> statement-breakpoint
 CREATE TRIGGER "audit_log_no_change" BEFORE UPDATE OR DELETE ON "audit_log" FOR EACH ROW EXECUTE FUNCTION "audit_log_append_only"();--> statement-breakpoint
-CREATE TRIGGER "audit_log_no_truncate" BEFORE TRUNCATE ON "audit_log" FOR EACH STATEMENT EXECUTE FUNCTION "audit_log_append_only"();--> statement-breakpoint
-CREATE TABLE "sso_sessions" (
-	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
-	"token_hash" text NOT NULL,
-	"email" text NOT NULL,
-	"subject" text NOT NULL,
-	"grants" jsonb NOT NULL,
-	"client" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"last_used_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"idle_seconds" integer NOT NULL,
-	"expires_at" timestamp with time zone NOT NULL,
-	"revoked_at" timestamp with time zone
-);--> statement-breakpoint
-CREATE UNIQUE INDEX "sso_sessions_token" ON "sso_sessions" USING btree ("token_hash");--> statement-breakpoint
-CREATE INDEX "sso_sessions_email" ON "sso_sessions" USING btree ("email");--> statement-breakpoint
-CREATE TABLE "sso_logins" (
-	"state_hash" text PRIMARY KEY NOT NULL,
-	"nonce" text NOT NULL,
-	"verifier_sealed" text NOT NULL,
-	"return_to" text DEFAULT '/' NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
-);
+CREATE TRIGGER "audit_log_no_truncate" BEFORE TRUNCATE ON "audit_log" FOR EACH STATEMENT EXECUTE FUNCTION "audit_log_append_only"();
