@@ -47,7 +47,8 @@ export const AUDIT_PATHS: Record<string, Record<string, Json>> = {
           description: 'A page (nextCursor: pass as cursor), or with format=jsonl every matching row as streamed JSON lines',
           content: {
             'application/json': { schema: { type: 'object', additionalProperties: false, required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: AUDIT_ENTRY_SCHEMA }, nextCursor: nullableString } } },
-            'application/x-ndjson': { schema: { type: 'string' } },
+            // JSON lines: each line is one row (OpenAPI 3.1 has no schema for a sequence; this is the line's).
+            'application/x-ndjson': { schema: { ...AUDIT_ENTRY_SCHEMA, description: 'one audit row per line' } },
           },
         },
         400: problem('Invalid query; `errors` names each field'),

@@ -4716,7 +4716,28 @@ export interface operations {
                         }[];
                         nextCursor: string | null;
                     };
-                    "application/x-ndjson": string;
+                    "application/x-ndjson": {
+                        /** @description increasing; the cursor */
+                        id: string;
+                        /** Format: date-time */
+                        at: string;
+                        /** @description api:<key name>, user:<email>, agent:<id>, system:<part>, anonymous */
+                        actor: string;
+                        /** @enum {string} */
+                        actorKind: "api" | "user" | "agent" | "builder" | "system" | "anonymous";
+                        project: string;
+                        /** @description METHOD /route/pattern, or a name for automatic actions (orphan.delete, instance.timeout, audit.purge) */
+                        action: string;
+                        objectType: string | null;
+                        objectId: string | null;
+                        ip: string | null;
+                        userAgent: string | null;
+                        /** @description the HTTP status, or ok / error */
+                        outcome: string;
+                        reason: string | null;
+                        /** @description the redacted query and body (no secret values) */
+                        data: Record<string, never> | null;
+                    };
                 };
             };
             /** @description Invalid query; `errors` names each field */
