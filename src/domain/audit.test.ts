@@ -16,6 +16,11 @@ describe('audit data', () => {
     expect(out).toMatchObject({ provider: 'local', secrets: ['OPENAI_API_KEY'], token: '[REDACTED]', argv: ['mysql', '-uroot', '-p[REDACTED]'], config: { port: 8080, dbPassword: '[REDACTED]' } });
   });
 
+  it('masks what enrollment sends (token, nonce, proof) and keeps what identifies the agent', () => {
+    const body = { token: 'hgb_0123456789abcdef', instanceId: 'i-1', version: '1.2.3', nonce: 'n'.repeat(32), proofHash: 'a'.repeat(64), proof: 'p'.repeat(43) };
+    expect(auditData(body)).toEqual({ token: '[REDACTED]', instanceId: 'i-1', version: '1.2.3', nonce: '[REDACTED]', proofHash: '[REDACTED]', proof: '[REDACTED]' });
+  });
+
   it('bounds what it keeps', () => {
     const out = auditData({ long: 'x'.repeat(5000), many: Array.from({ length: 200 }, (_, i) => i) }) as { long: string; many: number[] };
     expect(out.long.length).toBeLessThanOrEqual(501);

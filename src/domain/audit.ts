@@ -21,8 +21,11 @@ export function actorKind(actor: string | null | undefined): ActorKind {
 const SECRET_MAPS = new Set(['secrets', 'env', 'environment', 'credentials']);
 /** Keys whose value is a command line (redacted as argv). */
 const ARGV_KEYS = new Set(['argv', 'command', 'args']);
-/** Fields whose whole value is secret whatever their name says (keys, bundles, certificates). */
-const SECRET_FIELDS = new Set(['privatekey', 'token', 'bundle', 'signature', 'clientsecret', 'code', 'idtoken', 'id_token', 'refresh_token']);
+/**
+ * Fields of Hangar's request schemas whose whole value is secret (or proves one) whatever their
+ * name says: enrollment's token, nonce and proof, keys, release bundles and signatures, OAuth codes.
+ */
+const SECRET_FIELDS = new Set(['privatekey', 'token', 'nonce', 'proof', 'proofhash', 'bundle', 'signature', 'clientsecret', 'code', 'codeverifier', 'idtoken', 'refreshtoken', 'devicecode']);
 
 const MAX_DEPTH = 6;
 const MAX_STRING = 500;
