@@ -21,6 +21,11 @@ describe('audit data', () => {
     expect(auditData(body)).toEqual({ token: '[REDACTED]', instanceId: 'i-1', version: '1.2.3', nonce: '[REDACTED]', proofHash: '[REDACTED]', proof: '[REDACTED]' });
   });
 
+  it('masks workload settings the settings schemas mark secret (compose, environment) and those with secret names', () => {
+    const out = auditData({ config: { compose: 'services:\n  db:\n    image: postgres', environment: 'A=1', gatewayToken: 'gw', gitPassword: 'gp', keycloakClientSecret: 'kc', cursorApiKey: 'ck', port: 3000 } });
+    expect(out).toEqual({ config: { compose: '[REDACTED]', environment: '[REDACTED]', gatewayToken: '[REDACTED]', gitPassword: '[REDACTED]', keycloakClientSecret: '[REDACTED]', cursorApiKey: '[REDACTED]', port: 3000 } });
+  });
+
   it('bounds what it keeps', () => {
     const out = auditData({ long: 'x'.repeat(5000), many: Array.from({ length: 200 }, (_, i) => i) }) as { long: string; many: number[] };
     expect(out.long.length).toBeLessThanOrEqual(501);

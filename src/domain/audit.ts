@@ -23,9 +23,10 @@ const SECRET_MAPS = new Set(['secrets', 'env', 'environment', 'credentials']);
 const ARGV_KEYS = new Set(['argv', 'command', 'args']);
 /**
  * Fields of Hangar's request schemas whose whole value is secret (or proves one) whatever their
- * name says: enrollment's token, nonce and proof, keys, release bundles and signatures, OAuth codes.
+ * name says: enrollment's token, nonce and proof, keys, release bundles and signatures, OAuth codes,
+ * and the workload settings the settings schemas mark secret without a secret-sounding name (compose, environment).
  */
-const SECRET_FIELDS = new Set(['privatekey', 'token', 'nonce', 'proof', 'proofhash', 'bundle', 'signature', 'clientsecret', 'code', 'codeverifier', 'idtoken', 'refreshtoken', 'devicecode']);
+const SECRET_FIELDS = new Set(['privatekey', 'token', 'compose', 'environment', 'nonce', 'proof', 'proofhash', 'bundle', 'signature', 'clientsecret', 'code', 'codeverifier', 'idtoken', 'refreshtoken', 'devicecode']);
 
 const MAX_DEPTH = 6;
 const MAX_STRING = 500;
