@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
  * | heartbeatSeconds | HANGAR_HEARTBEAT_SECONDS | 10 |
  * | connectTimeoutSeconds | HANGAR_CONNECT_TIMEOUT_SECONDS | 600 |
  * | smokeIntervalSeconds | HANGAR_SMOKE_INTERVAL_SECONDS | 86400 (0 = off) |
+ * | auditRetentionDays | HANGAR_AUDIT_RETENTION_DAYS | 365 (at least 1) |
  * | releaseKeys | HANGAR_RELEASE_KEYS | (none: agent releases cannot be published) |
  * | updateCheckSeconds | HANGAR_AGENT_UPDATE_SECONDS | 900 |
  * | tailscaleSsh | HANGAR_TAILSCALE_SSH | 1 (tailnet instances run Tailscale SSH; 0 = off) |
@@ -53,6 +54,8 @@ export interface HangarConfig {
   reconcileSeconds: number;
   /** Seconds between timed smoke tests of every running instance (HANGAR_SMOKE_INTERVAL_SECONDS, default 86400; 0 = off). */
   smokeIntervalSeconds: number;
+  /** Days audit rows are kept before the purge job deletes them (HANGAR_AUDIT_RETENTION_DAYS, default 365, at least 1). */
+  auditRetentionDays?: number;
   /** Seconds an unexplained labelled server is kept before deletion (HANGAR_ORPHAN_GRACE_SECONDS, default 600). */
   orphanGraceSeconds: number;
   /** Seconds an instance may stay creating/booting/enrolling/configuring (HANGAR_TIMEOUT_<STATE>_SECONDS; defaults 600/900/300/900). */
@@ -123,6 +126,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     pollSeconds: flags.pollSeconds ?? num(env.HANGAR_POLL_SECONDS, 2, 'HANGAR_POLL_SECONDS'),
     reconcileSeconds: flags.reconcileSeconds ?? num(env.HANGAR_RECONCILE_SECONDS, 300, 'HANGAR_RECONCILE_SECONDS'),
     smokeIntervalSeconds: flags.smokeIntervalSeconds ?? num(env.HANGAR_SMOKE_INTERVAL_SECONDS, 86_400, 'HANGAR_SMOKE_INTERVAL_SECONDS'),
+    auditRetentionDays: flags.auditRetentionDays ?? Math.max(1, num(env.HANGAR_AUDIT_RETENTION_DAYS, 365, 'HANGAR_AUDIT_RETENTION_DAYS')),
     orphanGraceSeconds: flags.orphanGraceSeconds ?? num(env.HANGAR_ORPHAN_GRACE_SECONDS, 600, 'HANGAR_ORPHAN_GRACE_SECONDS'),
     stateTimeouts: flags.stateTimeouts ?? {
       creating: num(env.HANGAR_TIMEOUT_CREATING_SECONDS, 600, 'HANGAR_TIMEOUT_CREATING_SECONDS'),

@@ -38,6 +38,7 @@ import { ensureDashboardBuilt } from './build/dashboard.ts';
 import { Reconciler } from './engine/reconciler.ts';
 import { AgentOps } from './engine/ops.ts';
 import { SmokeTimer } from './engine/smoke.ts';
+import { AuditRetention } from './engine/audit-retention.ts';
 import { SnapshotBuilder } from './engine/snapshots.ts';
 import { Releases } from './engine/releases.ts';
 import { releaseKeyProblem } from './domain/releases.ts';
@@ -250,6 +251,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     const smokeTimer = new SmokeTimer({ boss, db: database.db, log: log.child({ mod: 'smoke' }), intervalSeconds: config.smokeIntervalSeconds, pollSeconds: config.pollSeconds, ops: new AgentOps({ store, send: (id, n, a, t) => hub.command(id, n, a, t), onSmoke: (result) => metrics.smoke.inc({ result }) }) });
     await smokeTimer.start();
     cleanups.unshift(() => smokeTimer.stop());
+    const auditRetention = new AuditRetention({ boss, db: database.db, log: log.child({ mod: 'audit' }), retentionDays: config.auditRetentionDays ?? 365, pollSeconds: config.pollSeconds });
+    await auditRetention.start();
+    cleanups.unshift(() => auditRetention.stop());
     let stopped = false;
     return {
       url,

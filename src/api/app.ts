@@ -17,6 +17,7 @@ import type { Releases } from '../engine/releases.ts';
 import type { SnapshotBuilder } from '../engine/snapshots.ts';
 import type { SshHostStore } from '../providers/ssh.ts';
 import { installAccess, type DeclaredRoute } from './access.ts';
+import { installAudit } from './audit.ts';
 import type { Metrics } from './metrics.ts';
 import { sendProblem } from './problem.ts';
 import { KeyStore } from '../db/stores/keys.ts';
@@ -24,6 +25,7 @@ import { ProjectStore } from '../db/stores/projects.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerProjectRoutes } from './routes/projects.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -147,6 +149,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
     failuresPerMinute: deps.authFailuresPerMinute ?? 30,
     log: deps.log.child({ mod: 'auth' }),
   });
+  installAudit(app, { db: deps.engine.store.db, log: deps.log.child({ mod: 'audit' }) });
 
   const ops = new AgentOps({ store: deps.engine.store, send: deps.hub ? (id, name, args, t) => deps.hub!.command(id, name, args, t) : undefined, onSmoke: (result) => deps.metrics.smoke.inc({ result }) });
   const ctx: RouteContext = { ...deps, ops, idempotency: new Idempotency(deps.engine.store.db), keys, projects };
@@ -162,6 +165,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   const streamUpgrades = deps.streams ? registerStreamRoutes(app, ctx, { streams: deps.streams, tickets }) : null;
   registerProjectRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes, streamUpgrades });

@@ -206,3 +206,4 @@ export const agentReleases = pgTable('agent_releases', {
   revokedAt: ts('revoked_at'),
 });
 export * from './schema-tenancy.ts';
+export * from './schema-audit.ts';

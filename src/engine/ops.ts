@@ -24,6 +24,12 @@ export interface CommandOptions {
   audit?: Record<string, unknown> | ((r: OpResult | null) => Record<string, unknown>);
 }
 
+/**
+ * Commands that only read: they leave no instance event (the API's audit log records who ran
+ * them), so status polls and `logs --follow` keep the event log clean.
+ */
+export const READ_ONLY_COMMANDS: ReadonlySet<OpsCommand> = new Set(['status', 'doctor', 'logs']);
+
 /** A smoke test's outcome as recorded in its event (`data.result`, `data.detail`). */
 export type SmokeResult = 'pass' | 'fail';
 
@@ -31,7 +37,8 @@ export type SmokeResult = 'pass' | 'fail';
 const SMOKE_TIMEOUT_MS = 310_000;
 
 /**
- * Runs operations commands on agents, each audited as one `info` event on the instance. The API
+ * Runs operations commands on agents; each one that acts (smoke, restart, exec, update) is one
+ * `info` event on the instance, read-only ones (status, doctor, logs) none. The API
  * routes and the smoke timer share it, so a timed smoke records exactly what a manual one does.
  *
  * @example
@@ -42,10 +49,11 @@ export class AgentOps {
   constructor(private readonly o: { store: Store; send?: SendCommand; onSmoke?: (result: SmokeResult) => void }) {}
 
   /**
-   * Send `name` to the instance's agent and append its audit event. ConflictError when the agent
-   * is not connected; a 504 HangarError (after the event) when it does not answer in time.
+   * Send `name` to the instance's agent and append its event (none for read-only commands:
+   * `summary` says what happened, for the audit row). ConflictError when the agent is not
+   * connected; a 504 HangarError (after the event) when it does not answer in time.
    */
-  async run(id: string, name: OpsCommand, args: Record<string, unknown>, opts: CommandOptions): Promise<{ row: InstanceRow; result: OpResult }> {
+  async run(id: string, name: OpsCommand, args: Record<string, unknown>, opts: CommandOptions): Promise<{ row: InstanceRow; result: OpResult; summary: string }> {
     const { store, send } = this.o;
     const row = await store.get(id);
     if (!send || row.connection !== 'connected' || row.status === 'stopped' || row.status === 'stopping') {
@@ -53,12 +61,14 @@ export class AgentOps {
     }
     const result = await send(id, name, { ...args, serverTime: Date.now() }, opts.timeoutMs);
     const audit = typeof opts.audit === 'function' ? opts.audit(result) : (opts.audit ?? {});
+    const record = !READ_ONLY_COMMANDS.has(name);
     if (!result) {
-      await store.event(id, { actor: opts.actor, kind: 'info', reason: `command ${name}: no answer from the agent`, data: { command: name, ok: false, ...audit } });
+      if (record) await store.event(id, { actor: opts.actor, kind: 'info', reason: `command ${name}: no answer from the agent`, data: { command: name, ok: false, ...audit } });
       throw new HangarError('agent-timeout', `the agent did not answer ${name} within ${Math.round(opts.timeoutMs / 1000)} s (connection ${row.connection}); try again`, 504);
     }
-    await store.event(id, { actor: opts.actor, kind: 'info', reason: `command ${name}: ${opts.summarize(result).slice(0, 300)}`, data: { command: name, ok: result.ok, ...audit } });
-    return { row, result };
+    const summary = `command ${name}: ${opts.summarize(result).slice(0, 300)}`;
+    if (record) await store.event(id, { actor: opts.actor, kind: 'info', reason: summary, data: { command: name, ok: result.ok, ...audit } });
+    return { row, result, summary };
   }
 
   /**
@@ -76,7 +86,7 @@ export class AgentOps {
     }));
   }
 
-  async smoke(id: string, actor: Actor, extra: Record<string, unknown> = {}): Promise<{ row: InstanceRow; result: OpResult }> {
+  async smoke(id: string, actor: Actor, extra: Record<string, unknown> = {}): Promise<{ row: InstanceRow; result: OpResult; summary: string }> {
     let outcome = null as SmokeResult | null;
     const audit = (r: OpResult | null) => {
       const d = (r?.ok ? r.data : {}) as { result?: string; kind?: string; detail?: string };

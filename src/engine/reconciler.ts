@@ -7,6 +7,7 @@ import { LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE } from '../domain/names.
 import type { ServerInfo } from '../providers/types.ts';
 import type { Engine } from './engine.ts';
 import { acquireLease, leaseHolder, releaseLease } from './lease.ts';
+import { recordAudit } from './audit.ts';
 
 /** What one pass saw and did; also the body of `POST /v1/reconcile`. */
 export interface ReconcileReport {
@@ -127,6 +128,7 @@ export class Reconciler {
         }
         for (const extra of list.filter((s) => s !== keep)) {
           await provider.deleteServer(extra.id);
+          await recordAudit(db, { actor: 'system:reconciler', action: 'server.delete-duplicate', objectType: 'server', objectId: `${name}/${extra.id}`, outcome: 'ok', reason: `a second server of instance ${row.id}; ${keep.id} stays`, data: { instanceId: row.id, serverName: extra.name } });
           await store.event(row.id, { actor: 'reconciler', kind: 'warning', reason: `deleted duplicate server ${extra.id}; ${keep.id} is this instance's server`, data: { serverId: extra.id } });
           report.duplicatesDeleted.push(extra.id);
         }
@@ -170,6 +172,7 @@ export class Reconciler {
     await engine.provider(provider).deleteServer(s.id);
     await db.delete(orphans).where(and(eq(orphans.provider, provider), eq(orphans.serverId, s.id)));
     report.orphansDeleted.push(s.id);
+    await recordAudit(db, { actor: 'system:reconciler', action: 'orphan.delete', objectType: 'server', objectId: `${provider}/${s.id}`, outcome: 'ok', reason: `no live instance explains it after the ${this.o.orphanGraceSeconds}s grace period`, data: { serverName: s.name, instanceId } });
     this.o.log.warn({ provider, serverId: s.id, name: s.name }, 'orphan server deleted');
     if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `orphan server ${s.id} deleted after the grace period`, data: { serverId: s.id } });
   }

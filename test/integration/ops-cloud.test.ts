@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listAudit } from '../../src/engine/audit.ts';
 import { LABEL_INSTANCE } from '../../src/domain/names.ts';
 import { providersFromEnv } from '../../src/wiring/registry.ts';
 import { createAgentBoot } from '../emulators/boot.ts';
@@ -53,6 +54,14 @@ const json = async (res: Response) => {
   return res.json();
 };
 const audit = async (id: string, command: string) => (await h.engine.store.events(id, { limit: 10_000 })).filter((e) => e.data?.command === command);
+/** Audit rows of `action` on an instance, oldest first, once `n` are there (written after the response). */
+async function auditRows(id: string, action: string, n: number) {
+  for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
+    const rows = (await listAudit(h.engine.store.db, { object: `instance:${id}`, action })).reverse();
+    if (rows.length >= n) return rows;
+    if (Date.now() > deadline) throw new Error(`waited 10 s for ${n} audit rows of ${action}, have ${rows.length}`);
+  }
+}
 
 function serverGone(cloud: Cloud, instanceId: string): boolean {
   if (cloud === 'hetzner') return ![...hz.state.servers.values()].some((s) => s.labels[LABEL_INSTANCE] === instanceId);
@@ -87,7 +96,8 @@ for (const cloud of ['hetzner', 'digital-ocean'] as const) {
       for (const f of ['state.json', 'agent.env', 'bootstrap.json']) expect(by(`permissions ${f}`), f).toMatchObject({ status: 'pass', detail: expect.stringMatching(/ is 0600$/) });
       expect(by('clock').status).toBe('pass');
       expect(by('disk').detail).toContain(inst.agent.dir);
-      expect((await audit(inst.id, 'doctor')).at(-1)?.reason).toMatch(/^command doctor: (pass|warn|fail)/);
+      expect((await auditRows(inst.id, 'POST /v1/instances/:id/doctor', 1)).at(-1)?.reason).toMatch(/^command doctor: (pass|warn|fail)/);
+      expect(await audit(inst.id, 'doctor')).toEqual([]); // a read: no instance event (#17)
     });
 
     it('logs: the enrollment in the bootstrap unit, the workload’s own output', async () => {
@@ -95,7 +105,8 @@ for (const cloud of ['hetzner', 'digital-ocean'] as const) {
       expect(b.lines.some((l: string) => l.includes(`enrolled as agent`))).toBe(true);
       const w = await json(await h.api(`/v1/instances/${inst.id}/logs?unit=workload&lines=20`));
       expect(w.lines.some((l: string) => /workload process started on port \d+/.test(l))).toBe(true);
-      expect((await audit(inst.id, 'logs')).length).toBe(2);
+      expect((await auditRows(inst.id, 'GET /v1/instances/:id/logs', 2)).length).toBe(2);
+      expect(await audit(inst.id, 'logs')).toEqual([]);
     });
 
     it('smoke: passes, and the status shows it', async () => {

@@ -27,6 +27,17 @@ async function auditEvents(id: string, command: string) {
   return items.filter((e) => e.reason?.startsWith(`command ${command}`));
 }
 
+/** The audit rows of `action` on instance `id`, once `n` are there (they are written after the response). */
+async function auditRows(id: string, action: string, n: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const { items } = await body(h.client.GET('/v1/audit', { params: { query: { object: `instance:${id}`, action, limit: 1000 } } }));
+    if (items.length >= n) return items.reverse();
+    if (Date.now() > deadline) throw new Error(`waited 10 s for ${n} audit rows of ${action} on ${id}, have ${items.length}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('operating agents on the local provider', () => {
   let id: string;
   let serverDir: string;
@@ -45,10 +56,10 @@ describe('operating agents on the local provider', () => {
     expect(s.agent).toMatchObject({ version: expect.any(String), pid: expect.any(Number), hostname: expect.any(String), workload: { kind: 'process', healthy: true }, connection: { connected: true } });
     expect(s.agent.uptimeSeconds).toBeGreaterThanOrEqual(0);
     expect(s.agent.workload.pid).toEqual(expect.any(Number));
-    const ev = await auditEvents(id, 'status');
-    expect(ev.length).toBeGreaterThanOrEqual(1);
-    expect(ev[0]).toMatchObject({ kind: 'info', actor: expect.stringMatching(/.+/) });
-    expect(ev[0].actor).not.toBe('agent');
+    // A read: an audit row with who asked and what the agent said, and no event on the instance (#17).
+    const [row] = await auditRows(id, 'GET /v1/instances/:id/status', 1);
+    expect(row).toMatchObject({ actor: 'api:admin', outcome: '200', reason: expect.stringMatching(/^command status: agent v.* up/) });
+    expect(await auditEvents(id, 'status')).toEqual([]);
   });
 
   it('doctor: structured checks; secret files 0600 pass, a 0644 agent.env fails with a chmod hint', async () => {
@@ -75,9 +86,9 @@ describe('operating agents on the local provider', () => {
     } finally {
       chmodSync(envPath, 0o600);
     }
-    const ev = await auditEvents(id, 'doctor');
-    expect(ev.length).toBe(2);
-    expect(ev[1].reason).toMatch(/fail.*permissions agent.env fail/);
+    const rows = await auditRows(id, 'POST /v1/instances/:id/doctor', 2);
+    expect(rows[1].reason).toMatch(/^command doctor: fail.*permissions agent.env fail/);
+    expect(await auditEvents(id, 'doctor')).toEqual([]);
   });
 
   it('logs: bootstrap lines, and the workload unit', async () => {
@@ -90,7 +101,19 @@ describe('operating agents on the local provider', () => {
     expect(wl.lines.length).toBeGreaterThan(0);
     expect(wl.lines.length).toBeLessThanOrEqual(5);
     expect((await h.api(`/v1/instances/${id}/logs?unit=nope`)).status).toBe(400);
-    expect((await auditEvents(id, 'logs')).length).toBe(2);
+    expect((await auditRows(id, 'GET /v1/instances/:id/logs', 3)).map((r) => r.outcome)).toEqual(['200', '200', '400']);
+    expect(await auditEvents(id, 'logs')).toEqual([]);
+  });
+
+  it('read-only calls (status, doctor, logs, a logs --follow poll) leave the event log as it was (#17)', async () => {
+    const before = (await body(h.client.GET('/v1/instances/{id}/events', { params: { path: { id }, query: { limit: 1000 } } }))).items;
+    for (let i = 0; i < 3; i++) expect((await h.api(`/v1/instances/${id}/status`)).status).toBe(200);
+    expect((await h.api(`/v1/instances/${id}/doctor`, { method: 'POST' })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await h.api(`/v1/instances/${id}/logs?unit=workload&lines=5`)).status).toBe(200);
+    await auditRows(id, 'GET /v1/instances/:id/logs', 3 + 3);
+    const after = (await body(h.client.GET('/v1/instances/{id}/events', { params: { path: { id }, query: { limit: 1000 } } }))).items;
+    // The agent may log meanwhile; no command leaves an event.
+    expect(after.filter((e) => !before.some((b) => b.id === e.id) && e.reason?.startsWith('command '))).toEqual([]);
   });
 
   it('smoke: passes for the demo process workload and counts in /metrics', async () => {

@@ -167,7 +167,16 @@ describe('operating an instance provisioned over SSH', () => {
     } finally {
       chmodSync(envPath, 0o600);
     }
-    expect((await audit(id, 'doctor')).map((e) => e.reason)).toEqual([expect.stringMatching(/^command doctor: /), expect.stringMatching(/^command doctor: fail.*permissions agent.env fail/)]);
+    // Doctor is a read: its outcome is in the audit log, not the instance's events (#17).
+    expect(await audit(id, 'doctor')).toEqual([]);
+    for (const deadline = Date.now() + 10_000; ; await new Promise((r) => setTimeout(r, 50))) {
+      const rows = (await (await h.api(`/v1/audit?object=instance:${id}&action=${encodeURIComponent('POST /v1/instances/:id/doctor')}`)).json()).items as { reason: string }[];
+      if (rows.length >= 2) {
+        expect(rows.map((e) => e.reason).reverse()).toEqual([expect.stringMatching(/^command doctor: /), expect.stringMatching(/^command doctor: fail.*permissions agent.env fail/)]);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`waited 10 s for 2 doctor audit rows, have ${rows.length}`);
+    }
 
     // The bootstrap unit carries the lines the SSH bootstrap streamed (its install.log on the host).
     const boot = await (await h.api(`/v1/instances/${id}/logs?unit=bootstrap&lines=200`)).json();

@@ -6,6 +6,7 @@ import { InstanceDetail } from './pages/InstanceDetail.tsx';
 import { Instances } from './pages/Instances.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { Keys, ProjectSwitcher } from './pages/Keys.tsx';
+import { Audit } from './pages/Audit.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { href, useRoute, type Route } from './router.ts';
 import { session } from './session.ts';
@@ -85,6 +86,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             <NavLink to={href.keys()} active={route.name === 'keys'} testId="nav-keys">
               Keys
             </NavLink>
+            <NavLink to={href.audit()} active={route.name === 'audit'} testId="nav-audit">
+              Audit
+            </NavLink>
           </nav>
           <div className="topbar-right">
             <ProjectSwitcher />
@@ -115,6 +119,8 @@ function Page({ route }: { route: Route }) {
       return <Providers />;
     case 'keys':
       return <Keys />;
+    case 'audit':
+      return <Audit />;
     default:
       return (
         <section className="page">

@@ -259,3 +259,20 @@ export async function openTerminal(id: string, cols: number, rows: number): Prom
   ws.binaryType = 'arraybuffer';
   return ws;
 }
+
+/** One audit row (GET /v1/audit). */
+export type AuditEntry = NonNullable<Awaited<ReturnType<typeof listAudit>>['items']>[number];
+/** The filters of the audit page (GET /v1/audit's query). */
+export type AuditFilters = { actor?: string; action?: string; object?: string; cursor?: string };
+
+/** GET /v1/audit: a page of the audit log, newest first. @example (await listAudit({ actor: 'api:admin' })).items */
+export function listAudit(filters: AuditFilters, opts: CallOptions = {}) {
+  return call(api.GET('/v1/audit', { params: { query: { ...filters, limit: 50 } }, signal: opts.signal }));
+}
+
+/** GET /v1/audit?format=jsonl: every matching row as JSON lines (for a download). @example await exportAudit({}) */
+export async function exportAudit(filters: AuditFilters): Promise<Blob> {
+  const { data } = await api.GET('/v1/audit', { params: { query: { ...filters, format: 'jsonl' } }, parseAs: 'blob' });
+  if (!data) throw new ApiError(0, null, 'The audit export answered without a body');
+  return data;
+}

@@ -10,6 +10,7 @@ export type Route =
   | { name: 'instance'; id: string }
   | { name: 'providers' }
   | { name: 'keys' }
+  | { name: 'audit' }
   | { name: 'not-found'; path: string };
 
 /** The route for a location hash. @example parseRoute('#/create') // { name: 'create' } */
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/create' || path === '/instances/new') return { name: 'create' };
   if (path === '/providers') return { name: 'providers' };
   if (path === '/keys') return { name: 'keys' };
+  if (path === '/audit') return { name: 'audit' };
   const m = /^\/instances\/([0-9a-fA-F-]{36})$/.exec(path);
   if (m) return { name: 'instance', id: m[1].toLowerCase() };
   return { name: 'not-found', path };
@@ -30,6 +32,7 @@ export const href = {
   create: () => '#/create',
   providers: () => '#/providers',
   keys: () => '#/keys',
+  audit: () => '#/audit',
   instance: (id: string) => `#/instances/${id}`,
 };
 

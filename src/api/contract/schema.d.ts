@@ -787,6 +787,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log, newest first: every mutating call, sensitive read and automatic action. Owners see their project, installation admins every project. */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5578,6 +5595,137 @@ export interface operations {
             };
             /** @description Unknown release */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                /** @description exact actor, e.g. api:ci or user:alice@example.com */
+                actor?: string;
+                /** @description exact action (POST /v1/instances/:id/exec), or a prefix ending in * */
+                action?: string;
+                /** @description type, type:id (instance:…) or an id */
+                object?: string;
+                /** @description installation admins: one project (default: all); others always see their own */
+                project?: string;
+                /** @description ISO 8601 time, inclusive */
+                since?: string;
+                /** @description ISO 8601 time, inclusive */
+                until?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description rows after this id, oldest first (follow) */
+                after?: string;
+                limit?: number;
+                /** @description jsonl: every matching row as JSON lines, streamed, newest first */
+                format?: "json" | "jsonl";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page (nextCursor: pass as cursor), or with format=jsonl every matching row as streamed JSON lines */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description increasing; the cursor */
+                            id: string;
+                            /** Format: date-time */
+                            at: string;
+                            /** @description api:<key name>, user:<email>, agent:<id>, system:<part>, anonymous */
+                            actor: string;
+                            /** @enum {string} */
+                            actorKind: "api" | "user" | "agent" | "builder" | "system" | "anonymous";
+                            project: string;
+                            /** @description METHOD /route/pattern, or a name for automatic actions (orphan.delete, instance.timeout, audit.purge) */
+                            action: string;
+                            objectType: string | null;
+                            objectId: string | null;
+                            ip: string | null;
+                            userAgent: string | null;
+                            /** @description the HTTP status, or ok / error */
+                            outcome: string;
+                            reason: string | null;
+                            /** @description the redacted query and body (no secret values) */
+                            data: Record<string, never> | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                    "application/x-ndjson": {
+                        /** @description increasing; the cursor */
+                        id: string;
+                        /** Format: date-time */
+                        at: string;
+                        /** @description api:<key name>, user:<email>, agent:<id>, system:<part>, anonymous */
+                        actor: string;
+                        /** @enum {string} */
+                        actorKind: "api" | "user" | "agent" | "builder" | "system" | "anonymous";
+                        project: string;
+                        /** @description METHOD /route/pattern, or a name for automatic actions (orphan.delete, instance.timeout, audit.purge) */
+                        action: string;
+                        objectType: string | null;
+                        objectId: string | null;
+                        ip: string | null;
+                        userAgent: string | null;
+                        /** @description the HTTP status, or ok / error */
+                        outcome: string;
+                        reason: string | null;
+                        /** @description the redacted query and body (no secret values) */
+                        data: Record<string, never> | null;
+                    };
+                };
+            };
+            /** @description Invalid query; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A cross-origin browser request */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

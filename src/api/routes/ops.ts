@@ -12,7 +12,8 @@ import { ExecBody, LogsQuery, RestartBody } from '../inputs.ts';
 
 /**
  * Operating agents through the hub: status, doctor, logs, smoke, restart, exec and a nudge to
- * check for an update. Each call is one audited event on the instance.
+ * check for an update. Each call is one audit row (src/api/audit.ts); commands that act are also
+ * an event on the instance, read-only ones (status, doctor, logs) are not.
  *
  * @example
  * registerOpsRoutes(app, ctx);
@@ -20,8 +21,11 @@ import { ExecBody, LogsQuery, RestartBody } from '../inputs.ts';
 export function registerOpsRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { ops } = ctx;
   const store = ctx.engine.store;
-  const run = (req: FastifyRequest, name: OpsCommand, args: Record<string, unknown>, timeoutMs: number, summarize: (r: OpResult) => string, audit: Record<string, unknown> = {}) =>
-    ops.run(instanceIdOf(req), name, args, { timeoutMs, actor: actorOf(req), summarize, audit });
+  const run = async (req: FastifyRequest, name: OpsCommand, args: Record<string, unknown>, timeoutMs: number, summarize: (r: OpResult) => string, audit: Record<string, unknown> = {}) => {
+    const done = await ops.run(instanceIdOf(req), name, args, { timeoutMs, actor: actorOf(req), summarize, audit });
+    req.auditNote = { reason: done.summary }; // the audit row's reason (read-only commands leave no instance event)
+    return done;
+  };
   const agentFailed = (name: string, r: { error?: string }) => new HangarError('agent-command-failed', `${name} failed on the agent: ${r.error ?? 'unknown error'}`, 502);
 
   app.get('/v1/instances/:id/status', { config: { access: 'viewer' } }, async (req) => {

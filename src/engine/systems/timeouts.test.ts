@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { engineFixture, type EngineFixture } from '../engine.testing.ts';
+import { listAudit } from '../audit.ts';
 import { QUEUES } from '../queue.ts';
 import { engineResources, type EngineResources } from '../resources.ts';
 import { connectTimeoutStep, stateOfStep } from './timeouts.ts';
@@ -34,6 +35,8 @@ describe('connectTimeoutStep', () => {
     const transitions = (await f.store.events(row.id)).filter((e) => e.kind === 'transition').map((e) => [e.toStatus, e.actor]);
     expect(transitions.slice(-2)).toEqual([['failed', 'timeout'], ['stopping', 'timeout']]);
     expect((await f.jobs(QUEUES.teardown.name)).map((j) => j.singletonKey)).toContain(row.id);
+    // An automatic action: one audit row by the system, with the reason.
+    expect(await listAudit(f.database.db, { object: `instance:${row.id}` })).toEqual([expect.objectContaining({ actor: 'system:timeout', actorKind: 'system', action: 'instance.timeout', outcome: 'ok', reason: 'stuck booting (at boot) for more than 5s' })]);
   });
 
   it('before the deadline it changes nothing and wakes again at the state deadline', async () => {

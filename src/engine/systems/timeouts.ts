@@ -1,5 +1,6 @@
 import type { Step } from '../../domain/lifecycle.ts';
 import type { EngineResources, ProvisioningState } from '../resources.ts';
+import { recordAudit } from '../audit.ts';
 import { fail } from './teardown.ts';
 
 /**
@@ -43,4 +44,5 @@ export async function connectTimeoutStep(r: EngineResources, instanceId: string)
       : `instance did not become ready within ${row.connectTimeoutSeconds}s (stuck at ${row.step})`;
   if (row.connection === 'connecting') await r.store.connection(instanceId, { type: 'timeout' }, { actor: 'timeout', reason });
   await fail(r, instanceId, reason, 'timeout');
+  await recordAudit(r.store.db, { actor: 'system:timeout', action: 'instance.timeout', objectType: 'instance', objectId: instanceId, outcome: 'ok', reason, data: { step: row.step, onFailure: row.onFailure } });
 }
