@@ -22,6 +22,8 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  // A project role is checked against the same API key (the key's grant in req.project).
+  ...Object.fromEntries(['viewer', 'operator', 'releaser', 'owner'].map((role) => [role, [{ apiKey: [] }]])),
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */

@@ -5,6 +5,7 @@ import { registerAgent } from './commands/agent.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerGet } from './commands/get.ts';
+import { registerInventory } from './commands/inventory.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerLs } from './commands/ls.ts';
 import { registerOps } from './commands/ops.ts';
@@ -63,7 +64,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar login) > http://127.0.0.1:7070.
 Exit codes: 0 success, 1 failure, 2 usage error.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerInventory];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

@@ -93,6 +93,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Ansible dynamic inventory of the project: groups by project, provider, location, workload, status and label; host vars in _meta (addresses, server type, agent version; never a secret) */
+        get: operations["ansibleInventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reconcile": {
         parameters: {
             query?: never;
@@ -1177,6 +1194,21 @@ export interface components {
             /** @constant */
             queue: "up";
         };
+        AnsibleGroup: {
+            hosts: string[];
+            children?: string[];
+        };
+        Inventory: {
+            _meta: {
+                hostvars: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        } & {
+            [key: string]: components["schemas"]["AnsibleGroup"];
+        };
     };
     responses: never;
     parameters: never;
@@ -1406,6 +1438,62 @@ export interface operations {
             };
             /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ansibleInventory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What an inventory script prints for --list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
