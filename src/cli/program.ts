@@ -15,7 +15,7 @@ import { registerReconcile } from './commands/reconcile.ts';
 import { registerRm } from './commands/rm.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { Context, type CommonOptions, type Io } from './context.ts';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, EXIT, UsageError } from './errors.ts';
 import { problemLines } from './output.ts';
 
 /** Wraps a command body: builds its {@link Context}, and records the exit code it returns. */
@@ -34,12 +34,14 @@ export function common(cmd: Command): Command {
   return cmd
     .addOption(new Option('--url <url>', 'Hangar server URL (env HANGAR_URL; default http://127.0.0.1:7070)'))
     .addOption(new Option('--api-key <key>', 'API key (env HANGAR_API_KEY; or `hangar login`)'))
-    .option('--json', 'print machine-readable JSON only');
+    .option('--json', 'print machine-readable JSON only (on stdout; progress and errors go to stderr)')
+    .option('-q, --quiet', 'no progress or notes on stderr: only the result and errors');
 }
 
 /**
  * Run the CLI with `argv` (without node and script), returning the exit code:
- * 0 success, 1 failure, 2 usage error (including commander's own), 130 interrupted.
+ * 0 success, 1 failure, 2 usage error (including commander's own), 124 `--timeout` passed,
+ * 130 interrupted (see {@link EXIT}).
  */
 export async function runCli(argv: string[], io: Io): Promise<number> {
   let code = 0;
@@ -62,7 +64,8 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       'after',
       `
 Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar login) > http://127.0.0.1:7070.
-Exit codes: 0 success, 1 failure, 2 usage error.`,
+Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
+Colours only on a terminal and never with NO_COLOR set.`,
     );
   const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerInventory];
   for (const register of commands) register(program, action);
@@ -98,7 +101,7 @@ export function flagsOf(status: number, problem: Pick<Problem, 'errors'>, fieldF
 
 /** Print a failure the way the CLI promises and return its exit code. */
 function report(err: unknown, ctx: Context | null, io: Io): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it already
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed it already
   const json = (ctx as Context | null)?.json ?? false;
   const ce = (ctx as Context | null)?.ce;
   const red = (s: string) => (ce ? ce.red(s) : s);
