@@ -2,12 +2,14 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NetworkError, problemOf, type Problem } from '../api/contract/index.ts';
 import { registerAgent } from './commands/agent.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerGet } from './commands/get.ts';
 import { registerInventory } from './commands/inventory.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerLs } from './commands/ls.ts';
+import { registerOpen } from './commands/open.ts';
 import { registerOps } from './commands/ops.ts';
 import { registerProviders } from './commands/providers.ts';
 import { registerHosts } from './commands/hosts.ts';
@@ -67,7 +69,7 @@ Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar logi
 Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
 Colours only on a terminal and never with NO_COLOR set.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerInventory];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerInventory, registerOpen, registerCompletion];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

@@ -48,7 +48,12 @@ describe('hangar in a pipeline', () => {
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
     expect(JSON.parse(viaEnv.stdout).id).toBe(JSON.parse(first.stdout).id);
     expect(await count()).toBe(before);
-    await h.api(`/v1/instances/${JSON.parse(first.stdout).id}`, { method: 'DELETE' });
+    const id = JSON.parse(first.stdout).id as string;
+    // `hangar open ID --print`: the dashboard page of the instance, by id prefix.
+    const open = await runCli(t, ['open', id.slice(0, 8), '--print']);
+    expect(open.code, open.stderr).toBe(0);
+    expect(open.stdout.trim()).toBe(`${h.url}/#/instances/${id}`);
+    await h.api(`/v1/instances/${id}`, { method: 'DELETE' });
   });
 
   it('usage errors exit 2 and create nothing; --timeout passing exits 124 and the instance keeps going', async () => {
