@@ -26,14 +26,37 @@ export class Outbox {
   private queue: AgentMessage[] = [];
   private droppedLines = 0;
 
+  /** The open frame's last line as written (before folding), its shape, and how often it came. */
+  private fold: { frame: LogFrame; text: string; shape: string; count: number } | null = null;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * Queue one line. A line repeating the one before it (for the agent's own lines: equal once
+   * digit runs are ignored, `reconnecting in 2s (attempt 3)` ~ `… in 4s (attempt 4)`) is folded into it: the
+   * latest text stays, with `[×N]` saying how many there were. A new frame is stamped with the
+   * agent's time (`at`), so the hub records when the lines were written, not when they arrived.
+   */
   log(source: Source, line: string): void {
     const cut = line.length > LOG_MAX_LINE_CHARS ? `${line.slice(0, LOG_MAX_LINE_CHARS)}… [${line.length - LOG_MAX_LINE_CHARS} more characters]` : line;
     const last = this.queue[this.queue.length - 1];
-    if (last?.type === 'log' && last.source === source && last.lines.length < OUTBOX.linesPerFrame && charsOf(last) + cut.length <= OUTBOX.charsPerFrame) {
-      last.lines.push(cut);
+    // The agent's own messages repeat with changing numbers (back-off delays, attempts); a
+    // workload's or the bootstrap's lines fold only when exactly equal (their numbers matter).
+    const shape = source === 'agent' ? shapeOf(cut) : cut;
+    if (this.fold && last === this.fold.frame && last.source === source && this.fold.shape === shape) {
+      this.fold.count++;
+      this.fold.text = cut;
+      last.lines[last.lines.length - 1] = `${cut} [×${this.fold.count}]`;
       return;
     }
-    this.queue.push({ type: 'log', source, lines: [cut] });
+    if (last?.type === 'log' && last.source === source && last.lines.length < OUTBOX.linesPerFrame && charsOf(last) + cut.length <= OUTBOX.charsPerFrame) {
+      last.lines.push(cut);
+      this.fold = { frame: last, text: cut, shape, count: 1 };
+      return;
+    }
+    const frame: LogFrame = { type: 'log', source, lines: [cut], at: this.now() };
+    this.queue.push(frame);
+    this.fold = { frame, text: cut, shape, count: 1 };
     const logs = this.queue.filter((m) => m.type === 'log');
     if (logs.length > OUTBOX.maxLogFrames) {
       const oldest = logs[0] as LogFrame;
@@ -72,6 +95,8 @@ export class Outbox {
 }
 
 const charsOf = (f: LogFrame) => f.lines.reduce((n, l) => n + l.length, 0);
+/** A line with its numbers taken out: what repeats of one message (back-off, counters) share. */
+const shapeOf = (line: string) => line.replace(/\d+(\.\d+)?/g, '#');
 
 /**
  * The JSON text of a frame, within the hub's frame size: a result too large becomes an error

@@ -30,6 +30,7 @@ import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
+import { registerInventoryRoutes } from './routes/inventory.ts';
 import { nudgeAgents, registerOpsRoutes } from './routes/ops.ts';
 import { registerProviderRoutes } from './routes/providers.ts';
 import { registerReleaseRoutes } from './routes/releases.ts';
@@ -166,6 +167,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerProjectRoutes(app, ctx);
   registerKeyRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerInventoryRoutes(app, ctx);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes, streamUpgrades });

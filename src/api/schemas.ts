@@ -296,6 +296,10 @@ export const AgentUpdateResult = z.looseObject({ ok: z.boolean(), data: z.looseO
 export const Alive = z.object({ ok: z.literal(true) });
 export const Ready = z.object({ ok: z.literal(true), database: z.literal('up'), queue: z.literal('up') });
 
+/** The Ansible dynamic inventory (`--list` output): groups of host names, and every host's vars in `_meta`. */
+export const AnsibleGroup = z.object({ hosts: z.array(z.string()), children: z.array(z.string()).optional() });
+export const Inventory = z.object({ _meta: z.object({ hostvars: z.record(z.string(), z.record(z.string(), z.unknown())) }) }).catchall(AnsibleGroup);
+
 /**
  * The response components of the OpenAPI document, by name: the document refers to each as
  * `#/components/schemas/<name>`, and the generated contract names its types after them.
@@ -311,5 +315,5 @@ for (const [id, s] of Object.entries({
   Snapshot, SnapshotList, SnapshotPrune, SnapshotBuild, SnapshotBuildList, SnapshotBuildRecorded,
   Release, ReleaseList, ReleaseOffer, ReconcileReport,
   AgentStatus, LastSmoke, InstanceStatus, DoctorCheck, DoctorReport, LogUnit, Logs, SmokeResult, RestartResult, ExecResult, AgentUpdateResult,
-  Alive, Ready,
+  Alive, Ready, AnsibleGroup, Inventory,
 })) RESPONSES.add(s, { id });

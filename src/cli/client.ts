@@ -167,6 +167,11 @@ export class HangarClient {
     return this.call((signal) => this.api.POST('/v1/instances/{id}/exec', { params: { path: { id } }, body: json, signal }));
   }
 
+  /** The Ansible dynamic inventory of the caller's project. */
+  inventory() {
+    return this.call((signal) => this.api.GET('/v1/inventory', { signal }));
+  }
+
   reconcile() {
     return this.call((signal) => this.api.POST('/v1/reconcile', { signal }));
   }

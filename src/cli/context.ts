@@ -11,6 +11,7 @@ export interface CommonOptions {
   /** The project to act in (`--project`, else HANGAR_PROJECT). */
   project?: string;
   json?: boolean;
+  quiet?: boolean;
 }
 
 export interface Io {
@@ -22,6 +23,8 @@ export interface Io {
 /** What a command needs: where to print, how (json, colors), and a client for the server. */
 export class Context {
   readonly json: boolean;
+  /** `--quiet`: no progress and no notes on stderr; results and errors only. */
+  readonly quiet: boolean;
   /** Colors for stdout. */
   readonly c: Colors;
   /** Colors for stderr. */
@@ -37,6 +40,7 @@ export class Context {
     readonly opts: CommonOptions,
   ) {
     this.json = Boolean(opts.json);
+    this.quiet = Boolean(opts.quiet);
     this.c = colors(!this.json && colorEnabled(io.stdout, io.env));
     this.ce = colors(colorEnabled(io.stderr, io.env));
   }
@@ -59,9 +63,9 @@ export class Context {
     this.io.stdout.write(`${JSON.stringify(value)}\n`);
   }
 
-  /** A message for the user that is not the command's result (stderr; quiet with --json). */
+  /** A message for the user that is not the command's result (stderr; quiet with --json or --quiet). */
   info(text: string): void {
-    if (!this.json) this.io.stderr.write(`${text}\n`);
+    if (!this.json && !this.quiet) this.io.stderr.write(`${text}\n`);
   }
 
   settings(): Settings {
@@ -75,9 +79,14 @@ export class Context {
     return new HangarClient({ url: s.url, apiKey: s.apiKey, project });
   }
 
+  /**
+   * How `--wait` shows its steps: always on stderr, so stdout holds only the result (the JSON
+   * of `--json`, for pipelines); a spinner on a terminal, plain lines otherwise; nothing with `--quiet`.
+   */
   progress(): ProgressView {
-    if (this.json) return new SilentView();
-    if (this.interactive) return new SpinnerView(this.io.stdout, this.c);
-    return new PlainView((s) => this.io.stdout.write(s), this.c);
+    if (this.quiet) return new SilentView();
+    const err = this.io.stderr;
+    if (err.isTTY && !this.io.env.CI && this.io.env.TERM !== 'dumb') return new SpinnerView(err, this.ce);
+    return new PlainView((s) => err.write(s), this.ce);
   }
 }

@@ -92,8 +92,15 @@ export function statusColor(status: string, c: Colors): (s: string) => string {
   }
 }
 
-/** `provisioning (boot)`, `running`, `failed (at enroll)`. */
-export function statusText(i: Pick<Instance, 'status' | 'step'>, c: Colors = colors(false)): string {
+/**
+ * `provisioning (boot)`, `running`, `failed (at enroll)`; an instance torn down after a failure
+ * (onFailure=destroy: stopped, with its failure reason) is `failed (torn down)`, not `stopped`.
+ *
+ * @example
+ * statusText({ status: 'stopped', step: null, failureReason: 'agent never connected' }) // → 'failed (torn down)'
+ */
+export function statusText(i: Pick<Instance, 'status' | 'step'> & { failureReason?: string | null }, c: Colors = colors(false)): string {
+  if (i.failureReason && (i.status === 'stopped' || i.status === 'stopping')) return `${c.red('failed')} ${c.dim(i.status === 'stopped' ? '(torn down)' : '(tearing down)')}`;
   const paint = statusColor(i.status, c);
   if (!i.step) return paint(i.status);
   return `${paint(i.status)} ${c.dim(`(${i.status === 'failed' ? 'at ' : ''}${i.step})`)}`;

@@ -3,11 +3,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NetworkError, problemOf, type Problem } from '../api/contract/index.ts';
 import { registerAgent } from './commands/agent.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerCompletion } from './commands/completion.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerGet } from './commands/get.ts';
+import { registerInventory } from './commands/inventory.ts';
 import { registerLogin } from './commands/login.ts';
 import { registerLs } from './commands/ls.ts';
+import { registerOpen } from './commands/open.ts';
 import { registerOps } from './commands/ops.ts';
 import { registerProviders } from './commands/providers.ts';
 import { registerReach } from './commands/reach.ts';
@@ -17,7 +20,7 @@ import { registerRm } from './commands/rm.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { registerTenancy } from './commands/tenancy.ts';
 import { Context, type CommonOptions, type Io } from './context.ts';
-import { CliError, UsageError } from './errors.ts';
+import { CliError, EXIT, UsageError } from './errors.ts';
 import { problemLines } from './output.ts';
 
 /** Wraps a command body: builds its {@link Context}, and records the exit code it returns. */
@@ -37,12 +40,14 @@ export function common(cmd: Command): Command {
     .addOption(new Option('--url <url>', 'Hangar server URL (env HANGAR_URL; default http://127.0.0.1:7070)'))
     .addOption(new Option('--api-key <key>', 'API key (env HANGAR_API_KEY; or `hangar login`)'))
     .addOption(new Option('--project <name>', 'project to act in (env HANGAR_PROJECT; default: the key\'s own, or "default" for an admin key)'))
-    .option('--json', 'print machine-readable JSON only');
+    .option('--json', 'print machine-readable JSON only (on stdout; progress and errors go to stderr)')
+    .option('-q, --quiet', 'no progress or notes on stderr: only the result and errors');
 }
 
 /**
  * Run the CLI with `argv` (without node and script), returning the exit code:
- * 0 success, 1 failure, 2 usage error (including commander's own), 130 interrupted.
+ * 0 success, 1 failure, 2 usage error (including commander's own), 124 `--timeout` passed,
+ * 130 interrupted (see {@link EXIT}).
  */
 export async function runCli(argv: string[], io: Io): Promise<number> {
   let code = 0;
@@ -65,9 +70,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
       'after',
       `
 Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar login) > http://127.0.0.1:7070.
-Exit codes: 0 success, 1 failure, 2 usage error.`,
+Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
+Colours only on a terminal and never with NO_COLOR set.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 
@@ -101,7 +107,7 @@ export function flagsOf(status: number, problem: Pick<Problem, 'errors'>, fieldF
 
 /** Print a failure the way the CLI promises and return its exit code. */
 function report(err: unknown, ctx: Context | null, io: Io): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2; // commander printed it already
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed it already
   const json = (ctx as Context | null)?.json ?? false;
   const ce = (ctx as Context | null)?.ce;
   const red = (s: string) => (ce ? ce.red(s) : s);

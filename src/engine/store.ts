@@ -31,6 +31,8 @@ export interface EventInput {
   kind: 'transition' | 'connection' | 'log' | 'info' | 'warning' | 'error';
   reason?: string | null;
   data?: Record<string, unknown> | null;
+  /** When it happened, if not now (an agent's log line keeps the agent's own time). */
+  at?: Date;
 }
 
 /**
@@ -207,7 +209,7 @@ export class Store {
   async event(id: string, ev: EventInput): Promise<EventRow> {
     const [row] = await this.db
       .insert(instanceEvents)
-      .values({ instanceId: id, actor: ev.actor, kind: ev.kind, reason: ev.reason ?? null, data: ev.data ?? null })
+      .values({ instanceId: id, actor: ev.actor, kind: ev.kind, reason: ev.reason ?? null, data: ev.data ?? null, ...(ev.at ? { at: ev.at } : {}) })
       .returning();
     this.onEvent(asEvent(row));
     return asEvent(row);

@@ -8,7 +8,7 @@ import type { AgentChannel } from '../engine/ports.ts';
 import { agentByAuthorization } from './agent-auth.ts';
 import { AgentGates, type FrameGate } from './gate.ts';
 import { HUB_MAX_FRAME_BYTES, HUB_RETRY_AFTER_SECONDS, hubLimitsFromEnv, type HubLimits } from './limits.ts';
-import { AgentMessage, logText } from './messages.ts';
+import { AgentMessage, logText, logTime } from './messages.ts';
 import { CLOSE_RATE_LIMITED, type HubMessage } from './protocol.ts';
 import { Answers, CommandRelay, type CommandName, type CommandResult, type Relay } from './relay.ts';
 import { AgentStreams, isStreamText } from './streams.ts';
@@ -220,7 +220,7 @@ export class Hub implements AgentChannel {
         return;
       case 'log': {
         const { reason, omitted } = logText(m.lines);
-        await store.event(id, { actor: 'agent', kind: 'log', reason, data: { source: m.source, lines: m.lines.length, ...(omitted ? { omitted } : {}) } });
+        await store.event(id, { actor: 'agent', kind: 'log', reason, at: logTime(m.at), data: { source: m.source, lines: m.lines.length, ...(omitted ? { omitted } : {}) } });
         return;
       }
       case 'update':

@@ -14,7 +14,7 @@ export const AgentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('heartbeat'), workloadHealthy: z.boolean().nullable().optional(), uptimeSeconds: z.number().optional() }),
   z.object({ type: z.literal('progress'), step: z.enum(['configure', 'workload']), detail: text(MAX_DETAIL_CHARS).optional() }),
   z.object({ type: z.literal('health'), healthy: z.boolean(), detail: text(MAX_DETAIL_CHARS).optional() }),
-  z.object({ type: z.literal('log'), source: z.enum(['bootstrap', 'agent', 'workload']), lines: z.array(text(LOG_MAX_LINE_CHARS)).max(LOG_MAX_LINES) }),
+  z.object({ type: z.literal('log'), source: z.enum(['bootstrap', 'agent', 'workload']), lines: z.array(text(LOG_MAX_LINE_CHARS)).max(LOG_MAX_LINES), at: z.number().int().nonnegative().optional() }),
   z.object({ type: z.literal('update'), phase: z.enum(['available', 'downloaded', 'refused', 'switching', 'committed', 'rolled-back']), version: z.string().max(MAX_VERSION_CHARS), from: z.string().max(MAX_VERSION_CHARS).nullable().optional(), detail: text(MAX_DETAIL_CHARS).optional() }),
   z.object({ type: z.literal('result'), id: z.string().max(MAX_ID_CHARS), ok: z.boolean(), data: z.unknown().optional(), error: text(MAX_DETAIL_CHARS).optional() }),
 ]);
@@ -38,4 +38,21 @@ export function logText(lines: string[]): { reason: string; kept: number; omitte
   const omitted = lines.length - kept;
   const body = lines.slice(0, kept).join('\n');
   return { reason: omitted ? `${body}\n… [${omitted} more lines not kept]` : body, kept, omitted };
+}
+
+/** How far an agent's clock may be ahead of ours, and how old a log line may be stamped, before its own time is not believed. */
+const SKEW_AHEAD_MS = 60_000;
+const MAX_AGE_MS = 7 * 24 * 3600_000;
+
+/**
+ * The time to record a log frame at: the agent's own (`at`, when its first line was written, so
+ * lines sent late after a reconnect keep their time), unless it is missing or implausible
+ * (ahead of `now` by more than a minute, or older than a week): then `now`.
+ *
+ * @example
+ * logTime(1_700_000_000_000, new Date(1_700_000_005_000)) // → Date(1_700_000_000_000)
+ */
+export function logTime(at: number | undefined, now: Date = new Date()): Date {
+  if (at === undefined || at > now.getTime() + SKEW_AHEAD_MS || at < now.getTime() - MAX_AGE_MS) return now;
+  return new Date(at);
 }

@@ -334,6 +334,18 @@ describe('what the dashboard says about steps, failures and the create form', ()
     await phoneCtx?.close();
   });
 
+  it('lists each provider that is not configured with the variable that enables it, as the API says, on desktop and phone', async () => {
+    const { unconfigured } = (await (await h.api('/v1/providers')).json()) as { unconfigured: { name: string; enable: string }[] };
+    const digitalOcean = unconfigured.find((u) => u.name === 'digital-ocean')!;
+    expect(digitalOcean.enable).toMatch(/DIGITALOCEAN_API_TOKEN/);
+    for (const [p, width] of [[page, DESKTOP.width], [phone, PHONE.width]] as const) {
+      await p.click('[data-testid=nav-providers]');
+      await p.waitForSelector('[data-testid=not-configured-digital-ocean]');
+      for (const u of unconfigured) expect(await p.textContent(`[data-testid=not-configured-${u.name}]`)).toContain(u.enable);
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+    }
+  });
+
   it('shows the current step in progress with its running time, and "interrupted by destroy" only after a destroy', async () => {
     // A workload that never turns healthy, with a long connect timeout: it waits at its last step.
     const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'slow demo', serverType: 'process', location: 'local', config: { command: 'sleep', args: ['600'] }, connectTimeoutSeconds: 300 } });

@@ -10,9 +10,11 @@ export interface CliTarget {
   url: string;
   apiKey: string;
   dataDir: string;
+  /** More environment for the CLI (e.g. HANGAR_IDEMPOTENCY_KEY). */
+  env?: Record<string, string>;
 }
 
-const cliEnv = (t: CliTarget) => ({ PATH: process.env.PATH ?? '', XDG_CONFIG_HOME: t.dataDir, HANGAR_URL: t.url, HANGAR_API_KEY: t.apiKey, NO_COLOR: '1' });
+const cliEnv = (t: CliTarget) => ({ PATH: process.env.PATH ?? '', XDG_CONFIG_HOME: t.dataDir, HANGAR_URL: t.url, HANGAR_API_KEY: t.apiKey, NO_COLOR: '1', ...t.env });
 
 /**
  * Run the real `hangar` binary (no TTY, no colors) and collect its exit code and output.

@@ -39,7 +39,7 @@ describe('hangar CLI against a real server', () => {
   it('create --wait shows every step and exits 0 at running; ls/get/events; rm --wait reaches stopped', async () => {
     const created = await hangar(['create', '--provider', 'local', '--name', 'cli one', '--wait']);
     expect(created.code, created.stderr).toBe(0);
-    for (const step of ['create_server', 'boot', 'enroll', 'network', 'configure', 'workload']) expect(created.stdout).toMatch(new RegExp(`✔ ${step} \\d`));
+    for (const step of ['create_server', 'boot', 'enroll', 'network', 'configure', 'workload']) expect(created.stderr).toMatch(new RegExp(`✔ ${step} \\d`));
     expect(created.stderr).toMatch(/is running/);
 
     const ls = await hangar(['ls', '--json']);
@@ -61,8 +61,8 @@ describe('hangar CLI against a real server', () => {
 
     const rm = await hangar(['rm', inst.id, '--wait']);
     expect(rm.code, rm.stderr).toBe(0);
-    expect(rm.stdout).toMatch(/✔ stopped/);
-    expect(rm.stdout).not.toMatch(/create_server/); // follows only the teardown
+    expect(rm.stderr).toMatch(/✔ stopped/);
+    expect(rm.stderr).not.toMatch(/create_server/); // follows only the teardown
     expect(processesMatching('agent.mjs', inst.id)).toEqual([]);
     const gone = await hangar(['get', inst.id, '--json']);
     expect(JSON.parse(gone.stdout).status).toBe('stopped');

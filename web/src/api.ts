@@ -132,6 +132,11 @@ export async function listProviders(_opts: { refresh?: boolean } = {}): Promise<
   return (await call(api.GET('/v1/providers'))).items;
 }
 
+/** GET /v1/providers: the providers this server does not offer, each with what enables it. @example (await listUnconfigured())[0].enable */
+export async function listUnconfigured(): Promise<{ name: string; enable: string }[]> {
+  return (await call(api.GET('/v1/providers'))).unconfigured;
+}
+
 /** GET /v1/providers/{provider}/locations (`refresh`: the server refetches). @example await listLocations('hetzner') */
 export async function listLocations(provider: string, opts: { refresh?: boolean } = {}): Promise<Location[]> {
   return (await call(api.GET('/v1/providers/{provider}/locations', { params: { ...providerParam(provider), ...refreshQuery(opts.refresh) } }))).items;

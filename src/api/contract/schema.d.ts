@@ -93,6 +93,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/inventory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Ansible dynamic inventory of the project: groups by project, provider, location, workload, status and label; host vars in _meta (addresses, server type, agent version; never a secret) */
+        get: operations["ansibleInventory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reconcile": {
         parameters: {
             query?: never;
@@ -1332,6 +1349,21 @@ export interface components {
             /** @constant */
             queue: "up";
         };
+        AnsibleGroup: {
+            hosts: string[];
+            children?: string[];
+        };
+        Inventory: {
+            _meta: {
+                hostvars: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        } & {
+            [key: string]: components["schemas"]["AnsibleGroup"];
+        };
         Project: {
             name: string;
             createdAt: string;
@@ -1603,6 +1635,62 @@ export interface operations {
             };
             /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
             421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ansibleInventory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What an inventory script prints for --list */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Inventory"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2343,7 +2431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2467,7 +2555,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2533,7 +2621,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5724,7 +5812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A cross-origin browser request */
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -5,7 +5,7 @@ import type { CreateInstanceBody, Instance } from '../../api/contract/types.ts';
 import { PROVIDERS, WORKLOADS } from '../choices.ts';
 import type { HangarClient } from '../client.ts';
 import type { Context, CommonOptions } from '../context.ts';
-import { UsageError } from '../errors.ts';
+import { EXIT, parseTimeout, UsageError } from '../errors.ts';
 import type { Action } from '../program.ts';
 import { applySettings } from '../set-values.ts';
 import { follow } from './follow.ts';
@@ -75,14 +75,16 @@ export function registerCreate(program: Command, action: Action): void {
     .option('--tag <tag:name>', 'Tailscale ACL tag (repeatable)', collect, [])
     .option('--connect-timeout <seconds>', 'fail if the agent has not dialed home by then (default 600)')
     .addOption(new Option('--on-failure <policy>', 'what to do with the server when provisioning fails').choices(['destroy', 'keep']))
-    .option('--idempotency-key <key>', 'retry-safe key (default: a new one per call)')
+    .option('--idempotency-key <key>', 'retry-safe key: the same key and flags give the same instance, not a second one (env HANGAR_IDEMPOTENCY_KEY; default: a new one per call)')
     .option('--dry-run', 'print the plan and the exact user-data (token redacted); creates nothing')
-    .option('--wait', 'follow the steps live until running (exit 0) or failed (exit 1)')
-    .option('--timeout <seconds>', 'with --wait: give up waiting after this long (the instance keeps going)')
+    .option('--wait', 'follow the steps (on stderr) until running (exit 0) or failed (exit 1)')
+    .option('--timeout <seconds>', 'with --wait: give up waiting after this long, exit 124 (the instance keeps going)')
     .addHelpText('after', EXAMPLES)
     .action(action<CreateOptions>(async (ctx, _args, opts) => {
       ctx.fieldFlags = CREATE_FIELD_FLAGS;
       const body = buildBody(opts);
+      parseTimeout(opts.timeout);
+      const idempotencyKey = idempotencyKeyOf(opts.idempotencyKey, ctx.io.env);
       const client = ctx.client();
       if (opts.dryRun) {
         const plan = await client.planInstance(body);
@@ -93,7 +95,7 @@ export function registerCreate(program: Command, action: Action): void {
         ctx.print(plan.userData);
         return 0;
       }
-      const inst = await client.createInstance(body, { idempotencyKey: opts.idempotencyKey ?? randomUUID() });
+      const inst = await client.createInstance(body, { idempotencyKey });
       if (!opts.wait) {
         if (ctx.json) return ctx.printJson(inst);
         ctx.print(`${ctx.c.green('✔')} created ${ctx.c.bold(inst.id)} (${inst.name}); follow it with \`hangar events ${inst.id.slice(0, 8)} --follow\``);
@@ -104,14 +106,30 @@ export function registerCreate(program: Command, action: Action): void {
     }));
 }
 
-/** Follow `inst` until one of `until`; exit 0 when it reaches `success`, else 1. */
+/**
+ * The `Idempotency-Key` of a create: `--idempotency-key`, else HANGAR_IDEMPOTENCY_KEY (a CI job
+ * sets it once, e.g. to its run id, so a retried step adopts the instance instead of making a
+ * second), else a new one. Printable ASCII up to 200 characters, as the API takes it.
+ *
+ * @example
+ * idempotencyKeyOf(undefined, { HANGAR_IDEMPOTENCY_KEY: 'gh-1234-1' }) // → 'gh-1234-1'
+ */
+export function idempotencyKeyOf(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  const key = flag ?? (env.HANGAR_IDEMPOTENCY_KEY || undefined);
+  if (key === undefined) return randomUUID();
+  const from = flag !== undefined ? '--idempotency-key' : 'HANGAR_IDEMPOTENCY_KEY';
+  if (!key.length || key.length > 200 || !/^[\x20-\x7e]*$/.test(key)) throw new UsageError(`${from} must be 1-200 printable ASCII characters`);
+  return key;
+}
+
+/** Follow `inst` until one of `until`; exit 0 when it reaches `success`, 1 when not, 124 on --timeout, 130 on Ctrl+C. */
 export async function waitUntil(ctx: Context, client: HangarClient, inst: Instance, until: string[], success: string, timeout?: string, after = 0): Promise<number> {
   const outcome = await follow(ctx, client, inst.id, until, timeout, after);
   const final = await client.getInstance(inst.id);
   if (ctx.json) ctx.printJson(final);
   if (outcome === 'reached' && final.status === success) {
     ctx.info(`${ctx.c.green('✔')} ${final.name} is ${final.status}`);
-    return 0;
+    return EXIT.ok;
   }
   if (outcome === 'reached') {
     const cleanup = final.failureReason && (final.status === 'stopping' || final.status === 'stopped') ? ` (onFailure=${final.onFailure}: its server is ${final.status === 'stopped' ? 'deleted' : 'being deleted'})` : '';
@@ -119,7 +137,7 @@ export async function waitUntil(ctx: Context, client: HangarClient, inst: Instan
     return 1;
   }
   ctx.info(ctx.ce.yellow(`… stopped waiting (${outcome}); ${final.name} is ${final.status}. Resume with \`hangar events ${final.id.slice(0, 8)} --follow\`.`));
-  return outcome === 'interrupted' ? 130 : 1;
+  return outcome === 'interrupted' ? EXIT.interrupted : EXIT.timeout;
 }
 
 /** The request body from the flags; bad flags are usage errors (exit 2). */

@@ -1,15 +1,11 @@
 import type { HangarClient } from '../client.ts';
 import type { Context } from '../context.ts';
-import { UsageError } from '../errors.ts';
+import { parseTimeout } from '../errors.ts';
 import { StepTracker, waitFor } from '../watch.ts';
 
 /** Stream an instance's events as steps until a transition reaches one of `until`. */
 export async function follow(ctx: Context, client: HangarClient, id: string, until: string[], timeout?: string, after = 0): Promise<'reached' | 'timeout' | 'interrupted'> {
-  let timeoutSeconds: number | undefined;
-  if (timeout !== undefined) {
-    timeoutSeconds = Number(timeout);
-    if (!(timeoutSeconds > 0)) throw new UsageError(`--timeout must be a positive number of seconds, got "${timeout}"`);
-  }
+  const timeoutSeconds = parseTimeout(timeout);
   const view = ctx.progress();
   const tracker = new StepTracker(view);
   try {

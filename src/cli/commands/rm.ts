@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CommonOptions } from '../context.ts';
+import { parseTimeout } from '../errors.ts';
 import type { Action } from '../program.ts';
 import { waitUntil } from './create.ts';
 import { resolveId } from './resolve.ts';
@@ -11,9 +12,10 @@ export function registerRm(program: Command, action: Action): void {
     .alias('delete')
     .description('destroy an instance: stop its agent, delete its server and tailnet device')
     .argument('<id>', 'instance id, unique id prefix, or name')
-    .option('--wait', 'follow the teardown until stopped (exit 0) or failed (exit 1)')
-    .option('--timeout <seconds>', 'with --wait: give up waiting after this long')
+    .option('--wait', 'follow the teardown (on stderr) until stopped (exit 0) or failed (exit 1)')
+    .option('--timeout <seconds>', 'with --wait: give up waiting after this long, exit 124')
     .action(action<CommonOptions & { wait?: boolean; timeout?: string }>(async (ctx, [ref], opts) => {
+      parseTimeout(opts.timeout);
       const client = ctx.client();
       const id = await resolveId(client, ref);
       // Follow only what the delete causes: start after the newest event before it.

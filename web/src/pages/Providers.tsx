@@ -37,7 +37,7 @@ export function Providers() {
           {providers.value.map((p) => (
             <ProviderCard key={`${p.name}-${refreshKey}`} provider={p} refresh={refreshKey > 0} />
           ))}
-          {providers.value.length < 4 && <NotConfigured configured={providers.value.map((p) => p.name)} />}
+          <NotConfigured refreshKey={refreshKey} />
           <Snapshots />
         </>
       )}

@@ -1,22 +1,22 @@
+import { listUnconfigured } from '../../api.ts';
 import { PROVIDER_LABELS } from '../../format.ts';
+import { useLoad } from '../../hooks.ts';
 
-const HOW_TO: Record<string, string> = {
-  hetzner: 'set HETZNER_API_TOKEN (or HCLOUD_TOKEN) and restart Hangar, or store a token with PUT /v1/providers/hetzner/credentials (no restart).',
-  'digital-ocean': 'set DIGITALOCEAN_TOKEN and restart Hangar, or store a token with PUT /v1/providers/digital-ocean/credentials (no restart).',
-  ssh: 'servers you already run, reached over SSH; not set up in this installation.',
-  local: 'agents as processes on this machine; turned off in this installation.',
-};
-
-/** The providers this installation has not set up, and how to set each up. */
-export function NotConfigured({ configured }: { configured: string[] }) {
-  const missing = ['local', 'hetzner', 'digital-ocean', 'ssh'].filter((p) => !configured.includes(p));
+/**
+ * The providers this installation has not set up, each with the server's own hint of what
+ * enables it (`GET /v1/providers` → `unconfigured[].enable`), so the page and `hangar providers`
+ * say the same thing.
+ */
+export function NotConfigured({ refreshKey = 0 }: { refreshKey?: number }) {
+  const missing = useLoad(listUnconfigured, `unconfigured-${refreshKey}`);
+  if (missing.state !== 'ok' || !missing.value.length) return null;
   return (
     <section className="card" aria-labelledby="not-configured-title" data-testid="not-configured">
       <h2 id="not-configured-title">Not configured</h2>
       <ul>
-        {missing.map((p) => (
-          <li key={p}>
-            <strong>{PROVIDER_LABELS[p] ?? p}</strong>: {HOW_TO[p]}
+        {missing.value.map((p) => (
+          <li key={p.name} data-testid={`not-configured-${p.name}`}>
+            <strong>{PROVIDER_LABELS[p.name] ?? p.name}</strong>: {p.enable}
           </li>
         ))}
       </ul>
