@@ -677,6 +677,10 @@ export interface components {
             connectTimeoutSeconds?: number;
             /** @enum {string} */
             onFailure?: "destroy" | "keep";
+            /** @description destroy the instance this long after creation (8h, 30m, 1h30m, or seconds); default HANGAR_DEFAULT_TTL; 0: never */
+            ttl?: number | string;
+            /** @description stop (hibernate) the instance after this long without workload activity; default HANGAR_DEFAULT_IDLE_STOP; 0: never */
+            idleStop?: number | string;
         };
         Enroll: {
             token: string;
@@ -706,7 +710,7 @@ export interface components {
             /** @description names of the secret settings that are set; values are never returned */
             secrets: string[];
             /** @enum {string} */
-            status: "pending" | "provisioning" | "running" | "stopping" | "stopped" | "failed";
+            status: "pending" | "provisioning" | "running" | "hibernating" | "hibernated" | "stopping" | "stopped" | "failed";
             step: ("create_server" | "boot" | "enroll" | "network" | "configure" | "workload") | null;
             /** @enum {string} */
             connection: "connecting" | "connected" | "disconnected" | "timeout";
@@ -733,6 +737,20 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             runningAt: string | null;
+            ttlSeconds: number | null;
+            /** @description when the TTL destroys the instance (moved by extend) */
+            expiresAt: string | null;
+            idleStopSeconds: number | null;
+            /** @description when idle stop hibernates the instance unless its workload is active before */
+            idleStopAt: string | null;
+            /** @description last workload activity the agent reported */
+            lastActiveAt: string | null;
+            /** @description the agent's latest activity report (cpuPercent, connections, networkBytes, sessions) */
+            activity: {
+                [key: string]: unknown;
+            } | null;
+            /** @description a stopped instance kept its (powered-off) server */
+            keepServer: boolean | null;
         };
         InstancePage: {
             items: components["schemas"]["Instance"][];
@@ -1073,7 +1091,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            status: "pending" | "provisioning" | "running" | "stopping" | "stopped" | "failed";
+            status: "pending" | "provisioning" | "running" | "hibernating" | "hibernated" | "stopping" | "stopped" | "failed";
             step: ("create_server" | "boot" | "enroll" | "network" | "configure" | "workload") | null;
             /** @enum {string} */
             connection: "connecting" | "connected" | "disconnected" | "timeout";
