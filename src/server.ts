@@ -172,6 +172,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       updateCheckSeconds: config.updateCheckSeconds,
       updateTrialSeconds: config.updateTrialSeconds,
       connectTimeoutSeconds: config.connectTimeoutSeconds,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+      defaultIdleStopSeconds: config.defaultIdleStopSeconds,
       pollSeconds: config.pollSeconds,
       workers: config.workers,
       stateTimeouts: config.stateTimeouts,

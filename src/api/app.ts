@@ -24,6 +24,7 @@ import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
+import { registerLifetimeRoutes } from './routes/lifetimes.ts';
 import { nudgeAgents, registerOpsRoutes } from './routes/ops.ts';
 import { registerProviderRoutes } from './routes/providers.ts';
 import { registerReleaseRoutes } from './routes/releases.ts';
@@ -130,6 +131,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   const ctx: RouteContext = { ...deps, ops, idempotency: new Idempotency(deps.engine.store.db) };
   registerSystemRoutes(app, ctx);
   registerInstanceRoutes(app, ctx);
+  registerLifetimeRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerSshHostRoutes(app, ctx);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RELEASE_VERSION } from '../domain/releases.ts';
 import * as I from './inputs.ts';
-import { CreateInstance, Enroll, ListQuery, ProviderName, RESPONSES } from './schemas.ts';
+import { CreateInstance, Enroll, ExtendInstance, ListQuery, ProviderName, RESPONSES, StopInstance } from './schemas.ts';
 
 type Json = Record<string, unknown>;
 
@@ -74,6 +74,9 @@ const paths: Record<string, Record<string, Json>> = {
     delete: { operationId: 'destroyInstance', tags: ['instances'], summary: 'Destroy: stopping now, stopped when the provider says the server is gone', parameters: [instanceId], responses: { 202: ok('Stopping', ref('Instance')), 404: notFound, 409: problem('Not in a state that can be destroyed') } },
   },
   '/v1/instances/{id}/events': { get: { operationId: 'instanceEvents', tags: ['events'], summary: 'The append-only event log; with Accept: text/event-stream, replays then follows (Last-Event-ID resumes)', parameters: [instanceId, lastEventId, ...query(I.EventsQuery)], responses: { 200: eventsResponse, 400: invalid, 404: notFound, 503: problem('This replica serves its maximum of streams; retry (Retry-After)') } } },
+  '/v1/instances/{id}/stop': { post: { operationId: 'stopInstance', tags: ['instances'], summary: 'Stop (hibernate): power off → image → delete the server (clouds; only the image bills); keepServer: power off only; local/ssh: stop the agent and workload. 202 hibernating, then hibernated.', parameters: [instanceId], requestBody: body(schema(StopInstance), false), responses: { 202: ok('Hibernating', ref('Instance')), 400: invalid, 404: notFound, 409: problem('Not running (only a running instance can be stopped), or the server cannot be powered off') } } },
+  '/v1/instances/{id}/start': { post: { operationId: 'startInstance', tags: ['instances'], summary: 'Start a stopped (hibernated) instance: from its image (or its kept server), through enroll → running; the image is deleted once it runs.', parameters: [instanceId], responses: { 202: ok('Provisioning', ref('Instance')), 404: notFound, 409: problem('Not stopped (hibernated)') } } },
+  '/v1/instances/{id}/extend': { post: { operationId: 'extendInstance', tags: ['instances'], summary: 'Extend the TTL by a duration, from the current deadline (or now)', parameters: [instanceId], requestBody: body(schema(ExtendInstance)), responses: { 200: ok('The instance with its new expiresAt', ref('Instance')), 400: invalid, 404: notFound, 409: problem('The instance is stopping or gone') } } },
   '/v1/events': { get: { operationId: 'allEvents', tags: ['events'], summary: 'Every instance’s events (JSON or SSE)', parameters: [lastEventId, ...query(I.EventsQuery)], responses: { 200: eventsResponse, 400: invalid, 503: problem('This replica serves its maximum of streams; retry (Retry-After)') } } },
 
   '/v1/instances/{id}/status': { get: { operationId: 'instanceStatus', tags: ['operations'], summary: 'Lifecycle, connection, heartbeat and versions from the control plane, plus the agent’s own report (agent: null when it is not connected) and the latest smoke test (lastSmoke: { result, detail, at, actor } or null). Audited.', parameters: [instanceId], responses: { 200: ok('Status', ref('InstanceStatus')), 404: notFound, 409: notConnected, 504: agentTimeout } } },

@@ -39,6 +39,8 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
       tailscaleTags: body.tailscaleTags,
       connectTimeoutSeconds: body.connectTimeoutSeconds,
       onFailure: body.onFailure,
+      ttlSeconds: body.ttl,
+      idleStopSeconds: body.idleStop,
     };
     if (q.dryRun === 'true') return reply.send(await engine.plan(input));
     const key = req.headers['idempotency-key'];
