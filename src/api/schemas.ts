@@ -263,6 +263,7 @@ export const ReconcileReport = z.object({
   orphansMarked: z.array(z.string()),
   orphansDeleted: z.array(z.string()),
   duplicatesDeleted: z.array(z.string()),
+  leaksDeleted: z.array(z.string()).describe("servers of stopped instances and hibernation images no instance uses (an interrupted stop or start)"),
   resumed: z.array(z.string()),
 });
 

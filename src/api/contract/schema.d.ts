@@ -1098,6 +1098,8 @@ export interface components {
             orphansMarked: string[];
             orphansDeleted: string[];
             duplicatesDeleted: string[];
+            /** @description servers of stopped instances and hibernation images no instance uses (an interrupted stop or start) */
+            leaksDeleted: string[];
             resumed: string[];
         };
         AgentStatus: {

@@ -1,9 +1,8 @@
-import { ConflictError, ValidationError } from '../../domain/errors.ts';
+import { ConflictError, IllegalTransitionError, ValidationError } from '../../domain/errors.ts';
 import { formatDuration, lifetimeReason, lifetimeVerdict, MAX_LIFETIME_SECONDS } from '../../domain/lifetimes.ts';
 import type { EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
 import { stop } from './hibernate.ts';
-import { destroy } from './teardown.ts';
 
 /**
  * Arm the lifetime timer for an instance at its next deadline (TTL or idle), if it has one. A
@@ -33,18 +32,24 @@ export async function lifetimeStep(r: EngineResources, instanceId: string, now =
   const row = await r.store.find(instanceId);
   if (!row) return;
   const { due, next } = lifetimeVerdict(row, now);
-  if (due === 'ttl_expired') {
-    const reason = lifetimeReason('ttl_expired', row);
-    await r.store.event(instanceId, { actor: 'lifetime', kind: 'info', reason, data: { kind: 'ttl_expired', expiresAt: row.expiresAt?.toISOString() ?? null, firedAt: now.toISOString() } });
-    await destroy(r, instanceId, 'lifetime', reason);
-    return;
-  }
-  if (due === 'idle_stop') {
-    const reason = lifetimeReason('idle_stop', row);
-    await r.store.event(instanceId, { actor: 'lifetime', kind: 'info', reason, data: { kind: 'idle_stop', lastActiveAt: row.lastActiveAt?.toISOString() ?? null, activity: row.activity ?? null, firedAt: now.toISOString() } });
-    await stop(r, instanceId, 'lifetime', { reason, data: { kind: 'idle_stop' } });
-    if (row.expiresAt) await r.jobs.enqueue('lifetime', instanceId, { startAfter: row.expiresAt });
-    return;
+  // The action is the transition's own event (kind in its data): row-locked, so when two replicas
+  // fire the same deadline the second finds the state moved on and writes nothing.
+  try {
+    if (due === 'ttl_expired') {
+      const reason = lifetimeReason('ttl_expired', row);
+      await r.store.transition(instanceId, { type: 'destroy' }, { actor: 'lifetime', reason, data: { kind: 'ttl_expired', expiresAt: row.expiresAt?.toISOString() ?? null, firedAt: now.toISOString() } });
+      await r.jobs.enqueue('teardown', instanceId);
+      return;
+    }
+    if (due === 'idle_stop') {
+      const reason = lifetimeReason('idle_stop', row);
+      await stop(r, instanceId, 'lifetime', { reason, data: { kind: 'idle_stop', lastActiveAt: row.lastActiveAt?.toISOString() ?? null, activity: row.activity ?? null, firedAt: now.toISOString() } });
+      if (row.expiresAt) await r.jobs.enqueue('lifetime', instanceId, { startAfter: row.expiresAt });
+      return;
+    }
+  } catch (err) {
+    if (err instanceof IllegalTransitionError) return; // another replica (or a user) got there first
+    throw err;
   }
   if (next) await r.jobs.enqueue('lifetime', instanceId, { startAfter: next });
 }
