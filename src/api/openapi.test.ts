@@ -22,6 +22,11 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  // Project roles authenticate with the API key too (the role is checked in the project).
+  viewer: [{ apiKey: [] }],
+  operator: [{ apiKey: [] }],
+  releaser: [{ apiKey: [] }],
+  owner: [{ apiKey: [] }],
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */
