@@ -58,14 +58,9 @@ try {
   const ttlIds: string[] = [];
   for (let i = 0; i < N; i++) idleIds.push(await create({ name: `idle-${i}`, idleStop: 4 + (i % 3) }));
   for (let i = 0; i < N; i++) ttlIds.push(await create({ name: `ttl-${i}`, ttl: 20 + i }));
-  const idleDeadlines = new Map<string, Date>();
-  await until('idle instances stopped', async () => {
-    for (const id of idleIds) {
-      const r = await store.get(id);
-      if (r.status === 'running') idleDeadlines.set(id, idleDeadline(r)!);
-    }
-    return (await Promise.all(idleIds.map((id) => store.get(id)))).every((r) => r.status === 'hibernated' || r.status === 'failed');
-  }, 120_000);
+  await until('idle instances stopped', async () => (await Promise.all(idleIds.map((id) => store.get(id)))).every((r) => r.status === 'hibernated' || r.status === 'failed'), 120_000);
+  // The deadline as the row had it while running (a stop leaves last_active_at and running_at as they were).
+  const idleDeadlines = new Map((await Promise.all(idleIds.map((id) => store.get(id)))).map((r) => [r.id, idleDeadline({ ...r, status: 'running' })!]));
   const ttlRows = new Map((await Promise.all(ttlIds.map((id) => store.get(id)))).map((r) => [r.id, r.expiresAt!]));
   await until('TTL instances destroyed', async () => (await Promise.all(ttlIds.map((id) => store.get(id)))).every((r) => r.status === 'stopped'), 120_000);
   const idle = await errors(idleIds, 'idle_stop', (id) => idleDeadlines.get(id)!);
