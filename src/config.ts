@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+import { parseDuration } from './domain/lifetimes.ts';
 
 /**
  * Every setting of the Hangar server in one place. Precedence: flags > env > defaults.
@@ -13,6 +14,8 @@ import { join, resolve } from 'node:path';
  * | secretKey | HANGAR_SECRET_KEY | generated into dataDir/secret.key (0600) |
  * | heartbeatSeconds | HANGAR_HEARTBEAT_SECONDS | 10 |
  * | connectTimeoutSeconds | HANGAR_CONNECT_TIMEOUT_SECONDS | 600 |
+ * | defaultTtlSeconds | HANGAR_DEFAULT_TTL | (none; a duration: 8h, 30m, or seconds) |
+ * | defaultIdleStopSeconds | HANGAR_DEFAULT_IDLE_STOP | (none; a duration) |
  * | smokeIntervalSeconds | HANGAR_SMOKE_INTERVAL_SECONDS | 86400 (0 = off) |
  * | auditRetentionDays | HANGAR_AUDIT_RETENTION_DAYS | 365 (at least 1) |
  * | releaseKeys | HANGAR_RELEASE_KEYS | (none: agent releases cannot be published) |
@@ -45,6 +48,10 @@ export interface HangarConfig {
   secretKey?: string;
   heartbeatSeconds: number;
   connectTimeoutSeconds: number;
+  /** TTL of new instances that set none (HANGAR_DEFAULT_TTL, a duration; unset: no TTL). */
+  defaultTtlSeconds?: number;
+  /** Idle stop of new instances that set none (HANGAR_DEFAULT_IDLE_STOP; unset: never). */
+  defaultIdleStopSeconds?: number;
   /** Seconds a bootstrap token lives beyond the connect timeout. */
   replicaId?: string;
   logLevel: string;
@@ -111,7 +118,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${v}"`);
     return n;
   };
+  const duration = (v: string | undefined, name: string) => {
+    if (v === undefined || v === '') return undefined;
+    const s = parseDuration(v);
+    if (s === null) throw new Error(`${name} must be a duration like 8h, 30m, 1h30m or seconds, got "${v}"`);
+    return s;
+  };
   return {
+    defaultTtlSeconds: flags.defaultTtlSeconds ?? duration(env.HANGAR_DEFAULT_TTL, 'HANGAR_DEFAULT_TTL'),
+    defaultIdleStopSeconds: flags.defaultIdleStopSeconds ?? duration(env.HANGAR_DEFAULT_IDLE_STOP, 'HANGAR_DEFAULT_IDLE_STOP'),
     host: flags.host ?? env.HANGAR_HOST ?? '127.0.0.1',
     port: flags.port ?? num(env.HANGAR_PORT, 7070, 'HANGAR_PORT'),
     dataDir: resolve(flags.dataDir ?? env.HANGAR_DATA_DIR ?? '.hangar'),

@@ -174,6 +174,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       tailscaleSsh: config.tailscaleSsh,
       updateTrialSeconds: config.updateTrialSeconds,
       connectTimeoutSeconds: config.connectTimeoutSeconds,
+      defaultTtlSeconds: config.defaultTtlSeconds,
+      defaultIdleStopSeconds: config.defaultIdleStopSeconds,
       pollSeconds: config.pollSeconds,
       workers: config.workers,
       stateTimeouts: config.stateTimeouts,

@@ -31,6 +31,7 @@ import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
 import { registerInstanceRoutes } from './routes/instances.ts';
 import { registerInventoryRoutes } from './routes/inventory.ts';
+import { registerLifetimeRoutes } from './routes/lifetimes.ts';
 import { nudgeAgents, registerOpsRoutes } from './routes/ops.ts';
 import { registerProviderRoutes } from './routes/providers.ts';
 import { registerReleaseRoutes } from './routes/releases.ts';
@@ -156,6 +157,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   const ctx: RouteContext = { ...deps, ops, idempotency: new Idempotency(deps.engine.store.db), keys, projects };
   registerSystemRoutes(app, ctx);
   registerInstanceRoutes(app, ctx);
+  registerLifetimeRoutes(app, ctx);
   registerEventRoutes(app, ctx);
   registerOpsRoutes(app, ctx);
   registerSshHostRoutes(app, ctx);

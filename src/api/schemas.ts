@@ -3,11 +3,30 @@ import { z } from 'zod';
 import { storableJson, storableText } from './text.ts';
 import { ENROLL_PROOF_HASH_PATTERN, ENROLL_PROOF_PATTERN } from '../domain/enroll-proof.ts';
 import { CONNECTION, LIFECYCLE, STEPS } from '../domain/lifecycle.ts';
+import { MAX_LIFETIME_SECONDS, parseDuration } from '../domain/lifetimes.ts';
 
 export const ProviderName = z.enum(['local', 'hetzner', 'digital-ocean', 'ssh']);
 export const WorkloadKind = z.enum(['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose']);
 
 /** `POST /v1/instances` body. */
+/** A duration: `8h`, `30m`, `1h30m`, `2d`, or seconds (a number); as seconds. */
+export const Duration = z
+  .union([z.number().int().min(0), z.string().max(32)])
+  .transform((v, ctx) => {
+    const s = typeof v === 'number' ? v : parseDuration(v);
+    if (s === null || s > MAX_LIFETIME_SECONDS) {
+      ctx.addIssue({ code: 'custom', message: s === null ? 'must be a duration like 8h, 30m, 1h30m, 2d or seconds' : `at most ${MAX_LIFETIME_SECONDS} seconds (365d)` });
+      return z.NEVER;
+    }
+    return s;
+  })
+  .meta({ description: 'a duration: 8h, 30m, 1h30m, 2d, or seconds' });
+
+/** `POST /v1/instances/:id/stop`. */
+export const StopInstance = z.object({ keepServer: z.boolean().default(false).describe('power off only: the server (and its bill) stays; default: hibernate (power off, image, delete the server)') }).strict();
+/** `POST /v1/instances/:id/extend`. */
+export const ExtendInstance = z.object({ by: Duration.describe('how much longer than its current deadline (or now, if past) the instance lives') }).strict();
+
 export const CreateInstance = z
   .object({
     name: z
@@ -31,6 +50,8 @@ export const CreateInstance = z
     })).max(20).default([]),
     connectTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
     onFailure: z.enum(['destroy', 'keep']).optional(),
+    ttl: Duration.optional().describe('destroy the instance this long after creation (8h, 30m, 1h30m, or seconds); default HANGAR_DEFAULT_TTL; 0: never'),
+    idleStop: Duration.optional().describe('stop (hibernate) the instance after this long without workload activity; default HANGAR_DEFAULT_IDLE_STOP; 0: never'),
   })
   .strict();
 export type CreateInstance = z.infer<typeof CreateInstance>;
@@ -97,6 +118,13 @@ export const Instance = z.object({
   createdAt: instant(),
   updatedAt: instant(),
   runningAt: instant().nullable(),
+  ttlSeconds: z.number().nullable(),
+  expiresAt: instant().nullable().describe('when the TTL destroys the instance (moved by extend)'),
+  idleStopSeconds: z.number().nullable(),
+  idleStopAt: instant().nullable().describe('when idle stop hibernates the instance unless its workload is active before'),
+  lastActiveAt: instant().nullable().describe('last workload activity the agent reported'),
+  activity: z.record(z.string(), z.unknown()).nullable().describe("the agent's latest activity report (cpuPercent, connections, networkBytes, sessions)"),
+  keepServer: z.boolean().nullable().describe('a stopped instance kept its (powered-off) server'),
 });
 export const InstancePage = page(Instance);
 
@@ -239,6 +267,7 @@ export const ReconcileReport = z.object({
   orphansMarked: z.array(z.string()),
   orphansDeleted: z.array(z.string()),
   duplicatesDeleted: z.array(z.string()),
+  leaksDeleted: z.array(z.string()).describe("servers of stopped instances and hibernation images no instance uses (an interrupted stop or start)"),
   resumed: z.array(z.string()),
 });
 

@@ -2,6 +2,7 @@ import type { WorkloadKind } from '../bootstrap/types.ts';
 import type { EventRow, InstanceRow } from '../engine/store.ts';
 import { splitConfig } from '../engine/workload-config.ts';
 import { isUuid } from '../domain/ids.ts';
+import { idleDeadline } from '../domain/lifetimes.ts';
 
 const iso = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 
@@ -41,6 +42,13 @@ export function instanceJson(row: InstanceRow, monthlyPrice: number | null = nul
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     runningAt: iso(row.runningAt),
+    ttlSeconds: row.ttlSeconds,
+    expiresAt: iso(row.expiresAt),
+    idleStopSeconds: row.idleStopSeconds,
+    idleStopAt: iso(idleDeadline(row)),
+    lastActiveAt: iso(row.lastActiveAt),
+    activity: row.activity ?? null,
+    keepServer: row.keepServer,
   };
 }
 

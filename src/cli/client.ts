@@ -70,6 +70,18 @@ export class HangarClient {
     return r;
   }
 
+  stopInstance(id: string, keepServer: boolean) {
+    return this.call((signal) => this.api.POST('/v1/instances/{id}/stop', { params: { path: { id } }, body: { keepServer }, signal }));
+  }
+
+  startInstance(id: string) {
+    return this.call((signal) => this.api.POST('/v1/instances/{id}/start', { params: { path: { id } }, signal }));
+  }
+
+  extendInstance(id: string, by: string) {
+    return this.call((signal) => this.api.POST('/v1/instances/{id}/extend', { params: { path: { id } }, body: { by }, signal }));
+  }
+
   deleteInstance(id: string) {
     return this.call((signal) => this.api.DELETE('/v1/instances/{id}', { params: { path: { id } }, signal }));
   }

@@ -17,6 +17,7 @@ import { registerReach } from './commands/reach.ts';
 import { registerHosts } from './commands/hosts.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerRm } from './commands/rm.ts';
+import { registerLifetimes } from './commands/lifetimes.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { registerTenancy } from './commands/tenancy.ts';
 import { Context, type CommonOptions, type Io } from './context.ts';
@@ -73,7 +74,7 @@ Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar logi
 Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
 Colours only on a terminal and never with NO_COLOR set.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

@@ -77,6 +77,21 @@ export const instances = pgTable('instances', {
   onFailure: text('on_failure').notNull().default('destroy'),
   failureReason: text('failure_reason'),
   runningAt: ts('running_at'),
+  /** Lifetime: destroyed at `expires_at` (created + ttl, moved by extend). Null: no TTL. */
+  ttlSeconds: integer('ttl_seconds'),
+  expiresAt: ts('expires_at'),
+  /** Idle stop: hibernated once `last_active_at` is this many seconds old. Null: never. */
+  idleStopSeconds: integer('idle_stop_seconds'),
+  /** Last time the agent reported workload activity (or the instance (re)started). */
+  lastActiveAt: ts('last_active_at'),
+  /** The agent's latest activity report (CPU, connections, sessions), for "why idle". */
+  activity: jsonb('activity').$type<Record<string, unknown>>(),
+  /** The image a hibernated instance is restored from (its server is deleted meanwhile). */
+  hibernateImageId: text('hibernate_image_id'),
+  /** The current stop kept the server (powered off only). */
+  keepServer: boolean('keep_server'),
+  /** When provisioning last began (create or start): the connect timeout counts from it. */
+  startedAt: ts('started_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [

@@ -45,7 +45,7 @@ describe('lifecycle transition', () => {
   it('is total: every state × event either yields a known state or throws the typed error', () => {
     const states = fc.record({ status: fc.constantFrom(...LIFECYCLE), step: fc.constantFrom(null, ...STEPS) });
     const events = fc.oneof(
-      fc.constantFrom<LifecycleEvent>({ type: 'start' }, { type: 'ready' }, { type: 'destroy' }, { type: 'deleted' }, { type: 'fail', reason: 'r' }),
+      fc.constantFrom<LifecycleEvent>({ type: 'start' }, { type: 'ready' }, { type: 'destroy' }, { type: 'deleted' }, { type: 'fail', reason: 'r' }, { type: 'hibernate' }, { type: 'hibernated' }, { type: 'wake', step: 'create_server' }, { type: 'wake', step: 'boot' }),
       fc.constantFrom(...STEPS).map((step): LifecycleEvent => ({ type: 'step', step })),
     );
     fc.assert(
@@ -65,6 +65,54 @@ describe('lifecycle transition', () => {
     for (const e of [{ type: 'start' }, { type: 'ready' }, { type: 'destroy' }, { type: 'deleted' }] as LifecycleEvent[]) {
       expect(canTransition({ status: 'stopped', step: null }, e)).toBe(false);
     }
+  });
+});
+
+describe('stop and start (hibernate)', () => {
+  const running: LifecycleState = { status: 'running', step: null };
+  it('stops a running instance and starts it again from its image or its kept server', () => {
+    let s = transition(running, { type: 'hibernate' });
+    expect(s).toEqual({ status: 'hibernating', step: null });
+    s = transition(s, { type: 'hibernated' });
+    expect(s).toEqual({ status: 'hibernated', step: null });
+    expect(transition(s, { type: 'wake', step: 'create_server' })).toEqual({ status: 'provisioning', step: 'create_server' });
+    const kept = transition(s, { type: 'wake', step: 'boot' });
+    expect(kept).toEqual({ status: 'provisioning', step: 'boot' });
+    // Back through enroll → running, as a new instance goes.
+    expect(transition(transition(kept, { type: 'step', step: 'enroll' }), { type: 'ready' })).toEqual(running);
+  });
+
+  it('stops only what runs and starts only what is hibernated, naming why', () => {
+    for (const status of ['pending', 'provisioning', 'hibernating', 'hibernated', 'stopping', 'stopped', 'failed'] as const) {
+      expect(() => transition({ status, step: null }, { type: 'hibernate' })).toThrow(IllegalTransitionError);
+    }
+    expect(() => transition(running, { type: 'wake', step: 'create_server' })).toThrow(/only a stopped \(hibernated\) instance can be started/);
+    expect(() => transition(running, { type: 'hibernated' })).toThrow(IllegalTransitionError);
+  });
+
+  it('destroys and fails a hibernating or hibernated instance', () => {
+    for (const status of ['hibernating', 'hibernated'] as const) {
+      expect(transition({ status, step: null }, { type: 'destroy' })).toEqual({ status: 'stopping', step: null });
+      expect(transition({ status, step: null }, { type: 'fail', reason: 'x' }).status).toBe('failed');
+    }
+  });
+
+  it('property: any walk of stop/start cycles from running stays legal and replays from the log', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { maxLength: 6 }), (keeps) => {
+        const log = [{ from: null, to: 'pending', step: null }, { from: 'pending', to: 'provisioning', step: 'create_server' }, { from: 'provisioning', to: 'running', step: null }] as { from: string | null; to: string; step: string | null }[];
+        let s: LifecycleState = running;
+        for (const keep of keeps) {
+          for (const e of [{ type: 'hibernate' }, { type: 'hibernated' }, { type: 'wake', step: keep ? 'boot' : 'create_server' }, { type: 'ready' }] as LifecycleEvent[]) {
+            const n = transition(s, e);
+            log.push({ from: s.status, to: n.status, step: n.step });
+            s = n;
+          }
+        }
+        expect(s).toEqual(running);
+        expect(replayProblem(log)).toBeNull();
+      }),
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 import { IllegalTransitionError } from './errors.ts';
 
 /** Lifecycle axis of an instance. */
-export const LIFECYCLE = ['pending', 'provisioning', 'running', 'stopping', 'stopped', 'failed'] as const;
+export const LIFECYCLE = ['pending', 'provisioning', 'running', 'hibernating', 'hibernated', 'stopping', 'stopped', 'failed'] as const;
 export type Lifecycle = (typeof LIFECYCLE)[number];
 
 /** The current step while `provisioning`, in order. */
@@ -22,6 +22,15 @@ export type LifecycleEvent =
   | { type: 'start' }
   | { type: 'step'; step: Step }
   | { type: 'ready' }
+  /** Stop (hibernate) a running instance: power off, image, delete the server (or power off only). */
+  | { type: 'hibernate' }
+  /** The hibernation finished: nothing runs, nothing bills but the image. */
+  | { type: 'hibernated' }
+  /**
+   * Start a hibernated instance again: from its image (`create_server`) or by powering its kept
+   * server on (`boot`); either way back through the agent's enroll/health → running.
+   */
+  | { type: 'wake'; step: 'create_server' | 'boot' }
   | { type: 'destroy' }
   | { type: 'deleted' }
   | { type: 'fail'; reason: string };
@@ -50,6 +59,15 @@ export function transition(state: LifecycleState, event: LifecycleEvent): Lifecy
     case 'ready':
       if (state.status !== 'provisioning') throw illegal();
       return { status: 'running', step: null };
+    case 'hibernate':
+      if (state.status !== 'running') throw illegal('only a running instance can be stopped');
+      return { status: 'hibernating', step: null };
+    case 'hibernated':
+      if (state.status !== 'hibernating') throw illegal();
+      return { status: 'hibernated', step: null };
+    case 'wake':
+      if (state.status !== 'hibernated') throw illegal('only a stopped (hibernated) instance can be started');
+      return { status: 'provisioning', step: event.step };
     case 'destroy':
       if (state.status === 'stopping' || state.status === 'stopped') throw illegal();
       return { status: 'stopping', step: null };
@@ -133,6 +151,9 @@ export function replayProblem(log: RecordedTransition[]): string | null {
     const to = t.to as Lifecycle;
     const event: LifecycleEvent =
       to === 'provisioning' && state.status === 'pending' ? { type: 'start' }
+      : to === 'provisioning' && state.status === 'hibernated' ? { type: 'wake', step: t.step === 'boot' ? 'boot' : 'create_server' }
+      : to === 'hibernating' ? { type: 'hibernate' }
+      : to === 'hibernated' ? { type: 'hibernated' }
       : to === 'provisioning' ? { type: 'step', step: t.step as Step }
       : to === 'running' ? { type: 'ready' }
       : to === 'stopping' ? { type: 'destroy' }

@@ -7,6 +7,8 @@ import type { RuntimeSettings } from './settings.ts';
 import type { InstanceRow, Store } from './store.ts';
 import { createInstance, secretNames, type CreateInstanceInput } from './systems/create.ts';
 import { readiness, type Readiness } from './systems/health.ts';
+import { start, stop, type StopOptions } from './systems/hibernate.ts';
+import { extend, lifetimeStep } from './systems/lifetime.ts';
 import { plan } from './systems/plan.ts';
 import { advance, agentEnrolled, tailnetKeyFor, workloadHealthy } from './systems/progress.ts';
 import { destroy, fail } from './systems/teardown.ts';
@@ -15,6 +17,7 @@ import { resume, work } from './systems/workers.ts';
 export type { CreateInstanceInput } from './systems/create.ts';
 export type { EngineDeps, ProvisioningState } from './resources.ts';
 export type { Readiness } from './systems/health.ts';
+export type { StopOptions } from './systems/hibernate.ts';
 
 /**
  * The durable workflows of an instance: intent → create_server → (agent) enroll → network →
@@ -108,6 +111,26 @@ export class Engine {
   /** Request teardown: stopping now, the server is deleted by a durable job. */
   destroy(instanceId: string, actor: string, reason?: string): Promise<InstanceRow> {
     return destroy(this.r, instanceId, actor, reason);
+  }
+
+  /** Stop (hibernate) a running instance; `keepServer`: power off only. Durable and idempotent. */
+  stop(instanceId: string, actor: string, opts: StopOptions = {}): Promise<InstanceRow> {
+    return stop(this.r, instanceId, actor, opts);
+  }
+
+  /** Start a stopped (hibernated) instance: from its image or its kept server, back through enroll → running. */
+  start(instanceId: string, actor: string): Promise<InstanceRow> {
+    return start(this.r, instanceId, actor);
+  }
+
+  /** Extend an instance's TTL by `seconds` from its current deadline (or now). */
+  extend(instanceId: string, seconds: number, actor: string): Promise<InstanceRow> {
+    return extend(this.r, instanceId, seconds, actor);
+  }
+
+  /** Apply what the lifetime timer finds due for an instance at `now` (the timer's job; tests and the bench call it). */
+  lifetimeTick(instanceId: string, now?: Date): Promise<void> {
+    return lifetimeStep(this.r, instanceId, now);
   }
 
   /** Move a provisioning instance forward to `step` if it is not already there or past it. */

@@ -17,7 +17,7 @@ export interface Attempt {
  * await jobs.enqueue('provision', instanceId); // true: a new job
  */
 export class JobQueue {
-  private readonly workerIds: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [], snapshotBuild: [], smokeSweep: [] };
+  private readonly workerIds: Record<QueueName, string[]> = { provision: [], teardown: [], connectTimeout: [], hibernate: [], lifetime: [], snapshotBuild: [], smokeSweep: [] };
 
   constructor(
     private readonly boss: PgBoss,

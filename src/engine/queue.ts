@@ -6,6 +6,10 @@ export const QUEUES = {
   provision: { name: 'instance.provision', retryLimit: 8, retryDelay: 2, expireInSeconds: 180 },
   teardown: { name: 'instance.teardown', retryLimit: 20, retryDelay: 2, expireInSeconds: 180 },
   connectTimeout: { name: 'instance.connect-timeout', retryLimit: 5, retryDelay: 2, expireInSeconds: 60 },
+  /** Stop (power off → image → delete) and the start-side steps of a kept server or a used image. */
+  hibernate: { name: 'instance.hibernate', retryLimit: 20, retryDelay: 2, expireInSeconds: 600 },
+  /** The lifetime timer: one job per instance and wake-up time, at its next TTL or idle deadline. */
+  lifetime: { name: 'instance.lifetime', retryLimit: 5, retryDelay: 2, expireInSeconds: 120 },
   /** One job per snapshot build (singleton key: the build id); each run advances it one or more steps. */
   snapshotBuild: { name: 'snapshot.build', retryLimit: 8, retryDelay: 2, expireInSeconds: 300 },
   /** The periodic smoke test: one job per period (singleton key: the interval), never retried; its own lease. */
@@ -62,7 +66,7 @@ export async function enqueue(boss: PgBoss, queue: QueueName, instanceId: string
     retryBackoff: true,
     // One live job per instance and queue; timeout watchers are keyed by their wake-up time too,
     // so an earlier deadline (a new state's) can be scheduled while a later one waits.
-    singletonKey: queue === 'connectTimeout' && opts.startAfter !== undefined ? `${instanceId}@${wakeAt(opts.startAfter)}` : instanceId,
+    singletonKey: (queue === 'connectTimeout' || queue === 'lifetime') && opts.startAfter !== undefined ? `${instanceId}@${wakeAt(opts.startAfter)}` : instanceId,
     ...(opts.startAfter !== undefined ? { startAfter: opts.startAfter } : {}),
   });
 }

@@ -4,7 +4,8 @@ import type { Db } from '../db/client.ts';
 import { orphans } from '../db/schema.ts';
 import { ConflictError } from '../domain/errors.ts';
 import { LABEL_INSTALLATION, LABEL_INSTANCE, LABEL_ROLE } from '../domain/names.ts';
-import type { ServerInfo } from '../providers/types.ts';
+import type { CloudProvider, ServerInfo } from '../providers/types.ts';
+import { HIBERNATE_ROLE } from './systems/hibernate.ts';
 import type { Engine } from './engine.ts';
 import { acquireLease, leaseHolder, releaseLease } from './lease.ts';
 import { recordAudit } from './audit.ts';
@@ -21,6 +22,8 @@ export interface ReconcileReport {
   orphansDeleted: string[];
   duplicatesDeleted: string[];
   resumed: string[];
+  /** Servers of a stopped (hibernated) instance and images no instance uses: leaked by a crash mid-stop/start. */
+  leaksDeleted: string[];
 }
 
 export interface ReconcilerOptions {
@@ -91,7 +94,7 @@ export class Reconciler {
     const { engine, db } = this.o;
     const store = engine.store;
     const t0 = Date.now();
-    const report: ReconcileReport = { replica: this.o.replicaId, startedAt: new Date(t0).toISOString(), durationMs: 0, providers: [], adopted: [], vanished: [], orphansMarked: [], orphansDeleted: [], duplicatesDeleted: [], resumed: [] };
+    const report: ReconcileReport = { replica: this.o.replicaId, startedAt: new Date(t0).toISOString(), durationMs: 0, providers: [], adopted: [], vanished: [], orphansMarked: [], orphansDeleted: [], duplicatesDeleted: [], resumed: [], leaksDeleted: [] };
     const install = engine.installationId;
 
     for (const [name, provider] of engine.providers) {
@@ -120,6 +123,16 @@ export class Reconciler {
           continue;
         }
         await db.delete(orphans).where(and(eq(orphans.provider, name), inArray(orphans.serverId, list.map((s) => s.id))));
+        if (row.status === 'hibernated' && !row.keepServer) {
+          // Stopped: its disk is in its image; a server still labelled for it bills for nothing.
+          for (const s of list) {
+            await provider.deleteServer(s.id);
+            await store.event(row.id, { actor: 'reconciler', kind: 'warning', reason: `deleted server ${s.id} left running by an interrupted stop or start; the instance is stopped (image ${row.hibernateImageId ?? 'none'})`, data: { serverId: s.id } });
+            report.leaksDeleted.push(s.id);
+          }
+          continue;
+        }
+        if (row.status === 'hibernating') continue; // its stop job owns these servers
         const keep = list.find((s) => s.id === row.serverId) ?? list[0];
         if (row.serverId !== keep.id && !(row.status === 'provisioning' && row.step === 'create_server')) {
           await store.update(row.id, { serverId: keep.id, ipv4: keep.ipv4 ?? row.ipv4, ipv6: keep.ipv6 ?? row.ipv6 });
@@ -134,6 +147,8 @@ export class Reconciler {
         }
       }
 
+      await this.images(name, provider, report);
+
       // Instances → servers: a recorded server that is gone.
       for (const row of await store.byStatus(['provisioning', 'running'])) {
         if (row.provider !== name || !row.serverId || seen.has(row.serverId)) continue;
@@ -146,12 +161,32 @@ export class Reconciler {
     }
 
     // Non-terminal instances get their driving job back (idempotent; enforces timeouts too).
-    for (const row of await store.byStatus(['pending', 'provisioning', 'stopping'])) {
+    for (const row of await store.byStatus(['pending', 'provisioning', 'stopping', 'hibernating', 'running'])) {
+      if (row.status === 'running' && !row.hibernateImageId) continue;
       if (await engine.resume(row.id)) report.resumed.push(row.id);
     }
     report.durationMs = Date.now() - t0;
     this.o.log.info({ report: { ...report, resumed: report.resumed.length } }, 'reconcile pass');
     return report;
+  }
+
+  /**
+   * Hibernation images (role `hibernate`) no instance needs: the instance is gone, stopped for
+   * good, or restored and running from a different image. A hibernating instance's image may not
+   * be recorded yet (its job adopts it by label): left alone.
+   */
+  private async images(name: string, provider: CloudProvider, report: ReconcileReport): Promise<void> {
+    if (!provider.deleteSnapshot) return;
+    const images = await provider.listImages({ kind: 'snapshot', labels: { [LABEL_INSTALLATION]: this.o.engine.installationId, [LABEL_ROLE]: HIBERNATE_ROLE } }).catch(() => []);
+    for (const img of images) {
+      const instanceId = img.labels[LABEL_INSTANCE] ?? '';
+      const row = /^[0-9a-f-]{36}$/.test(instanceId) ? await this.o.engine.store.find(instanceId) : undefined;
+      const needed = row && row.provider === name && (row.status === 'hibernating' || row.hibernateImageId === img.id);
+      if (needed) continue;
+      await provider.deleteSnapshot(img.id);
+      report.leaksDeleted.push(img.id);
+      if (row) await this.o.engine.store.event(row.id, { actor: 'reconciler', kind: 'warning', reason: `deleted hibernation image ${img.id}: the instance is ${row.status} and does not use it`, data: { imageId: img.id } });
+    }
   }
 
   /** First sighting: remember it. Past the grace period: delete it. */

@@ -32,6 +32,9 @@ export interface EngineDeps {
   updateTrialSeconds?: number;
   connectTimeoutSeconds: number;
   pollSeconds: number;
+  /** Installation defaults for new instances (HANGAR_DEFAULT_TTL, HANGAR_DEFAULT_IDLE_STOP), seconds; unset: none. */
+  defaultTtlSeconds?: number;
+  defaultIdleStopSeconds?: number;
   /** Workers per provision/teardown queue in this process. */
   workers?: number;
   /** Seconds an instance may stay in each provisioning state before it fails (on top of the connect timeout). */

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.ts';
+import { isActivity } from '../domain/lifetimes.ts';
 import type { AgentChannel } from '../engine/ports.ts';
 import { agentByAuthorization } from './agent-auth.ts';
 import { AgentGates, type FrameGate } from './gate.ts';
@@ -205,7 +206,9 @@ export class Hub implements AgentChannel {
         await store.update(id, { lastHeartbeatAt: new Date(), agentVersion: m.version, ...(m.tailnetName ? { tailnetName: m.tailnetName } : {}) });
         return;
       case 'heartbeat': {
-        const row = await store.update(id, { lastHeartbeatAt: new Date() });
+        const now = new Date();
+        // Activity per workload (CPU, connections, sessions): idle stop counts from the last active report.
+        const row = await store.update(id, { lastHeartbeatAt: now, ...(m.activity ? { activity: m.activity, ...(isActivity(m.activity) ? { lastActiveAt: now } : {}) } : {}) });
         // The server id was recorded after the agent connected (SSH, slow create responses): tell it.
         if (row.serverId && row.serverId !== conn.serverId) this.welcome(conn, row);
         // A heartbeat after a sweep marked us disconnected brings the instance back.

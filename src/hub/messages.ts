@@ -8,10 +8,14 @@ function cut(s: string, max: number): string {
 /** Free text: kept, but cut to its cap (a long detail should not cost the whole frame). */
 const text = (max: number) => z.string().transform((s) => cut(s, max));
 
+const count = z.number().int().min(0).max(1e12);
+/** The workload's activity over the last heartbeat interval (src/domain/lifetimes.ts judges it). */
+export const Activity = z.object({ cpuPercent: z.number().min(0).max(100_000).optional(), connections: count.optional(), networkBytes: count.optional(), sessions: count.optional() }).strict();
+
 /** Frames an agent may send, validated by the hub. Caps are in protocol.ts. */
 export const AgentMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), version: z.string().max(MAX_VERSION_CHARS), uptimeSeconds: z.number().optional(), workloadHealthy: z.boolean().nullable().optional(), hostname: text(MAX_NAME_CHARS).optional(), tailnetName: z.string().max(MAX_NAME_CHARS).optional() }),
-  z.object({ type: z.literal('heartbeat'), workloadHealthy: z.boolean().nullable().optional(), uptimeSeconds: z.number().optional() }),
+  z.object({ type: z.literal('heartbeat'), workloadHealthy: z.boolean().nullable().optional(), uptimeSeconds: z.number().optional(), activity: Activity.optional() }),
   z.object({ type: z.literal('progress'), step: z.enum(['configure', 'workload']), detail: text(MAX_DETAIL_CHARS).optional() }),
   z.object({ type: z.literal('health'), healthy: z.boolean(), detail: text(MAX_DETAIL_CHARS).optional() }),
   z.object({ type: z.literal('log'), source: z.enum(['bootstrap', 'agent', 'workload']), lines: z.array(text(LOG_MAX_LINE_CHARS)).max(LOG_MAX_LINES), at: z.number().int().nonnegative().optional() }),

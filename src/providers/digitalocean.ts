@@ -304,6 +304,12 @@ export class DigitalOceanProvider implements CloudProvider {
     if (this.opts.waitForActions !== false) await this.waitForAction(res.action);
   }
 
+  /** Power a droplet on (`power_on` action); waits for the action. */
+  async powerOn(id: string): Promise<void> {
+    const res = await this.api.post<{ action: DoAction }>(`/v2/droplets/${seg(id)}/actions`, { type: 'power_on' }, { safe: true });
+    if (this.opts.waitForActions !== false) await this.waitForAction(res.action);
+  }
+
   /**
    * Snapshot a droplet under the name `description`, tag it with the labels, and return it.
    * Adopts an existing snapshot of the same droplet with that name (a retried step).

@@ -266,6 +266,12 @@ export class HetznerProvider implements CloudProvider {
     if (this.opts.waitForActions !== false) await this.waitForAction(res.action);
   }
 
+  /** Power a server on (`POST /servers/{id}/actions/poweron`); waits for the action. */
+  async powerOn(id: string): Promise<void> {
+    const res = await this.api.post<{ action: HcloudAction }>(`/servers/${seg(id)}/actions/poweron`, undefined, { safe: true });
+    if (this.opts.waitForActions !== false) await this.waitForAction(res.action);
+  }
+
   /** Image a server into a labelled snapshot; resolves when the snapshot is available. */
   async createSnapshot(serverId: string, description: string, labels: Record<string, string>): Promise<Image> {
     const res = await this.api.post<{ image?: HcloudImage; action?: HcloudAction }>(`/servers/${seg(serverId)}/actions/create_image`, {

@@ -101,6 +101,8 @@ export interface CloudProvider {
   listImages(query?: { kind?: 'system' | 'snapshot'; labels?: Record<string, string> }): Promise<Image[]>;
   /** Power a server off (before imaging). Optional: local and ssh have nothing to power off. */
   powerOff?(id: string): Promise<void>;
+  /** Power a (kept, powered-off) server on again: `hangar start` after `stop --keep-server`. */
+  powerOn?(id: string): Promise<void>;
   /** Image a server into a labelled snapshot; resolves when the snapshot is available. */
   createSnapshot?(serverId: string, description: string, labels: Record<string, string>): Promise<Image>;
   deleteSnapshot?(id: string): Promise<void>;

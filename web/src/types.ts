@@ -18,7 +18,7 @@ const every =
   <const L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L =>
     list;
 
-export const LIFECYCLE = every<Lifecycle>()(['pending', 'provisioning', 'running', 'stopping', 'stopped', 'failed']);
+export const LIFECYCLE = every<Lifecycle>()(['pending', 'provisioning', 'running', 'hibernating', 'hibernated', 'stopping', 'stopped', 'failed']);
 export const STEPS = every<Step>()(['create_server', 'boot', 'enroll', 'network', 'configure', 'workload']);
 export const PROVIDERS = every<ProviderName>()(['local', 'hetzner', 'digital-ocean', 'ssh']);
 export const WORKLOADS = every<WorkloadKind>()(['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose']);

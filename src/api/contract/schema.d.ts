@@ -179,6 +179,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/instances/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop (hibernate): power off → image → delete the server (clouds; only the image bills); keepServer: power off only; local/ssh: stop the agent and workload. 202 hibernating, then hibernated. */
+        post: operations["stopInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a stopped (hibernated) instance: from its image (or its kept server), through enroll → running; the image is deleted once it runs. */
+        post: operations["startInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/instances/{id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend the TTL by a duration, from the current deadline (or now) */
+        post: operations["extendInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/events": {
         parameters: {
             query?: never;
@@ -849,6 +900,10 @@ export interface components {
             connectTimeoutSeconds?: number;
             /** @enum {string} */
             onFailure?: "destroy" | "keep";
+            /** @description destroy the instance this long after creation (8h, 30m, 1h30m, or seconds); default HANGAR_DEFAULT_TTL; 0: never */
+            ttl?: number | string;
+            /** @description stop (hibernate) the instance after this long without workload activity; default HANGAR_DEFAULT_IDLE_STOP; 0: never */
+            idleStop?: number | string;
         };
         Enroll: {
             token: string;
@@ -878,7 +933,7 @@ export interface components {
             /** @description names of the secret settings that are set; values are never returned */
             secrets: string[];
             /** @enum {string} */
-            status: "pending" | "provisioning" | "running" | "stopping" | "stopped" | "failed";
+            status: "pending" | "provisioning" | "running" | "hibernating" | "hibernated" | "stopping" | "stopped" | "failed";
             step: ("create_server" | "boot" | "enroll" | "network" | "configure" | "workload") | null;
             /** @enum {string} */
             connection: "connecting" | "connected" | "disconnected" | "timeout";
@@ -905,6 +960,20 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             runningAt: string | null;
+            ttlSeconds: number | null;
+            /** @description when the TTL destroys the instance (moved by extend) */
+            expiresAt: string | null;
+            idleStopSeconds: number | null;
+            /** @description when idle stop hibernates the instance unless its workload is active before */
+            idleStopAt: string | null;
+            /** @description last workload activity the agent reported */
+            lastActiveAt: string | null;
+            /** @description the agent's latest activity report (cpuPercent, connections, networkBytes, sessions) */
+            activity: {
+                [key: string]: unknown;
+            } | null;
+            /** @description a stopped instance kept its (powered-off) server */
+            keepServer: boolean | null;
         };
         InstancePage: {
             items: components["schemas"]["Instance"][];
@@ -1201,6 +1270,8 @@ export interface components {
             orphansMarked: string[];
             orphansDeleted: string[];
             duplicatesDeleted: string[];
+            /** @description servers of stopped instances and hibernation images no instance uses (an interrupted stop or start) */
+            leaksDeleted: string[];
             resumed: string[];
         };
         AgentStatus: {
@@ -1245,7 +1316,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            status: "pending" | "provisioning" | "running" | "stopping" | "stopped" | "failed";
+            status: "pending" | "provisioning" | "running" | "hibernating" | "hibernated" | "stopping" | "stopped" | "failed";
             step: ("create_server" | "boot" | "enroll" | "network" | "configure" | "workload") | null;
             /** @enum {string} */
             connection: "connecting" | "connected" | "disconnected" | "timeout";
@@ -2183,6 +2254,272 @@ export interface operations {
             };
             /** @description This replica serves its maximum of streams; retry (Retry-After) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stopInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the instance id (anything else is a 404) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description power off only: the server (and its bill) stays; default: hibernate (power off, image, delete the server)
+                     * @default false
+                     */
+                    keepServer?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Hibernating */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object (an id of the wrong shape is a 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not running (only a running instance can be stopped), or the server cannot be powered off */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the instance id (anything else is a 404) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Provisioning */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object (an id of the wrong shape is a 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not stopped (hibernated) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    extendInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the instance id (anything else is a 404) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description how much longer than its current deadline (or now, if past) the instance lives */
+                    by: number | string;
+                };
+            };
+        };
+        responses: {
+            /** @description The instance with its new expiresAt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such object (an id of the wrong shape is a 404 too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The instance is stopping or gone */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

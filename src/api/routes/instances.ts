@@ -40,6 +40,8 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
       connectTimeoutSeconds: body.connectTimeoutSeconds,
       onFailure: body.onFailure,
       project: req.project,
+      ttlSeconds: body.ttl,
+      idleStopSeconds: body.idleStop,
     };
     if (q.dryRun === 'true') return reply.send(await engine.plan(input));
     const key = req.headers['idempotency-key'];

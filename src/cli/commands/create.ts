@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { CreateInstanceBody, Instance } from '../../api/contract/types.ts';
+import { parseDuration } from '../../domain/lifetimes.ts';
 import { PROVIDERS, WORKLOADS } from '../choices.ts';
 import type { HangarClient } from '../client.ts';
 import type { Context, CommonOptions } from '../context.ts';
@@ -23,6 +24,8 @@ interface CreateOptions extends CommonOptions {
   tailscale?: boolean;
   tag: string[];
   connectTimeout?: string;
+  ttl?: string;
+  idleStop?: string;
   onFailure?: 'destroy' | 'keep';
   idempotencyKey?: string;
   dryRun?: boolean;
@@ -45,6 +48,8 @@ export const CREATE_FIELD_FLAGS: Readonly<Record<string, string>> = {
   tailscaleTags: '--tag',
   connectTimeoutSeconds: '--connect-timeout',
   onFailure: '--on-failure',
+  ttl: '--ttl',
+  idleStop: '--idle-stop',
 };
 
 const EXAMPLES = `
@@ -74,6 +79,8 @@ export function registerCreate(program: Command, action: Action): void {
     .option('--tailscale', 'join the instance to the tailnet')
     .option('--tag <tag:name>', 'Tailscale ACL tag (repeatable)', collect, [])
     .option('--connect-timeout <seconds>', 'fail if the agent has not dialed home by then (default 600)')
+    .option('--ttl <duration>', 'destroy the instance this long after creation: 8h, 30m, 1h30m, 2d (default: HANGAR_DEFAULT_TTL; 0: never)')
+    .option('--idle-stop <duration>', 'stop (hibernate) it after this long without workload activity (default: HANGAR_DEFAULT_IDLE_STOP; 0: never)')
     .addOption(new Option('--on-failure <policy>', 'what to do with the server when provisioning fails').choices(['destroy', 'keep']))
     .option('--idempotency-key <key>', 'retry-safe key: the same key and flags give the same instance, not a second one (env HANGAR_IDEMPOTENCY_KEY; default: a new one per call)')
     .option('--dry-run', 'print the plan and the exact user-data (token redacted); creates nothing')
@@ -162,6 +169,11 @@ export function buildBody(opts: CreateOptions): CreateInstanceBody {
   if (opts.tailscale) body.tailscale = true;
   if (opts.tag.length) body.tailscaleTags = opts.tag;
   if (opts.onFailure) body.onFailure = opts.onFailure;
+  for (const [flag, value, field] of [['--ttl', opts.ttl, 'ttl'], ['--idle-stop', opts.idleStop, 'idleStop']] as const) {
+    if (value === undefined) continue;
+    if (parseDuration(value) === null) throw new UsageError(`${flag} must be a duration like 8h, 30m, 1h30m or 2d, got "${value}"`);
+    body[field] = value;
+  }
   if (opts.connectTimeout !== undefined) {
     const n = Number(opts.connectTimeout);
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--connect-timeout must be a whole number of seconds, got "${opts.connectTimeout}"`);

@@ -3,6 +3,7 @@ import type { Instance } from '../../api/contract/types.ts';
 import type { Context } from '../context.ts';
 import { details, formatAge, statusColor, statusText, type Colors } from '../output.ts';
 import type { Action } from '../program.ts';
+import { formatDuration, timeLeft } from '../../domain/lifetimes.ts';
 import { resolveId } from './resolve.ts';
 
 /** `hangar get ID`: one instance in detail. */
@@ -51,6 +52,9 @@ export function instanceDetails(i: Instance, c: Colors, now = Date.now()): strin
       ['labels', obj(i.labels)],
       ['created', when(i.createdAt)],
       ['running since', when(i.runningAt)],
+      ['ttl', i.expiresAt ? `${i.expiresAt} (${timeLeft(new Date(i.expiresAt), new Date(now))})` : null],
+      ['idle stop', i.idleStopSeconds ? `after ${formatDuration(i.idleStopSeconds)} idle${i.idleStopAt ? ` (${timeLeft(new Date(i.idleStopAt), new Date(now))})` : ''}` : null],
+      ['activity', i.lastActiveAt ? `active ${formatAge(i.lastActiveAt, now)} ago` : null],
     ],
     c,
   );

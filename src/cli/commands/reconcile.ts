@@ -15,6 +15,7 @@ export function registerReconcile(program: Command, action: Action): void {
       const lines: [string, string[]][] = [
         ['adopted', r.adopted],
         ['duplicates deleted', r.duplicatesDeleted],
+        ['leaks deleted', r.leaksDeleted],
         ['vanished (failed)', r.vanished],
         ['orphans marked', r.orphansMarked],
         ['orphans deleted', r.orphansDeleted],

@@ -6,6 +6,7 @@ import { DEFAULT_PROJECT } from '../../domain/roles.ts';
 import type { ProviderName } from '../../providers/types.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow, InstanceUpdate } from '../store.ts';
+import { armLifetime } from './lifetime.ts';
 import { choosePath } from './plan.ts';
 
 /** What a user asks for when creating an instance (the API's body, parsed). */
@@ -25,6 +26,10 @@ export interface CreateInstanceInput {
   onFailure?: 'destroy' | 'keep';
   /** The project (tenant) it belongs to (default `default`); its server's labels carry it too. */
   project?: string;
+  /** Destroy this many seconds after creation (default: the installation's; 0: never). */
+  ttlSeconds?: number;
+  /** Hibernate after this many seconds without workload activity (default: the installation's; 0: never). */
+  idleStopSeconds?: number;
 }
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
@@ -63,6 +68,9 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
   const choice = await choosePath(r, input);
   const id = randomUUID();
   const connectTimeoutSeconds = input.connectTimeoutSeconds ?? r.connectTimeoutSeconds;
+  const ttlSeconds = (input.ttlSeconds ?? r.defaultTtlSeconds ?? 0) || null;
+  const idleStopSeconds = (input.idleStopSeconds ?? r.defaultIdleStopSeconds ?? 0) || null;
+  const now = new Date();
   const row = await r.store.insert(
     {
       id,
@@ -82,6 +90,11 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       tailscaleTags: input.tailscaleTags,
       connectTimeoutSeconds,
       onFailure: input.onFailure ?? 'destroy',
+      ttlSeconds,
+      expiresAt: ttlSeconds ? new Date(now.getTime() + ttlSeconds * 1000) : null,
+      idleStopSeconds,
+      startedAt: now,
+      createdAt: now,
       ...bootstrapToken(r, connectTimeoutSeconds).columns,
     },
     { actor, kind: 'transition', reason: 'instance requested' },
@@ -92,6 +105,7 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
     await r.store.event(id, { actor: 'engine', kind: 'info', reason: `bootstrap path ${choice.path}: ${choice.reason}`, data: { bootstrapPath: choice.path, image: choice.image } });
   }
   await r.jobs.enqueue('provision', id);
+  await armLifetime(r, row);
   // The timeout watcher wakes at the first deadline (the creating state's, or the connect timeout).
   await r.jobs.enqueue('connectTimeout', id, { startAfter: new Date(Date.now() + Math.min(connectTimeoutSeconds, r.stateTimeouts?.creating ?? connectTimeoutSeconds) * 1000) });
   return row;

@@ -5,6 +5,7 @@ import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
 import { instanceSecrets } from './create.ts';
 import { fail } from './teardown.ts';
+import { armLifetime } from './lifetime.ts';
 
 /**
  * Move a provisioning instance forward to `step` if it is not already there or past it.
@@ -31,7 +32,10 @@ export async function workloadHealthy(r: EngineResources, instanceId: string, he
   }
   if (healthy && row.status === 'provisioning') {
     if (row.step !== 'workload') await advance(r, instanceId, 'workload', 'workload started');
-    await r.store.transition(instanceId, { type: 'ready' }, { actor: 'agent', reason: 'agent connected and workload healthy' });
+    const ran = await r.store.transition(instanceId, { type: 'ready' }, { actor: 'agent', reason: 'agent connected and workload healthy' }, { lastActiveAt: new Date() });
+    // A start from an image: the image has served (deleted by a durable job); idle counts from now.
+    if (ran.hibernateImageId) await r.jobs.enqueue('hibernate', instanceId);
+    await armLifetime(r, ran);
   }
 }
 

@@ -55,7 +55,7 @@ async function createServer(r: EngineResources, row: InstanceRow, provider: Clou
   }
   const bootstrap = await bootstrapFor(r, row, token);
   const { userData } = renderUserDataFor(r, provider, bootstrap);
-  const spec = { name: row.serverName, labels: ownership(row), location: row.location ?? undefined, serverType: row.serverType ?? undefined, image: row.image ?? undefined, userData, bootstrap };
+  const spec = { name: row.serverName, labels: ownership(row), location: row.location ?? undefined, serverType: row.serverType ?? undefined, image: row.hibernateImageId ?? row.image ?? undefined, userData, bootstrap };
   try {
     const server = await provider.createServer(spec);
     await r.store.event(row.id, { actor: 'engine', kind: 'info', reason: `server ${server.id} created on ${provider.name}`, data: { serverId: server.id, name: server.name, replica: r.replicaId } });

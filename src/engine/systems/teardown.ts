@@ -2,6 +2,7 @@ import { ProviderError } from '../../domain/errors.ts';
 import type { Attempt } from '../jobs.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
+import { hibernateLabels } from './hibernate.ts';
 import { ownership } from './ownership.ts';
 
 /**
@@ -58,6 +59,14 @@ export async function teardownStep(r: EngineResources, instanceId: string, attem
       await provider.deleteServer(id);
       await r.store.event(instanceId, { actor: 'engine', kind: 'info', reason: `server ${id} deleted`, data: { serverId: id } });
     }
+    if (provider.deleteSnapshot) {
+      const images = new Set<string>(row.hibernateImageId ? [row.hibernateImageId] : []);
+      for (const i of await provider.listImages({ kind: 'snapshot', labels: hibernateLabels(row) })) images.add(i.id);
+      for (const id of images) {
+        await provider.deleteSnapshot(id);
+        await r.store.event(instanceId, { actor: 'engine', kind: 'info', reason: `hibernation image ${id} deleted`, data: { imageId: id } });
+      }
+    }
     const tailnet = r.settings.tailnet;
     if (tailnet && row.tailscale) {
       const device = row.tailscaleDeviceId ? { id: row.tailscaleDeviceId } : await tailnet.findDeviceByHostname(row.serverName);
@@ -68,7 +77,7 @@ export async function teardownStep(r: EngineResources, instanceId: string, attem
     }
     const cur = await r.store.get(instanceId);
     if (cur.connection === 'connected') await r.store.connection(instanceId, { type: 'disconnect' }, { actor: 'engine', reason: 'server deleted' });
-    await r.store.transition(instanceId, { type: 'deleted' }, { actor: 'engine', reason: ids.size ? 'server deleted' : 'no server existed' }, { agentKeyHash: null, bootstrapTokenSealed: null, workloadHealthy: null });
+    await r.store.transition(instanceId, { type: 'deleted' }, { actor: 'engine', reason: ids.size ? 'server deleted' : 'no server existed' }, { agentKeyHash: null, bootstrapTokenSealed: null, workloadHealthy: null, hibernateImageId: null });
   } catch (err) {
     const last = attempt.retryCount >= attempt.retryLimit;
     const code = err instanceof ProviderError ? err.code : 'error';

@@ -27,7 +27,7 @@ export function stateOfStep(step: Step | null): ProvisioningState | null {
 export async function connectTimeoutStep(r: EngineResources, instanceId: string): Promise<void> {
   const row = await r.store.find(instanceId);
   if (!row || row.status !== 'provisioning') return;
-  const deadline = row.createdAt.getTime() + row.connectTimeoutSeconds * 1000;
+  const deadline = (row.startedAt ?? row.createdAt).getTime() + row.connectTimeoutSeconds * 1000;
   const state = stateOfStep(row.step as Step | null);
   const limit = state ? r.stateTimeouts?.[state] : undefined;
   const entered = limit ? ((await r.store.lastTransitionAt(instanceId)) ?? row.updatedAt).getTime() : 0;

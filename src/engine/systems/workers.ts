@@ -1,4 +1,6 @@
 import type { EngineResources } from '../resources.ts';
+import { hibernateStep } from './hibernate.ts';
+import { lifetimeStep } from './lifetime.ts';
 import { provisionStep } from './provision.ts';
 import { teardownStep } from './teardown.ts';
 import { connectTimeoutStep } from './timeouts.ts';
@@ -15,6 +17,8 @@ export async function work(r: EngineResources): Promise<void> {
   await r.jobs.work('provision', n, (id, attempt) => provisionStep(r, id, attempt));
   await r.jobs.work('teardown', n, (id, attempt) => teardownStep(r, id, attempt));
   await r.jobs.work('connectTimeout', 1, (id) => connectTimeoutStep(r, id));
+  await r.jobs.work('hibernate', Math.max(2, Math.ceil(n / 2)), (id, attempt) => hibernateStep(r, id, attempt));
+  await r.jobs.work('lifetime', 1, (id) => lifetimeStep(r, id));
 }
 
 /**
@@ -27,8 +31,11 @@ export async function work(r: EngineResources): Promise<void> {
 export async function resume(r: EngineResources, instanceId: string): Promise<boolean> {
   const row = await r.store.find(instanceId);
   if (!row) return false;
-  const timeoutAt = new Date(row.createdAt.getTime() + row.connectTimeoutSeconds * 1000);
+  const timeoutAt = new Date((row.startedAt ?? row.createdAt).getTime() + row.connectTimeoutSeconds * 1000);
   if (row.status === 'stopping') return r.jobs.enqueue('teardown', instanceId);
+  if (row.status === 'hibernating' || (row.status === 'running' && row.hibernateImageId)) return r.jobs.enqueue('hibernate', instanceId);
+  // A kept server being started: power it on again (idempotent), the agent then reconnects.
+  if (row.status === 'provisioning' && row.step === 'boot' && row.keepServer && row.connection !== 'connected') await r.jobs.enqueue('hibernate', instanceId);
   if (row.status === 'pending' || (row.status === 'provisioning' && row.step === 'create_server')) {
     const a = await r.jobs.enqueue('provision', instanceId);
     const b = await r.jobs.enqueue('connectTimeout', instanceId, { startAfter: timeoutAt });

@@ -5,6 +5,8 @@ const STATUS_TEXT: Record<Lifecycle, string> = {
   pending: 'Pending',
   provisioning: 'Provisioning',
   running: 'Running',
+  hibernating: 'Hibernating',
+  hibernated: 'Hibernated',
   stopping: 'Stopping',
   stopped: 'Stopped',
   failed: 'Failed',
