@@ -42,6 +42,7 @@ import { SnapshotBuilder } from './engine/snapshots.ts';
 import { Releases } from './engine/releases.ts';
 import { releaseKeyProblem } from './domain/releases.ts';
 import { ConflictError } from './domain/errors.ts';
+import { DbApiBudgetStore } from './db/stores/api-budget.ts';
 
 export interface StartOptions {
   /** Extra or replacement providers (e.g. emulated clouds in tests). */
@@ -115,7 +116,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
     // Credentials stored through the API (sealed) override the environment's. Endpoints must be
     // https or in HANGAR_ALLOWED_ENDPOINTS (else that service is off, with a warning).
-    const credentials = new Credentials(new DbCredentialStore(database.db, sealingKey), { allowedEndpoints: config.allowedEndpoints });
+    // One cloud-API budget per vendor account, shared by every replica through the database.
+    const apiBudget = new DbApiBudgetStore(database.db);
+    const credentials = new Credentials(new DbCredentialStore(database.db, sealingKey), { allowedEndpoints: config.allowedEndpoints, budget: apiBudget });
     const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
     for (const w of fromEnv.warnings) log.warn(w);
     // The local provider runs processes on this host: by default only while no cloud is configured
@@ -189,7 +192,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     });
     const hub = new Hub(engine, log.child({ mod: 'hub' }), replicaId);
     engine.setAgentChannel(hub);
-    const metrics = new Metrics(store, () => hub.connected);
+    const metrics = new Metrics(store, () => hub.connected, apiBudget);
     metricsRef.m = metrics;
     const webDir = config.dashboard ? await ensureDashboardBuilt({ log: (m) => log.info(m) }) : undefined;
     const reconcilerRef: { r?: Reconciler } = {};

@@ -69,6 +69,9 @@ export const instances = pgTable('instances', {
   onFailure: text('on_failure').notNull().default('destroy'),
   failureReason: text('failure_reason'),
   runningAt: ts('running_at'),
+  /** A warm pool's member (migration 0014); claimed when a create took it. */
+  poolId: uuid('pool_id'),
+  poolClaimedAt: ts('pool_claimed_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [
@@ -193,3 +196,4 @@ export const agentReleases = pgTable('agent_releases', {
   canaryPercent: integer('canary_percent').notNull().default(100),
   revokedAt: ts('revoked_at'),
 });
+export * from './schema-pools.ts';
