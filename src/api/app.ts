@@ -27,6 +27,7 @@ import { registerInstanceRoutes } from './routes/instances.ts';
 import { nudgeAgents, registerOpsRoutes } from './routes/ops.ts';
 import { registerProviderRoutes } from './routes/providers.ts';
 import { registerReleaseRoutes } from './routes/releases.ts';
+import { registerPoolRoutes, type PoolsApi } from './routes/pools.ts';
 import { registerSnapshotRoutes } from './routes/snapshots.ts';
 import { registerSshHostRoutes } from './routes/ssh-hosts.ts';
 import { registerSystemRoutes } from './routes/system.ts';
@@ -61,6 +62,8 @@ export interface AppDeps {
   hub?: Pick<Hub, 'command'>;
   snapshots?: SnapshotBuilder;
   releases?: Releases;
+  /** Warm pools and the cloud-API budget view (routes/pools.ts). */
+  pools?: PoolsApi;
   /** Host names the API answers to (see `allowedHosts`); empty = any. */
   allowedHosts?: string[];
   /** Serve /metrics without a key. */
@@ -137,6 +140,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerProviderRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerReleaseRoutes(app, ctx, () => nudgeAgents(ctx));
+  registerPoolRoutes(app, ctx, deps.pools);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes });

@@ -6,6 +6,7 @@ import type { ProviderName } from '../../providers/types.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow, InstanceUpdate } from '../store.ts';
 import { choosePath } from './plan.ts';
+import { claimFromPool } from '../pools/claim.ts';
 
 /** What a user asks for when creating an instance (the API's body, parsed). */
 export interface CreateInstanceInput {
@@ -22,6 +23,10 @@ export interface CreateInstanceInput {
   tailscaleTags: string[];
   connectTimeoutSeconds?: number;
   onFailure?: 'destroy' | 'keep';
+  /** The project the instance belongs to (pools are per project). Default `default`. */
+  project?: string;
+  /** Set by the pool keeper: this instance is a warm member of that pool (no user settings). */
+  poolId?: string;
 }
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
@@ -55,8 +60,12 @@ export function bootstrapToken(r: EngineResources, connectTimeoutSeconds: number
  */
 export async function createInstance(r: EngineResources, input: CreateInstanceInput, actor: string): Promise<InstanceRow> {
   providerOf(r, input.provider);
-  r.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
-  input = { ...input, secrets: r.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
+  if (!input.poolId) {
+    r.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
+    input = { ...input, secrets: r.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
+    const claimed = await claimFromPool(r, input, actor); // a warm server of a matching pool, if one is ready
+    if (claimed) return claimed;
+  }
   const choice = await choosePath(r, input);
   const id = randomUUID();
   const connectTimeoutSeconds = input.connectTimeoutSeconds ?? r.connectTimeoutSeconds;
@@ -78,6 +87,7 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       tailscaleTags: input.tailscaleTags,
       connectTimeoutSeconds,
       onFailure: input.onFailure ?? 'destroy',
+      poolId: input.poolId ?? null,
       ...bootstrapToken(r, connectTimeoutSeconds).columns,
     },
     { actor, kind: 'transition', reason: 'instance requested' },
