@@ -37,7 +37,9 @@ const headerOf = (c: Caller): Record<string, string> =>
   ({ none: {}, malformed: { authorization: 'Bearer x' }, 'wrong-key': { authorization: `Bearer ${newToken('hgr')}` }, agent: { authorization: agentHeader }, admin: { authorization: `Bearer ${h.apiKey}` } })[c];
 
 /** Who a declaration admits, among the callers tried (a builder needs its build token: none of these). */
-const admits = (r: DeclaredRoute, c: Caller) => r.access === 'public' || (r.access === 'agent' && c === 'agent') || ((r.access === 'admin' || r.access === 'metrics') && c === 'admin');
+// Project roles (viewer … owner) are held by API keys; every key is an installation admin key until scoped keys exist.
+const ROLE_ACCESS = ['viewer', 'operator', 'releaser', 'owner'];
+const admits = (r: DeclaredRoute, c: Caller) => r.access === 'public' || (r.access === 'agent' && c === 'agent') || ((r.access === 'admin' || r.access === 'metrics' || ROLE_ACCESS.includes(r.access)) && c === 'admin');
 
 /** A concrete path for a route: parameters filled with values that name nothing (a 404 after auth). */
 const concrete = (url: string) =>
