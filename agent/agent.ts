@@ -50,7 +50,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   await forwardBootstrapLog((l) => log(l, 'bootstrap'));
   const tailnetName = await joinTailnet(opts.stateDir, state, (l) => log(l, 'bootstrap'));
 
-  const workload = new Workload(state.workload, (l) => log(l, 'workload'));
+  let workload = new Workload(state.workload, (l) => log(l, 'workload'));
   let ws: WebSocket | null = null;
   let workloadStarted = false;
   let lastHealthy: boolean | null = null;
@@ -98,7 +98,8 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   };
 
   const startWorkload = async () => {
-    if (workloadStarted) return;
+    // A warm pool's member: booted and connected, nothing to run until a create claims it.
+    if (workloadStarted || state.workload.idle) return;
     workloadStarted = true;
     send({ type: 'progress', step: 'configure', detail: `${state.workload.files.length} files` });
     try {
@@ -134,6 +135,29 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   })();
 
   const onCommand = async (m: Extract<HubMessage, { type: 'command' }>) => {
+    if (m.name === 'configure') {
+      // Claimed from a warm pool: fetch the workload (secrets included) over HTTPS with our key, then run it.
+      try {
+        const res = await fetch(`${state.env.API_URL}/v1/agents/workload`, { headers: { authorization: `Bearer ${state.agentId}:${state.agentKey}` }, signal: AbortSignal.timeout(30_000) });
+        if (!res.ok) throw new Error(`GET /v1/agents/workload answered ${res.status}`);
+        const plan = (await res.json()) as Enrollment['workload'];
+        await workload.stop();
+        state.workload = plan;
+        await writeFile(join(opts.stateDir, 'state.json'), JSON.stringify(state), { mode: 0o600 });
+        workload = new Workload(plan, (l) => log(l, 'workload'));
+        ops.plan = plan;
+        ops.workload = workload;
+        workloadStarted = false;
+        lastHealthy = null;
+        log(`configured for ${plan.kind} by the control plane`);
+        send({ type: 'result', id: m.id, ok: true });
+        void startWorkload();
+      } catch (err) {
+        log(`configure failed: ${(err as Error).message}`);
+        send({ type: 'result', id: m.id, ok: false, error: (err as Error).message });
+      }
+      return;
+    }
     if (m.name === 'shutdown') {
       log('shutdown requested by control plane');
       await workload.stop();

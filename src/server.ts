@@ -43,6 +43,9 @@ import { SnapshotBuilder } from './engine/snapshots.ts';
 import { Releases } from './engine/releases.ts';
 import { releaseKeyProblem } from './domain/releases.ts';
 import { ConflictError } from './domain/errors.ts';
+import { DbApiBudgetStore } from './db/stores/api-budget.ts';
+import { PoolKeeper } from './engine/pools/keeper.ts';
+import { PoolStore } from './engine/pools/store.ts';
 
 export interface StartOptions {
   /** Extra or replacement providers (e.g. emulated clouds in tests). */
@@ -61,6 +64,8 @@ export interface StartOptions {
   snapshotIds?: { hetzner?: string; 'digital-ocean'?: string };
   /** Snapshot builds: ready timeout (default HANGAR_SNAPSHOT_READY_TIMEOUT_SECONDS or 1800), snapshot listing cache. */
   snapshotBuild?: { readyTimeoutSeconds?: number; cacheSeconds?: number };
+  /** Seconds between warm-pool passes (default HANGAR_POOL_SECONDS or 10). */
+  poolSeconds?: number;
 }
 
 export interface Hangar {
@@ -71,6 +76,8 @@ export interface Hangar {
   firstApiKey: string | null;
   installationId: string;
   reconciler: Reconciler;
+  /** The warm-pool keeper (tests run a pass with `runOnce`). */
+  pools: PoolKeeper;
   engine: Engine;
   hub: Hub;
   database: Database;
@@ -116,7 +123,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
     // Credentials stored through the API (sealed) override the environment's. Endpoints must be
     // https or in HANGAR_ALLOWED_ENDPOINTS (else that service is off, with a warning).
-    const credentials = new Credentials(new DbCredentialStore(database.db, sealingKey), { allowedEndpoints: config.allowedEndpoints });
+    // One cloud-API budget per vendor account, shared by every replica through the database.
+    const apiBudget = new DbApiBudgetStore(database.db);
+    const credentials = new Credentials(new DbCredentialStore(database.db, sealingKey), { allowedEndpoints: config.allowedEndpoints, budget: apiBudget });
     const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
     for (const w of fromEnv.warnings) log.warn(w);
     // The local provider runs processes on this host: by default only while no cloud is configured
@@ -161,7 +170,10 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       pollSeconds: Math.min(1, config.pollSeconds),
     });
     const snapshotIds = opts.snapshotIds ?? (opts.noEnvProviders ? {} : { hetzner: process.env.HETZNER_SNAPSHOT_ID || undefined, 'digital-ocean': process.env.DIGITALOCEAN_SNAPSHOT_ID || undefined });
+    const poolStore = new PoolStore(database.db);
+    const keeperRef: { k?: PoolKeeper } = {};
     const engine = new Engine({
+      pools: { store: poolStore, refill: () => keeperRef.k?.kick() },
       store,
       boss,
       providers,
@@ -193,7 +205,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     });
     const hub = new Hub(engine, log.child({ mod: 'hub' }), replicaId);
     engine.setAgentChannel(hub);
-    const metrics = new Metrics(store, () => hub.connected);
+    const metrics = new Metrics(store, () => hub.connected, apiBudget);
     metricsRef.m = metrics;
     const webDir = config.dashboard ? await ensureDashboardBuilt({ log: (m) => log.info(m) }) : undefined;
     const reconcilerRef: { r?: Reconciler } = {};
@@ -227,7 +239,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys) });
+    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, pools: { store: poolStore, kick: () => keeperRef.k?.kick(), budgets: apiBudget }, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys) });
     hub.otherUpgrades = app.streamUpgrades;
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);
@@ -250,6 +262,11 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     reconcilerRef.r = reconciler;
     if (config.reconcileSeconds > 0) reconciler.start();
     cleanups.unshift(() => reconciler.stop());
+    // Warm pools: one replica at a time (a lease) keeps each pool at its ready count.
+    const keeper = new PoolKeeper({ engine, pools: poolStore, db: database.db, replicaId, log: log.child({ mod: 'pools' }), intervalSeconds: opts.poolSeconds ?? (Number(process.env.HANGAR_POOL_SECONDS) || 10) });
+    keeperRef.k = keeper;
+    keeper.start();
+    cleanups.unshift(() => keeper.stop());
     const smokeTimer = new SmokeTimer({ boss, db: database.db, log: log.child({ mod: 'smoke' }), intervalSeconds: config.smokeIntervalSeconds, pollSeconds: config.pollSeconds, ops: new AgentOps({ store, send: (id, n, a, t) => hub.command(id, n, a, t), onSmoke: (result) => metrics.smoke.inc({ result }) }) });
     await smokeTimer.start();
     cleanups.unshift(() => smokeTimer.stop());
@@ -265,6 +282,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       engine,
       hub,
       reconciler,
+      pools: keeper,
       database,
       boss,
       log,

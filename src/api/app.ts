@@ -35,6 +35,7 @@ import { registerLifetimeRoutes } from './routes/lifetimes.ts';
 import { nudgeAgents, registerOpsRoutes } from './routes/ops.ts';
 import { registerProviderRoutes } from './routes/providers.ts';
 import { registerReleaseRoutes } from './routes/releases.ts';
+import { registerPoolRoutes, type PoolsApi } from './routes/pools.ts';
 import { registerSnapshotRoutes } from './routes/snapshots.ts';
 import { registerSshHostRoutes } from './routes/ssh-hosts.ts';
 import { registerSystemRoutes } from './routes/system.ts';
@@ -75,6 +76,8 @@ export interface AppDeps {
   streams?: Pick<Hub, 'openStream'>;
   snapshots?: SnapshotBuilder;
   releases?: Releases;
+  /** Warm pools and the cloud-API budget view (routes/pools.ts). */
+  pools?: PoolsApi;
   /** Host names the API answers to (see `allowedHosts`); empty = any. */
   allowedHosts?: string[];
   /** Serve /metrics without a key. */
@@ -170,6 +173,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerKeyRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerInventoryRoutes(app, ctx);
+  registerPoolRoutes(app, ctx, deps.pools);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes, streamUpgrades });

@@ -5,6 +5,7 @@ import * as R from './reach/inputs.ts';
 import { CreateInstance, Enroll, ExtendInstance, ListQuery, ProviderName, RESPONSES, StopInstance } from './schemas.ts';
 import { CreateKey, CreateProject, ProjectName } from './schemas-tenancy.ts';
 import { AUDIT_PATHS } from './openapi-audit.ts';
+import { PoolName, PutPool } from './pool-schemas.ts';
 
 type Json = Record<string, unknown>;
 
@@ -128,6 +129,13 @@ const paths: Record<string, Record<string, Json>> = {
   '/v1/agents/update': { get: { operationId: 'agentUpdateOffer', tags: ['agents'], security: AGENT, description: 'An agent asks which release to run.', parameters: query(I.AgentUpdateQuery), responses: { 200: ok('version, sha256, signature, size, url', ref('ReleaseOffer')), 204: { description: 'Stay on the current version' }, 400: invalid, 401: problem('Bad agent key') } } },
   '/v1/agents/releases/{version}/bundle': { get: { operationId: 'agentReleaseBundle', tags: ['agents'], security: AGENT, description: 'An approved release’s bundle, for agents.', parameters: [versionParam], responses: { 200: { description: 'The bundle', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, 401: problem('Bad agent key'), 404: problem('Not approved') } } },
 
+  '/v1/pools': { get: { operationId: 'listPools', tags: ['pools'], description: 'Warm pools of the project: servers kept booted with the agent connected, claimed by matching creates.', responses: { 200: ok('Pools', ref('PoolList')) } } },
+  '/v1/pools/{name}': {
+    put: { operationId: 'putPool', tags: ['pools'], description: 'Create or change a warm pool (and resume a paused one).', parameters: [path('name', schema(PoolName))], requestBody: body(schema(PutPool)), responses: { 200: ok('The pool', ref('Pool')), 400: invalid } },
+    delete: { operationId: 'deletePool', tags: ['pools'], description: 'Delete a pool; its unclaimed servers are destroyed.', parameters: [path('name', schema(PoolName))], responses: { 204: { description: 'Deleted' }, 404: problem('Unknown pool') } },
+  },
+  '/v1/agents/workload': { get: { operationId: 'agentWorkload', tags: ['agents'], security: AGENT, description: 'A claimed pool member’s agent fetches its workload plan.', responses: { 200: ok('The workload plan (the agent’s own protocol)', { type: 'object' }), 401: problem('Bad agent key'), 409: problem('Not claimed yet') } } },
+  '/v1/api-budget': { get: { operationId: 'listApiBudgets', tags: ['pools'], description: 'The shared cloud-API budget: one bucket per vendor account, all replicas together.', responses: { 200: ok('Buckets', ref('ApiBudgetList')) } } },
   '/v1/agent-releases': {
     get: { operationId: 'listAgentReleases', tags: ['releases'], description: 'Agent releases with their state (published, canary, approved, revoked) and how many live agents run each; trustedKeys counts HANGAR_RELEASE_KEYS.', responses: { 200: ok('Releases', ref('ReleaseList')) } },
     post: { operationId: 'publishAgentRelease', tags: ['releases'], description: 'Publish a bundle (base64) signed with an ed25519 key listed in HANGAR_RELEASE_KEYS over "hangar-agent-release v1\\n<version>\\n<sha256 hex>". It reaches no agent until approved.', requestBody: body(schema(I.PublishRelease)), responses: { 201: ok('Published', ref('Release')), 400: problem('Bad version, bundle or signature (named in errors)'), 409: problem('No trusted key configured, or the version exists with other contents') } },
@@ -176,7 +184,7 @@ export function openApiDocument(): Json {
     info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details (application/problem+json); validation errors name each field in `errors`.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
-    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy', 'audit'].map((name) => ({ name })),
+    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy', 'audit', 'pools'].map((name) => ({ name })),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, hgr_…: an installation admin key, or a project key holding a role (viewer, operator, releaser, owner). Admins pick the project with the X-Hangar-Project header (default: default); another project’s objects are 404s.' },

@@ -2,6 +2,9 @@ import { body, createApiClient, NetworkError, type ApiClient } from '../api/cont
 import type { CreateInstanceBody, Instance, InstanceEvent, InstanceQuery, LogUnit, Page, Plan, ProviderName, RegisterSshHostBody } from '../api/contract/types.ts';
 import { followEvents, type FollowOptions } from './follow-events.ts';
 
+/** PUT /v1/pools/{name}'s body. */
+export type PutPoolBody = { provider: 'local' | 'hetzner' | 'digital-ocean'; serverType?: string | null; location?: string | null; workload: 'process' | 'openclaw' | 'agent-manager' | 'runner-stack' | 'compose'; ready: number };
+
 export interface ClientOptions {
   url: string;
   apiKey: string;
@@ -109,6 +112,22 @@ export class HangarClient {
 
   async removeHost(ref: string, force: boolean): Promise<void> {
     await this.call((signal) => this.api.DELETE('/v1/ssh-hosts/{ref}', { params: { path: { ref }, query: force ? { force: 'true' } : {} }, signal }));
+  }
+
+  listPools() {
+    return this.call((signal) => this.api.GET('/v1/pools', { signal }));
+  }
+
+  putPool(name: string, json: PutPoolBody) {
+    return this.call((signal) => this.api.PUT('/v1/pools/{name}', { params: { path: { name } }, body: json, signal }));
+  }
+
+  async removePool(name: string): Promise<void> {
+    await this.call((signal) => this.api.DELETE('/v1/pools/{name}', { params: { path: { name } }, signal }));
+  }
+
+  apiBudget() {
+    return this.call((signal) => this.api.GET('/v1/api-budget', { signal }));
   }
 
   listReleases() {

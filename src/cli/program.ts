@@ -15,6 +15,7 @@ import { registerOps } from './commands/ops.ts';
 import { registerProviders } from './commands/providers.ts';
 import { registerReach } from './commands/reach.ts';
 import { registerHosts } from './commands/hosts.ts';
+import { registerPools } from './commands/pools.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerRm } from './commands/rm.ts';
 import { registerLifetimes } from './commands/lifetimes.ts';
@@ -74,7 +75,7 @@ Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar logi
 Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
 Colours only on a terminal and never with NO_COLOR set.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion, registerPools];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

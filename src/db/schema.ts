@@ -92,6 +92,9 @@ export const instances = pgTable('instances', {
   keepServer: boolean('keep_server'),
   /** When provisioning last began (create or start): the connect timeout counts from it. */
   startedAt: ts('started_at'),
+  /** A warm pool's member (migration 0014); claimed when a create took it. */
+  poolId: uuid('pool_id'),
+  poolClaimedAt: ts('pool_claimed_at'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 }, (t) => [
@@ -222,3 +225,4 @@ export const agentReleases = pgTable('agent_releases', {
 });
 export * from './schema-tenancy.ts';
 export * from './schema-audit.ts';
+export * from './schema-pools.ts';

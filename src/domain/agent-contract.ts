@@ -53,6 +53,8 @@ export interface WorkloadPlan {
   process?: { command: string; args: string[]; env?: Record<string, string>; port?: number; user?: string };
   /** Smoke test argv, run by `hangar smoke` and the daily timer. */
   smoke?: string[];
+  /** A warm pool's member: nothing runs until the control plane sends `configure` (a create claimed it). */
+  idle?: boolean;
 }
 
 /** What `POST /v1/agents/enroll` answers: the agent's identity, key, workload and tailnet key. */

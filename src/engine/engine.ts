@@ -1,11 +1,13 @@
-import type { Enrollment } from '../domain/agent-contract.ts';
+import type { Enrollment, WorkloadPlan } from '../domain/agent-contract.ts';
 import type { Step } from '../domain/lifecycle.ts';
 import type { CloudProvider, ProviderName } from '../providers/types.ts';
 import type { AgentChannel } from './ports.ts';
 import { engineResources, providerOf, type EngineDeps, type EngineResources } from './resources.ts';
 import type { RuntimeSettings } from './settings.ts';
 import type { InstanceRow, Store } from './store.ts';
-import { createInstance, secretNames, type CreateInstanceInput } from './systems/create.ts';
+import { createInstance, instanceSecrets, secretNames, type CreateInstanceInput } from './systems/create.ts';
+import { isPoolMember, type PoolRow } from './pools/store.ts';
+import { ConflictError } from '../domain/errors.ts';
 import { readiness, type Readiness } from './systems/health.ts';
 import { start, stop, type StopOptions } from './systems/hibernate.ts';
 import { extend, lifetimeStep } from './systems/lifetime.ts';
@@ -91,6 +93,18 @@ export class Engine {
   /** Write the intent row (with name, labels and a sealed one-time token), then enqueue provisioning. */
   createInstance(input: CreateInstanceInput, actor: string): Promise<InstanceRow> {
     return createInstance(this.r, input, actor);
+  }
+
+  /** A new warm member of `pool`: an instance with no user settings whose agent gets an idle plan. */
+  createPoolMember(pool: PoolRow): Promise<InstanceRow> {
+    const p = pool.provider as ProviderName;
+    return createInstance(this.r, { provider: p, serverType: pool.serverType ?? undefined, location: pool.location ?? undefined, workload: pool.workload as CreateInstanceInput['workload'], workloadConfig: {}, secrets: {}, tailscale: false, tailscaleTags: [], project: pool.project, poolId: pool.id }, `pool:${pool.name}`);
+  }
+
+  /** The workload an enrolled agent runs (GET /v1/agents/workload); a 409 for an unclaimed pool member. */
+  workloadPlan(row: InstanceRow): WorkloadPlan {
+    if (isPoolMember(row)) throw new ConflictError('this server is a warm pool member: it gets its workload when a create claims it');
+    return this.r.renderWorkload(row, instanceSecrets(this.r, row));
   }
 
   /** Names of the secret settings an instance has (never their values). */

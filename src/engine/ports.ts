@@ -16,4 +16,6 @@ export type ProviderRegistry = Map<ProviderName, CloudProvider>;
 export interface AgentChannel {
   /** Ask a connected agent to stop its workload and exit; true when it acknowledged. */
   shutdown(instanceId: string): Promise<boolean>;
+  /** Tell a connected warm-pool agent to fetch its workload and run it; true when it acknowledged. */
+  configure?(instanceId: string): Promise<{ ok: boolean; error?: string }>;
 }

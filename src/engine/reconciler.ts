@@ -9,6 +9,7 @@ import { HIBERNATE_ROLE } from './systems/hibernate.ts';
 import type { Engine } from './engine.ts';
 import { acquireLease, leaseHolder, releaseLease } from './lease.ts';
 import { recordAudit } from './audit.ts';
+import { withApiLane } from '../http/lanes.ts';
 
 /** What one pass saw and did; also the body of `POST /v1/reconcile`. */
 export interface ReconcileReport {
@@ -83,7 +84,8 @@ export class Reconciler {
     if (!(await acquireLease(this.o.db, LEASE, this.o.replicaId, ttl))) {
       throw new ConflictError(`a reconcile pass is running on ${(await leaseHolder(this.o.db, LEASE)) ?? 'another replica'}; try again shortly`);
     }
-    this.running = this.pass().finally(async () => {
+    // Reconcile calls go in the urgent lane of the cloud-API budget, with deletes.
+    this.running = withApiLane({ lane: 'urgent' }, () => this.pass()).finally(async () => {
       this.running = null;
       await releaseLease(this.o.db, LEASE, this.o.replicaId).catch(() => {});
     });

@@ -7,6 +7,7 @@ import { JobQueue } from './jobs.ts';
 import type { AgentChannel, ProviderRegistry } from './ports.ts';
 import type { RuntimeSettings } from './settings.ts';
 import type { InstanceRow, Store } from './store.ts';
+import type { PoolStore } from './pools/store.ts';
 
 /** The provisioning states operators set timeouts for (each covers some steps: systems/timeouts.ts). */
 export type ProvisioningState = 'creating' | 'booting' | 'enrolling' | 'configuring';
@@ -62,6 +63,8 @@ export interface EngineDeps {
   snapshotIds?: Partial<Record<ProviderName, string>>;
   /** Providers switched off on purpose, with how to switch them on (the 400 for them says it). */
   disabledProviders?: Partial<Record<string, string>>;
+  /** Warm pools (src/engine/pools/): creates claim from them; `refill` asks the keeper for a pass. */
+  pools?: { store: PoolStore; refill(): void };
 }
 
 /**
@@ -127,5 +130,9 @@ export class AgentChannelSlot implements AgentChannel {
 
   shutdown(instanceId: string): Promise<boolean> {
     return this.#channel ? this.#channel.shutdown(instanceId) : Promise.resolve(false);
+  }
+
+  configure(instanceId: string): Promise<{ ok: boolean; error?: string }> {
+    return this.#channel?.configure ? this.#channel.configure(instanceId) : Promise.resolve({ ok: false, error: 'no agent channel' });
   }
 }

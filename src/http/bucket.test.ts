@@ -57,3 +57,16 @@ describe('RateLimitBucket', () => {
     expect(b.nextGrantTime(T0)).toBe(T0 + 7000);
   });
 });
+
+describe('DigitalOcean burst: remaining 0 with the hourly reset far away', () => {
+  it('probes again after the burst window, not at the hourly reset', () => {
+    const b = new RateLimitBucket(DIGITAL_OCEAN_RATE_LIMIT);
+    const t0 = Date.UTC(2026, 0, 1);
+    b.grant(t0);
+    const headers = new Headers({ 'ratelimit-limit': '5000', 'ratelimit-remaining': '0', 'ratelimit-reset': String(Math.ceil((t0 + 59 * 60_000) / 1000)) });
+    b.settle(t0, { status: 200, headers });
+    const next = b.nextGrantTime(t0 + 1);
+    expect(next - t0).toBeGreaterThan(0);
+    expect(next - t0).toBeLessThanOrEqual(60_000);
+  });
+});

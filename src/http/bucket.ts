@@ -106,8 +106,12 @@ export class RateLimitBucket {
 
     // A sliding window whose oldest request has expired: what we knew is stale, probe again.
     if (this.mode !== 'unknown' && this.semantics === 'oldest' && this.tokensAt(now) < 1) {
-      if (this.resetAt == null || now >= this.resetAt + RESET_SLACK_MS) this.mode = 'unknown';
-      else return this.resetAt + RESET_SLACK_MS;
+      // With an unadvertised burst limit (DigitalOcean's 250/minute), remaining 0 may come from
+      // it: probe again after the burst window rather than at the hourly reset.
+      const burstMs = this.policy.windows?.length ? Math.max(...this.policy.windows.map((w) => w.windowMs)) : Infinity;
+      const probeAt = Math.min(this.resetAt == null ? now : this.resetAt + RESET_SLACK_MS, this.at + burstMs);
+      if (now >= probeAt) this.mode = 'unknown';
+      else return probeAt;
     }
     if (this.mode === 'unknown') return this.inFlight > 0 ? Infinity : now;
 

@@ -13,7 +13,8 @@
 import { ProviderError } from '../domain/errors.ts';
 import { sleep, systemClock, TimeoutSignal, type Clock } from './clock.ts';
 import { isNotFound, isRetryable, parseVendorError } from './errors.ts';
-import { governorFor, type RateLimitGovernor } from './governor.ts';
+import { governorFor, type Governor, type SharedBudgetStore } from './governor.ts';
+import { callContext } from './lanes.ts';
 import type { RateLimitPolicy } from './policies.ts';
 import { backoffMs, isIdempotent, retryAfterMs, type Backoff } from './retry.ts';
 
@@ -57,7 +58,9 @@ export interface RestClientOptions {
   /** Governor key when `token` is a getter (e.g. the OAuth client id). Defaults to the token. */
   rateLimitKey?: string;
   /** Use this governor instead of the shared one. */
-  governor?: RateLimitGovernor;
+  governor?: Governor;
+  /** Take the budget from this shared store (every replica's) instead of this process's bucket. */
+  budget?: SharedBudgetStore;
   clock?: Clock;
   /** Random source for jitter, [0, 1). */
   random?: () => number;
@@ -121,7 +124,7 @@ export class RestClient {
   private readonly fetchImpl: FetchLike;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly governor: RateLimitGovernor | null;
+  private readonly governor: Governor | null;
 
   constructor(opts: RestClientOptions) {
     this.opts = opts;
@@ -133,7 +136,7 @@ export class RestClient {
     if (opts.governor) this.governor = opts.governor;
     else if (opts.rateLimit) {
       const key = opts.rateLimitKey ?? (typeof opts.token === 'string' ? opts.token : `${opts.baseUrl}#anonymous`);
-      this.governor = governorFor(key, opts.rateLimit, { clock: this.clock });
+      this.governor = governorFor(key, opts.rateLimit, { clock: this.clock, budget: opts.budget });
     } else this.governor = null;
   }
 
@@ -204,7 +207,7 @@ export class RestClient {
       const token = typeof this.opts.token === 'function' ? await this.opts.token() : this.opts.token;
       const { headers, body } = this.outgoing(ro, token);
       phase.waiting = true;
-      const permit = this.governor ? await this.governor.acquire(signal) : null;
+      const permit = this.governor ? await this.governor.acquire(signal, callContext(m)) : null;
       phase.waiting = false;
       const timeout = new TimeoutSignal(this.clock, ro.timeoutMs ?? this.opts.timeoutMs ?? 30_000);
       const attemptSignal = AbortSignal.any([signal, timeout.controller.signal]);

@@ -14,14 +14,12 @@
 import { createHash } from 'node:crypto';
 import { RateLimitBucket, type BucketState, type RateLimitResponse, type RateLimitVerdict } from './bucket.ts';
 import { systemClock, type Clock } from './clock.ts';
+import { insertAt, type ApiCallContext, type ApiLane } from './lanes.ts';
 import type { RateLimitPolicy } from './policies.ts';
+import { SharedGovernor, type Governor, type Permit, type SharedBudgetStore } from './shared-governor.ts';
 
 export type { RateLimitResponse, RateLimitVerdict } from './bucket.ts';
-
-/** The right to send one request; call `done` exactly once with its response (or null). */
-export interface Permit {
-  done(response: RateLimitResponse | null): RateLimitVerdict;
-}
+export type { Governor, Permit, SharedBudgetStore } from './shared-governor.ts';
 
 /** A snapshot of the governor's view, for logs and tests. */
 export interface GovernorState extends BucketState {
@@ -29,14 +27,16 @@ export interface GovernorState extends BucketState {
 }
 
 interface Waiter {
+  lane: ApiLane;
+  ctx?: ApiCallContext;
   resolve: (p: Permit) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
 }
 
-/** Paces the calls of one token. Use {@link governorFor} to share one per token. */
-export class RateLimitGovernor {
+/** Paces the calls of one token in this process. Use {@link governorFor} to share one per token. */
+export class RateLimitGovernor implements Governor {
   readonly policy: RateLimitPolicy;
   private readonly clock: Clock;
   private readonly bucket: RateLimitBucket;
@@ -54,11 +54,11 @@ export class RateLimitGovernor {
     return { ...this.bucket.state(this.clock.now()), queued: this.queue.length };
   }
 
-  /** Wait for the right to send one request. FIFO; rejects if `signal` aborts while queued. */
-  acquire(signal?: AbortSignal): Promise<Permit> {
+  /** Wait for the right to send one request: by lane, FIFO within one; rejects if `signal` aborts while queued. */
+  acquire(signal?: AbortSignal, ctx?: ApiCallContext): Promise<Permit> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Permit>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal };
+      const waiter: Waiter = { lane: ctx?.lane ?? 'create', ctx, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
           const i = this.queue.indexOf(waiter);
@@ -68,8 +68,10 @@ export class RateLimitGovernor {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.queue.push(waiter);
+      const at = insertAt(this.queue, waiter.lane);
+      this.queue.splice(at, 0, waiter);
       this.pump();
+      if (this.queue.includes(waiter)) ctx?.onQueued?.({ vendor: this.policy.vendor, lane: waiter.lane, position: this.queue.indexOf(waiter) + 1, retryAt: Number.isFinite(this.timerAt) ? this.timerAt : null });
     });
   }
 
@@ -125,6 +127,7 @@ export class RateLimitGovernor {
 }
 
 const registry = new Map<string, RateLimitGovernor>();
+const shared = new WeakMap<SharedBudgetStore, Map<string, SharedGovernor>>();
 
 /**
  * A stable, non-reversible key for a token.
@@ -143,8 +146,18 @@ export function tokenKey(vendor: string, token: string): string {
  * @example
  * governorFor(token, HETZNER_RATE_LIMIT) === governorFor(token, HETZNER_RATE_LIMIT) // → true
  */
-export function governorFor(key: string, policy: RateLimitPolicy, opts: { clock?: Clock } = {}): RateLimitGovernor {
+export function governorFor(key: string, policy: RateLimitPolicy, opts?: { clock?: Clock; budget?: undefined }): RateLimitGovernor;
+export function governorFor(key: string, policy: RateLimitPolicy, opts: { clock?: Clock; budget?: SharedBudgetStore }): Governor;
+export function governorFor(key: string, policy: RateLimitPolicy, opts: { clock?: Clock; budget?: SharedBudgetStore } = {}): Governor {
   const id = tokenKey(policy.vendor, key);
+  if (opts.budget) {
+    // One vendor account, one bucket row shared by every replica (the row is keyed by the hash).
+    let byKey = shared.get(opts.budget);
+    if (!byKey) shared.set(opts.budget, (byKey = new Map()));
+    let sg = byKey.get(id);
+    if (!sg) byKey.set(id, (sg = new SharedGovernor(id, policy, opts.budget, opts.clock)));
+    return sg;
+  }
   let gov = registry.get(id);
   if (!gov) {
     gov = new RateLimitGovernor(policy, opts);

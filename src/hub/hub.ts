@@ -70,6 +70,12 @@ export class Hub implements AgentChannel {
     return (await this.command(instanceId, 'shutdown', {}, 15_000))?.ok ?? false;
   }
 
+  /** Tell a warm-pool agent (wherever its socket is) to fetch its workload and run it; true when it acknowledged. */
+  async configure(instanceId: string): Promise<{ ok: boolean; error?: string }> {
+    const r = await this.command(instanceId, 'configure', {}, 40_000);
+    return r ? { ok: r.ok, ...(r.error ? { error: r.error } : {}) } : { ok: false, error: 'no answer from the agent' };
+  }
+
   get connected(): number {
     return this.conns.size;
   }

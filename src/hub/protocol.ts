@@ -11,7 +11,7 @@ export type { AgentMessage, StreamControl };
 
 export type HubMessage =
   | { type: 'welcome'; instanceId: string; serverId: string | null; heartbeatSeconds: number; execEnabled?: boolean }
-  | { type: 'command'; id: string; name: 'shutdown' | 'status' | 'restart' | 'logs' | 'smoke' | 'doctor' | 'exec' | 'update'; args?: Record<string, unknown> }
+  | { type: 'command'; id: string; name: 'shutdown' | 'status' | 'restart' | 'logs' | 'smoke' | 'doctor' | 'exec' | 'update' | 'configure'; args?: Record<string, unknown> }
   | StreamControl;
 
 /** Close codes: the agent must not reconnect after these. */

@@ -13,6 +13,7 @@
 import { ValidationError } from '../domain/errors.ts';
 import { endpointProblem, parseAllowedEndpoints } from '../http/endpoints.ts';
 import { providersFromEnv, type CloudRegistry, type Env } from './registry.ts';
+import type { SharedBudgetStore } from '../http/shared-governor.ts';
 
 /** Services whose credentials can be given through the API, and the env names they stand for. */
 export const CREDENTIAL_ENV = {
@@ -47,7 +48,7 @@ export interface CredentialStore {
 export class Credentials {
   constructor(
     private readonly store: CredentialStore,
-    private readonly opts: { allowedEndpoints?: readonly string[] } = {},
+    private readonly opts: { allowedEndpoints?: readonly string[]; budget?: SharedBudgetStore } = {},
   ) {}
 
   /** Validate and store (sealed); the token is never readable through the API again. */
@@ -71,7 +72,7 @@ export class Credentials {
 
   /** Providers and tailnet from the environment and the stored credentials together. */
   async resolve(base: Env): Promise<Pick<CloudRegistry, 'providers' | 'tailnet' | 'warnings'>> {
-    return providersFromEnv(await this.env(base), this.opts.allowedEndpoints ? { allowedEndpoints: this.opts.allowedEndpoints } : {});
+    return providersFromEnv(await this.env(base), { ...(this.opts.allowedEndpoints ? { allowedEndpoints: this.opts.allowedEndpoints } : {}), ...(this.opts.budget ? { budget: this.opts.budget } : {}) });
   }
 }
 

@@ -30,6 +30,7 @@ import type { Tailnet } from '../network/types.ts';
 import { DigitalOceanProvider, digitalOceanFromEnv, type DigitalOceanOptions } from '../providers/digitalocean.ts';
 import { HetznerProvider, hetznerFromEnv, type HetznerOptions } from '../providers/hetzner.ts';
 import type { CloudProvider } from '../providers/types.ts';
+import type { SharedBudgetStore } from '../http/shared-governor.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -45,6 +46,8 @@ export interface ProvidersFromEnvOptions {
   tailscale?: Partial<TailscaleConfig>;
   /** Origins allowed besides https (default: `HANGAR_ALLOWED_ENDPOINTS` of `env`). */
   allowedEndpoints?: readonly string[];
+  /** The cloud-API budget shared by every replica (the database); else each process paces alone. */
+  budget?: SharedBudgetStore;
 }
 
 export interface CloudRegistry {
@@ -83,7 +86,7 @@ export function providersFromEnv(env: Env = process.env, opts: ProvidersFromEnvO
   };
 
   const hzOk = endpointOk('HCLOUD_ENDPOINT', 'the hetzner provider');
-  const hz: HetznerProvider | null = hzOk ? hetznerFromEnv(env, { ...common, ...opts.hetzner }) : null;
+  const hz: HetznerProvider | null = hzOk ? hetznerFromEnv(env, { ...common, ...opts.hetzner, rest: { ...(opts.budget ? { budget: opts.budget } : {}), ...opts.hetzner?.rest } }) : null;
   if (hz) {
     providers.push(hz);
     summary.push(`hetzner at ${hz.api.baseUrl}`);
@@ -92,7 +95,7 @@ export function providersFromEnv(env: Env = process.env, opts: ProvidersFromEnvO
   }
 
   const doOk = endpointOk('DIGITALOCEAN_API_URL', 'the digital-ocean provider');
-  const dop: DigitalOceanProvider | null = doOk ? digitalOceanFromEnv(env, { ...common, ...opts.digitalOcean }) : null;
+  const dop: DigitalOceanProvider | null = doOk ? digitalOceanFromEnv(env, { ...common, ...opts.digitalOcean, rest: { ...(opts.budget ? { budget: opts.budget } : {}), ...opts.digitalOcean?.rest } }) : null;
   if (dop) {
     providers.push(dop);
     summary.push(`digital-ocean at ${dop.api.baseUrl}`);

@@ -209,7 +209,9 @@ describe('digital-ocean emulator: auth, rate limits, faults', () => {
       expect(statuses).toEqual([200, 200, 429]);
       expect(last!.body.id).toBe('too_many_requests');
       expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(19);
-      expect(last!.headers.get('ratelimit-remaining')).toBe('98');
+      // Like the vendor (its sample "when burst limit is reached"): remaining 0, the hourly reset, retry-after.
+      expect(last!.headers.get('ratelimit-remaining')).toBe('0');
+      expect(last!.headers.get('ratelimit-limit')).toBe('100');
       expectSpec('digitalocean', 'GET', '/v2/regions', last!);
     } finally {
       await small.stop();

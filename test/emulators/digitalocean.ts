@@ -184,9 +184,11 @@ const doVendor: Vendor = {
   serverErrorCode: (status) => (status === 503 ? 'service_unavailable' : 'server_error'),
   rateLimitHeaders: (buckets: TokenBucket[], now: number) => {
     const b = buckets[0];
+    // The vendor advertises only the hourly bucket; its burst limit (250/minute) shows as remaining 0.
+    const burstEmpty = buckets.slice(1).some((x) => x.remaining(now) < 1);
     return {
       'ratelimit-limit': String(b.spec.capacity),
-      'ratelimit-remaining': String(b.remaining(now)),
+      'ratelimit-remaining': String(burstEmpty ? 0 : b.remaining(now)),
       'ratelimit-reset': String(Math.ceil(now / 1000 + b.secondsUntilIncrement(now))),
     };
   },

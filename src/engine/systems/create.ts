@@ -8,6 +8,7 @@ import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow, InstanceUpdate } from '../store.ts';
 import { armLifetime } from './lifetime.ts';
 import { choosePath } from './plan.ts';
+import { claimFromPool } from '../pools/claim.ts';
 
 /** What a user asks for when creating an instance (the API's body, parsed). */
 export interface CreateInstanceInput {
@@ -30,6 +31,8 @@ export interface CreateInstanceInput {
   ttlSeconds?: number;
   /** Hibernate after this many seconds without workload activity (default: the installation's; 0: never). */
   idleStopSeconds?: number;
+  /** Set by the pool keeper: this instance is a warm member of that pool (no user settings). */
+  poolId?: string;
 }
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
@@ -63,8 +66,12 @@ export function bootstrapToken(r: EngineResources, connectTimeoutSeconds: number
  */
 export async function createInstance(r: EngineResources, input: CreateInstanceInput, actor: string): Promise<InstanceRow> {
   providerOf(r, input.provider);
-  r.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
-  input = { ...input, secrets: r.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
+  if (!input.poolId) {
+    r.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
+    input = { ...input, secrets: r.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
+    const claimed = await claimFromPool(r, input, actor); // a warm server of a matching pool, if one is ready
+    if (claimed) return claimed;
+  }
   const choice = await choosePath(r, input);
   const id = randomUUID();
   const connectTimeoutSeconds = input.connectTimeoutSeconds ?? r.connectTimeoutSeconds;
@@ -95,6 +102,7 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       idleStopSeconds,
       startedAt: now,
       createdAt: now,
+      poolId: input.poolId ?? null,
       ...bootstrapToken(r, connectTimeoutSeconds).columns,
     },
     { actor, kind: 'transition', reason: 'instance requested' },

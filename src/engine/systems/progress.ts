@@ -1,5 +1,7 @@
 import { ProviderError } from '../../domain/errors.ts';
-import type { Enrollment } from '../../domain/agent-contract.ts';
+import type { Enrollment, WorkloadPlan } from '../../domain/agent-contract.ts';
+import { idlePlan } from '../pools/claim.ts';
+import { isPoolMember } from '../pools/store.ts';
 import type { Step } from '../../domain/lifecycle.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
@@ -26,6 +28,7 @@ export async function advance(r: EngineResources, instanceId: string, step: Step
  */
 export async function workloadHealthy(r: EngineResources, instanceId: string, healthy: boolean, detail?: string): Promise<void> {
   const row = await r.store.get(instanceId);
+  if (isPoolMember(row)) return; // an idle warm member runs nothing yet
   if (row.workloadHealthy !== healthy) {
     await r.store.update(instanceId, { workloadHealthy: healthy });
     await r.store.event(instanceId, { actor: 'agent', kind: healthy ? 'info' : 'warning', reason: `workload ${healthy ? 'healthy' : 'unhealthy'}${detail ? `: ${detail}` : ''}` });
@@ -110,7 +113,7 @@ export async function agentEnrolled(r: EngineResources, row: InstanceRow, agent:
     hubUrl: `${publicUrl.replace(/^http/, 'ws')}/v1/agents/connect`,
     heartbeatSeconds: r.heartbeatSeconds,
     env: { AGENT_ID: agent.agentId, SERVER_NAME: row.serverName, SERVER_ID: fresh.serverId ?? '', API_URL: publicUrl, NODE_ENV: 'production' },
-    workload: r.renderWorkload(fresh, secrets),
+    workload: isPoolMember(fresh) ? idlePlan(fresh.workload as WorkloadPlan['kind']) : r.renderWorkload(fresh, secrets),
     tailscale,
     releaseKeys: [...(r.releaseKeys ?? [])],
     updateCheckSeconds: r.updateCheckSeconds ?? 900,

@@ -27,6 +27,8 @@ export function stateOfStep(step: Step | null): ProvisioningState | null {
 export async function connectTimeoutStep(r: EngineResources, instanceId: string): Promise<void> {
   const row = await r.store.find(instanceId);
   if (!row || row.status !== 'provisioning') return;
+  // A warm pool member waits, connected, for a create; a claim gives it its timeout back.
+  if (row.poolId && !row.poolClaimedAt && row.connection === 'connected') return;
   const deadline = (row.startedAt ?? row.createdAt).getTime() + row.connectTimeoutSeconds * 1000;
   const state = stateOfStep(row.step as Step | null);
   const limit = state ? r.stateTimeouts?.[state] : undefined;

@@ -1,3 +1,4 @@
+import { withApiLane, type QueuedCall } from '../../http/lanes.ts';
 import type { EngineResources } from '../resources.ts';
 import { hibernateStep } from './hibernate.ts';
 import { lifetimeStep } from './lifetime.ts';
@@ -14,11 +15,20 @@ import { connectTimeoutStep } from './timeouts.ts';
  */
 export async function work(r: EngineResources): Promise<void> {
   const n = r.workers ?? 8;
-  await r.jobs.work('provision', n, (id, attempt) => provisionStep(r, id, attempt));
-  await r.jobs.work('teardown', n, (id, attempt) => teardownStep(r, id, attempt));
+  // Cloud-API lanes: teardown first, then creates (each told its place in line), lists last.
+  await r.jobs.work('provision', n, (id, attempt) => withApiLane({ lane: 'create', onQueued: (q) => void queuedEvent(r, id, q) }, () => provisionStep(r, id, attempt)));
+  await r.jobs.work('teardown', n, (id, attempt) => withApiLane({ lane: 'urgent' }, () => teardownStep(r, id, attempt)));
   await r.jobs.work('connectTimeout', 1, (id) => connectTimeoutStep(r, id));
   await r.jobs.work('hibernate', Math.max(2, Math.ceil(n / 2)), (id, attempt) => hibernateStep(r, id, attempt));
   await r.jobs.work('lifetime', 1, (id) => lifetimeStep(r, id));
+}
+
+/** A create waits for the cloud-API budget: say so on the instance, with its place in line. */
+async function queuedEvent(r: EngineResources, instanceId: string, q: QueuedCall): Promise<void> {
+  const wait = q.retryAt ? ` (next token in ~${Math.max(1, Math.ceil((q.retryAt - Date.now()) / 1000))} s)` : '';
+  await r.store
+    .event(instanceId, { actor: 'engine', kind: 'info', reason: `waiting for the ${q.vendor} API budget: position ${q.position} in line${wait}`, data: { budget: { vendor: q.vendor, lane: q.lane, position: q.position } } })
+    .catch(() => {});
 }
 
 /**
