@@ -20,6 +20,7 @@ import type { ApiKeyAuth } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { sendProblem } from './problem.ts';
 import { registerAgentRoutes } from './routes/agents.ts';
+import { registerBudgetRoutes } from './routes/budgets.ts';
 import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -137,6 +138,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerProviderRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerReleaseRoutes(app, ctx, () => nudgeAgents(ctx));
+  registerBudgetRoutes(app, ctx);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes });

@@ -5,6 +5,8 @@ import type { AgentChannel } from './ports.ts';
 import { engineResources, providerOf, type EngineDeps, type EngineResources } from './resources.ts';
 import type { RuntimeSettings } from './settings.ts';
 import type { InstanceRow, Store } from './store.ts';
+import type { Cap } from '../domain/budget.ts';
+import { costs, setBudget, type CostsView } from './budgets.ts';
 import { createInstance, secretNames, type CreateInstanceInput } from './systems/create.ts';
 import { readiness, type Readiness } from './systems/health.ts';
 import { plan } from './systems/plan.ts';
@@ -88,6 +90,16 @@ export class Engine {
   /** Write the intent row (with name, labels and a sealed one-time token), then enqueue provisioning. */
   createInstance(input: CreateInstanceInput, actor: string): Promise<InstanceRow> {
     return createInstance(this.r, input, actor);
+  }
+
+  /** Set or (null) remove the monthly budget of the installation (project null) or a project. */
+  setBudget(project: string | null, cap: Cap | null, actor: string): Promise<void> {
+    return setBudget(this.r, project, cap, actor);
+  }
+
+  /** This month's spend, projection and budgets, of a project or (null) the installation. */
+  costs(project: string | null): Promise<CostsView> {
+    return costs(this.r, project);
   }
 
   /** Names of the secret settings an instance has (never their values). */

@@ -180,6 +180,22 @@ function mapSnapshot(s: DoSnapshot | DoDropletSnapshot, labels: Record<string, s
   };
 }
 
+/**
+ * DigitalOcean answers a create it has no capacity for with 422 `unprocessable_entity` and a
+ * message ("Region is not available", "Size is not available in this region"): give those the
+ * codes `region_unavailable` / `size_unavailable`, so the engine moves to the next choice; and "will exceed your droplet limit" (the account's
+ * quota) the code `limit_exceeded`, so it fails at once.
+ */
+function capacityError(err: unknown, region: string, size: string): unknown {
+  if (!(err instanceof ProviderError) || err.httpStatus !== 422) return err;
+  const said = err.message.replace(`${err.provider}: ${err.code}: `, '');
+  const m = said.toLowerCase();
+  if (/droplet limit/.test(m)) return new ProviderError('digital-ocean', 'limit_exceeded', said, 422, false);
+  if (!/not available|unavailable|no capacity/.test(m)) return err;
+  const code = m.includes('size') ? 'size_unavailable' : 'region_unavailable';
+  return new ProviderError('digital-ocean', code, `${size} in ${region}: ${said}`, 422, false);
+}
+
 /** DigitalOcean as a {@link CloudProvider}. */
 export class DigitalOceanProvider implements CloudProvider {
   readonly name = 'digital-ocean' as const;
@@ -212,8 +228,18 @@ export class DigitalOceanProvider implements CloudProvider {
     };
     // 202 Accepted. Not retried on 5xx/timeouts: names are not unique here, so a blind retry
     // could make a twin. The caller looks the droplet up by tag first.
-    const res = await this.api.post<{ droplet: DoDroplet }>('/v2/droplets', body);
-    return mapDroplet(res.droplet);
+    try {
+      const res = await this.api.post<{ droplet: DoDroplet }>('/v2/droplets', body);
+      return mapDroplet(res.droplet);
+    } catch (err) {
+      throw capacityError(err, body.region, body.size);
+    }
+  }
+
+  /** The size and region a create without them gets. */
+  defaultPlacement(): { serverType: string; location: string } {
+    const d = this.opts.defaults ?? {};
+    return { serverType: d.size ?? 's-1vcpu-2gb', location: d.region ?? 'fra1' };
   }
 
   async findServers(query: FindQuery): Promise<ServerInfo[]> {

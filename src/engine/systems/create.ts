@@ -5,6 +5,10 @@ import { hashToken, newToken, open, seal } from '../../domain/tokens.ts';
 import type { ProviderName } from '../../providers/types.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow, InstanceUpdate } from '../store.ts';
+import { DEFAULT_PROJECT } from '../../domain/roles.ts';
+import type { Db } from '../../db/client.ts';
+import type { CrossedThreshold } from '../../db/stores/budgets.ts';
+import { resolveChoices } from './choices.ts';
 import { choosePath } from './plan.ts';
 
 /** What a user asks for when creating an instance (the API's body, parsed). */
@@ -22,6 +26,11 @@ export interface CreateInstanceInput {
   tailscaleTags: string[];
   connectTimeoutSeconds?: number;
   onFailure?: 'destroy' | 'keep';
+  /** Capacity fallback: server types and locations to try in order (instead of `serverType`/`location`). */
+  serverTypes?: string[];
+  locations?: string[];
+  /** The project the instance is created in (its budget applies too). */
+  project?: string;
 }
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
@@ -57,17 +66,30 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
   providerOf(r, input.provider);
   r.validateWorkload?.(input.workload, input.workloadConfig, input.secrets, input.provider);
   input = { ...input, secrets: r.completeSecrets?.(input.workload, input.workloadConfig, input.secrets) ?? input.secrets };
-  const choice = await choosePath(r, input);
+  const now = new Date();
+  const resolved = await resolveChoices(r, providerOf(r, input.provider), input, now);
+  const [first, ...rest] = resolved.choices;
+  const choice = await choosePath(r, { ...input, location: first.location ?? undefined });
   const id = randomUUID();
   const connectTimeoutSeconds = input.connectTimeoutSeconds ?? r.connectTimeoutSeconds;
+  let crossed: CrossedThreshold[] = [];
+  const reserve = r.ledger
+    ? async (tx: Db) => {
+        crossed = await r.ledger!.reserve(tx, { instanceId: id, project: input.project ?? DEFAULT_PROJECT, provider: input.provider, price: first.price, cost: resolved.reserve, now });
+      }
+    : undefined;
   const row = await r.store.insert(
     {
       id,
       name: input.name ?? defaultInstanceName(input.workload, id),
       serverName: serverName(id, input.name ?? input.workload),
       provider: input.provider,
-      location: input.location ?? null,
-      serverType: input.serverType ?? null,
+      location: first.location,
+      serverType: first.serverType,
+      priceHourly: first.price.hourly,
+      priceMonthly: first.price.monthly,
+      priceCurrency: first.price.currency || null,
+      fallbackChoices: rest.map((c) => ({ serverType: c.serverType, location: c.location })),
       image: choice.image,
       bootstrapPath: choice.path,
       workload: input.workload,
@@ -81,7 +103,12 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       ...bootstrapToken(r, connectTimeoutSeconds).columns,
     },
     { actor, kind: 'transition', reason: 'instance requested' },
+    reserve,
   );
+  for (const c of crossed) {
+    const where = c.scope === '*' ? 'the installation' : `project ${c.scope}`;
+    await r.store.event(id, { actor: 'engine', kind: 'budget_warning', reason: `projected spend this month ${c.projected.toFixed(2)} ${c.cap.currency} reached ${c.threshold}% of the ${c.cap.monthly.toFixed(2)} ${c.cap.currency} budget of ${where}`, data: { scope: c.scope, threshold: c.threshold, projected: c.projected, cap: c.cap.monthly, currency: c.cap.currency } });
+  }
   if (choice.fallback) {
     await r.store.event(id, { actor: 'engine', kind: 'warning', reason: choice.fallback, data: { bootstrapPath: 'full', fallback: true, requestedImage: input.image ?? r.snapshotIds?.[input.provider] ?? null } });
   } else if (choice.path === 'snapshot') {
