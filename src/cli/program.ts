@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ApiError, NetworkError, problemOf, type Problem } from '../api/contract/index.ts';
 import { registerAgent } from './commands/agent.ts';
+import { registerBudget } from './commands/budget.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerGet } from './commands/get.ts';
@@ -63,7 +64,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar login) > http://127.0.0.1:7070.
 Exit codes: 0 success, 1 failure, 2 usage error.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerBudget];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 
