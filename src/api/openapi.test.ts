@@ -22,6 +22,11 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  // Project roles: an API key (every key is an installation admin key until scoped keys exist).
+  viewer: [{ apiKey: [] }],
+  operator: [{ apiKey: [] }],
+  releaser: [{ apiKey: [] }],
+  owner: [{ apiKey: [] }],
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */

@@ -21,6 +21,7 @@ import { seg, type FetchLike, type RestClient, type RestClientOptions } from '..
 import { systemClock, type Clock } from '../http/clock.ts';
 import { digitalOceanPages } from '../http/pagination.ts';
 import { DIGITAL_OCEAN_RATE_LIMIT } from '../http/policies.ts';
+import { doCapacityError as capacityError } from './capacity.ts';
 import { cloudClient } from './cloud-client.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
@@ -178,22 +179,6 @@ function mapSnapshot(s: DoSnapshot | DoDropletSnapshot, labels: Record<string, s
     sizeGb: s.size_gigabytes ?? null,
     locations: s.regions,
   };
-}
-
-/**
- * DigitalOcean answers a create it has no capacity for with 422 `unprocessable_entity` and a
- * message ("Region is not available", "Size is not available in this region"): give those the
- * codes `region_unavailable` / `size_unavailable`, so the engine moves to the next choice; and "will exceed your droplet limit" (the account's
- * quota) the code `limit_exceeded`, so it fails at once.
- */
-function capacityError(err: unknown, region: string, size: string): unknown {
-  if (!(err instanceof ProviderError) || err.httpStatus !== 422) return err;
-  const said = err.message.replace(`${err.provider}: ${err.code}: `, '');
-  const m = said.toLowerCase();
-  if (/droplet limit/.test(m)) return new ProviderError('digital-ocean', 'limit_exceeded', said, 422, false);
-  if (!/not available|unavailable|no capacity/.test(m)) return err;
-  const code = m.includes('size') ? 'size_unavailable' : 'region_unavailable';
-  return new ProviderError('digital-ocean', code, `${size} in ${region}: ${said}`, 422, false);
 }
 
 /** DigitalOcean as a {@link CloudProvider}. */
