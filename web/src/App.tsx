@@ -4,6 +4,7 @@ import { LiveEventsProvider, useLiveEvents } from './live.tsx';
 import { CreateInstance } from './pages/CreateInstance.tsx';
 import { InstanceDetail } from './pages/InstanceDetail.tsx';
 import { Instances } from './pages/Instances.tsx';
+import { Costs } from './pages/Costs.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { href, useRoute, type Route } from './router.ts';
@@ -81,6 +82,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             <NavLink to={href.providers()} active={route.name === 'providers'} testId="nav-providers">
               Providers
             </NavLink>
+            <NavLink to={href.costs()} active={route.name === 'costs'} testId="nav-costs">
+              Costs
+            </NavLink>
           </nav>
           <div className="topbar-right">
             <LiveIndicator />
@@ -108,6 +112,8 @@ function Page({ route }: { route: Route }) {
       return <InstanceDetail key={route.id} id={route.id} />;
     case 'providers':
       return <Providers />;
+    case 'costs':
+      return <Costs />;
     default:
       return (
         <section className="page">

@@ -6,6 +6,7 @@
  * details).
  */
 import { ApiError, body, createApiClient, isAbort, NetworkError } from '../../src/api/contract/index.ts';
+import type { components } from '../../src/api/contract/types.ts';
 import { session } from './session.ts';
 import { readFrames } from './sse.ts';
 import type { CreateInstanceBody, Instance, InstanceEvent, InstanceQuery, Location, Page, Plan, ProviderInfo, ProviderName, ServerType, SnapshotLike } from './types.ts';
@@ -212,4 +213,12 @@ export function followEvents(opts: FollowOptions): { close(): void } {
       ctrl.abort();
     },
   };
+}
+
+/** What GET /v1/costs answers: this month's spend, projection, budgets and per-instance costs. */
+export type Costs = components['schemas']['Costs'];
+
+/** GET /v1/costs. @example const { budgets, totals } = await getCosts() */
+export function getCosts(opts: CallOptions = {}): Promise<Costs> {
+  return call(api.GET('/v1/costs', { params: { query: {} }, signal: opts.signal }));
 }

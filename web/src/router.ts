@@ -9,6 +9,7 @@ export type Route =
   | { name: 'create' }
   | { name: 'instance'; id: string }
   | { name: 'providers' }
+  | { name: 'costs' }
   | { name: 'not-found'; path: string };
 
 /** The route for a location hash. @example parseRoute('#/create') // { name: 'create' } */
@@ -17,6 +18,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/' || path === '/instances') return { name: 'instances' };
   if (path === '/create' || path === '/instances/new') return { name: 'create' };
   if (path === '/providers') return { name: 'providers' };
+  if (path === '/costs') return { name: 'costs' };
   const m = /^\/instances\/([0-9a-fA-F-]{36})$/.exec(path);
   if (m) return { name: 'instance', id: m[1].toLowerCase() };
   return { name: 'not-found', path };
@@ -27,6 +29,7 @@ export const href = {
   instances: () => '#/instances',
   create: () => '#/create',
   providers: () => '#/providers',
+  costs: () => '#/costs',
   instance: (id: string) => `#/instances/${id}`,
 };
 
