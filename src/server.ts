@@ -14,6 +14,7 @@ import type { HangarConfig } from './config.ts';
 import { openDatabase, type Database } from './db/client.ts';
 import { EventBus } from './engine/bus.ts';
 import { Catalogue } from './engine/catalogue.ts';
+import { DbBudgetStore } from './db/stores/budgets.ts';
 import { Engine } from './engine/engine.ts';
 import { RuntimeSettings } from './engine/settings.ts';
 import { installationId } from './engine/installation.ts';
@@ -172,7 +173,11 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     const snapshotIds = opts.snapshotIds ?? (opts.noEnvProviders ? {} : { hetzner: process.env.HETZNER_SNAPSHOT_ID || undefined, 'digital-ocean': process.env.DIGITALOCEAN_SNAPSHOT_ID || undefined });
     const poolStore = new PoolStore(database.db);
     const keeperRef: { k?: PoolKeeper } = {};
+    const ledger = new DbBudgetStore(database.db);
+    const catalogue = new Catalogue(providers, 3_600_000, ledger);
     const engine = new Engine({
+      catalogue,
+      ledger,
       pools: { store: poolStore, refill: () => keeperRef.k?.kick() },
       store,
       boss,
@@ -209,7 +214,6 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     metricsRef.m = metrics;
     const webDir = config.dashboard ? await ensureDashboardBuilt({ log: (m) => log.info(m) }) : undefined;
     const reconcilerRef: { r?: Reconciler } = {};
-    const catalogue = new Catalogue(providers);
     /** Re-resolve clouds and tailnet after credentials changed (here or, by NOTIFY, on another replica). */
     const applyCredentials = async () => {
       if (opts.noEnvProviders) return;

@@ -26,6 +26,7 @@ import { registerAgentRoutes } from './routes/agents.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerProjectRoutes } from './routes/projects.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
+import { registerBudgetRoutes } from './routes/budgets.ts';
 import type { CredentialsApi, RouteContext } from './routes/context.ts';
 import { registerDashboardRoutes } from './routes/dashboard.ts';
 import { registerEventRoutes } from './routes/events.ts';
@@ -174,6 +175,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerAuditRoutes(app, ctx);
   registerInventoryRoutes(app, ctx);
   registerPoolRoutes(app, ctx, deps.pools);
+  registerBudgetRoutes(app, ctx);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes, streamUpgrades });

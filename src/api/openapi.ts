@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RELEASE_VERSION } from '../domain/releases.ts';
+import { CostsQuery, ProjectParam, SetBudget } from './budget-schemas.ts';
 import * as I from './inputs.ts';
 import * as R from './reach/inputs.ts';
 import { CreateInstance, Enroll, ExtendInstance, ListQuery, ProviderName, RESPONSES, StopInstance } from './schemas.ts';
@@ -70,7 +71,7 @@ const paths: Record<string, Record<string, Json>> = {
       summary: 'Create an instance (intent is stored before any cloud call)',
       parameters: [idempotencyKey, ...query(I.CreateQuery)],
       requestBody: body(ref('CreateInstance')),
-      responses: { 200: ok('The plan and redacted user-data (dryRun=true)', ref('Plan')), 201: ok('Created', ref('Instance')), 400: invalid, 404: problem('Provider not configured'), 409: problem('A request with this Idempotency-Key is still in progress'), 422: problem('Idempotency-Key reused with a different body'), 502: cloudFailed },
+      responses: { 200: ok('The plan and redacted user-data (dryRun=true)', ref('Plan')), 201: ok('Created', ref('Instance')), 400: invalid, 402: problem('The monthly budget would be exceeded (cap, currency, projected, price name the figures)'), 404: problem('Provider not configured'), 409: problem('A request with this Idempotency-Key is still in progress'), 422: problem('Idempotency-Key reused with a different body'), 502: cloudFailed },
     },
     get: { operationId: 'listInstances', tags: ['instances'], summary: 'List instances, newest first', parameters: query(ListQuery), responses: { 200: ok('A page', ref('InstancePage')), 400: problem('Invalid query (a cursor this API did not return, an unknown status)') } },
   },
@@ -104,6 +105,16 @@ const paths: Record<string, Record<string, Json>> = {
     delete: { operationId: 'deleteCredentials', tags: ['providers'], parameters: [serviceParam], responses: { 204: { description: 'Removed; the environment applies again' }, 400: invalid, 404: problem('Nothing stored') } },
   },
 
+  '/v1/budget': {
+    get: { operationId: 'getBudget', tags: ['budgets'], description: 'The monthly budgets that apply to the request\'s project (the installation\'s and the project\'s), with this month\'s spend.', responses: { 200: ok('Budgets', ref('BudgetState')) } },
+    put: { operationId: 'setBudget', tags: ['budgets'], description: 'Set (monthly: null removes) the installation\'s monthly cap on projected spend. Creates that would pass it are refused with 402.', requestBody: body(schema(SetBudget)), responses: { 200: ok('Budgets', ref('BudgetState')), 400: invalid } },
+  },
+  '/v1/projects/{project}/budget': {
+    put: { operationId: 'setProjectBudget', tags: ['budgets'], description: 'Set (monthly: null removes) a project\'s monthly cap (project owners).', parameters: [path('project', schema(ProjectParam.shape.project))], requestBody: body(schema(SetBudget)), responses: { 200: ok('Budgets', ref('BudgetState')), 400: invalid, 404: problem('Not your project') } },
+  },
+  '/v1/costs': {
+    get: { operationId: 'getCosts', tags: ['budgets'], description: 'Spend so far this month, projected month and per instance (Hetzner and DigitalOcean bill started hours, capped at the monthly price).', parameters: query(CostsQuery), responses: { 200: ok('Costs', ref('Costs')), 400: invalid } },
+  },
   '/v1/ssh-hosts': {
     get: { operationId: 'listSshHosts', tags: ['ssh-hosts'], description: 'Servers users bring (the ssh provider); keys are never returned.', responses: { 200: ok('Hosts', ref('SshHostList')), 404: problem('The ssh provider is off') } },
     post: { operationId: 'registerSshHost', tags: ['ssh-hosts'], description: 'Register a host; ?probe=true connects and checks it first (and keeps nothing when that fails).', parameters: query(I.ProbeQuery), requestBody: body(schema(I.RegisterSshHost)), responses: { 201: ok('Registered (with the probe, or probe: null)', ref('SshHostProbed')), 400: invalid, 404: problem('The ssh provider is off'), 409: problem('Name taken'), 422: problem('The probe failed because of a given field (privateKey, hostKey, address, port)'), 502: problem('The probe failed for another reason') } },
@@ -184,7 +195,7 @@ export function openApiDocument(): Json {
     info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details (application/problem+json); validation errors name each field in `errors`.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
-    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy', 'audit', 'pools'].map((name) => ({ name })),
+    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy', 'audit', 'pools', 'budgets'].map((name) => ({ name })),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, hgr_…: an installation admin key, or a project key holding a role (viewer, operator, releaser, owner). Admins pick the project with the X-Hangar-Project header (default: default); another project’s objects are 404s.' },

@@ -14,6 +14,8 @@ export function sendProblem(reply: FastifyReply, err: unknown): FastifyReply {
     status = err.status;
     body = { type: `https://hangar.dev/problems/${err.type}`, title: titleFor(status), status, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) };
     if ('code' in err && typeof err.code === 'string') body.code = err.code;
+    // Figures a client can act on (a refused budget's cap, running total and price): RFC 9457 extension members.
+    if ('extensions' in err && err.extensions && typeof err.extensions === 'object') body = { ...(err.extensions as Record<string, unknown>), ...body };
   } else if (isFastifyClientError(err)) {
     status = err.statusCode;
     body = { type: 'https://hangar.dev/problems/bad-request', title: titleFor(status), status, detail: err.message };
@@ -52,7 +54,7 @@ function isFastifyClientError(err: unknown): err is { statusCode: number; messag
 }
 
 function titleFor(status: number): string {
-  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 502: 'Bad Gateway' } as Record<number, string>)[status] ?? 'Error';
+  return ({ 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 402: 'Payment Required', 404: 'Not Found', 409: 'Conflict', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 429: 'Too Many Requests', 502: 'Bad Gateway' } as Record<number, string>)[status] ?? 'Error';
 }
 
 /**

@@ -4,6 +4,7 @@ import { storableJson, storableText } from './text.ts';
 import { ENROLL_PROOF_HASH_PATTERN, ENROLL_PROOF_PATTERN } from '../domain/enroll-proof.ts';
 import { CONNECTION, LIFECYCLE, STEPS } from '../domain/lifecycle.ts';
 import { MAX_LIFETIME_SECONDS, parseDuration } from '../domain/lifetimes.ts';
+import { Budget, BudgetState, Costs } from './budget-schemas.ts';
 
 export const ProviderName = z.enum(['local', 'hetzner', 'digital-ocean', 'ssh']);
 export const WorkloadKind = z.enum(['process', 'openclaw', 'agent-manager', 'runner-stack', 'compose']);
@@ -37,8 +38,14 @@ export const CreateInstance = z
       .optional()
       .describe('display name; default <workload>-<first 8 hex of the id>, e.g. process-5aa2f4bc. The server name is hangar-<slug of the name, or the workload when unnamed>-<first 8 hex of the id>'),
     provider: ProviderName,
-    location: storableText(z.string().min(1).max(64)).optional(),
-    serverType: storableText(z.string().min(1).max(64)).optional(),
+    location: z
+      .union([storableText(z.string().min(1).max(64)), z.array(storableText(z.string().min(1).max(64))).min(1).max(10)])
+      .optional()
+      .describe('a location, or an ordered list to fall back through when the cloud has no capacity'),
+    serverType: z
+      .union([storableText(z.string().min(1).max(64)), z.array(storableText(z.string().min(1).max(64))).min(1).max(10)])
+      .optional()
+      .describe('a server type, or an ordered list to fall back through (each type at each location, in order)'),
     image: storableText(z.string().min(1).max(128)).optional(),
     workload: WorkloadKind.default('process'),
     /** Workload settings (seed 001's fields for agent-manager); secret fields are sealed at rest and never returned. */
@@ -115,6 +122,7 @@ export const Instance = z.object({
   failureReason: z.string().nullable(),
   labels: z.record(z.string(), z.string()),
   monthlyPrice: z.number().nullable(),
+  price: z.object({ hourly: z.number(), monthly: z.number(), currency: z.string() }).nullable().describe('the price of serverType at location as the cloud lists it (gross); 0 for local and ssh'),
   createdAt: instant(),
   updatedAt: instant(),
   runningAt: instant().nullable(),
@@ -133,7 +141,7 @@ export const InstanceEvent = z.object({
   instanceId: z.uuid(),
   at: instant(),
   actor: z.string(),
-  kind: z.enum(['transition', 'connection', 'log', 'info', 'warning', 'error']),
+  kind: z.enum(['transition', 'connection', 'log', 'info', 'warning', 'error', 'budget_warning']),
   from: z.string().nullable(),
   to: z.string().nullable(),
   step: z.string().nullable(),
@@ -345,4 +353,6 @@ for (const [id, s] of Object.entries({
   Release, ReleaseList, ReleaseOffer, ReconcileReport,
   AgentStatus, LastSmoke, InstanceStatus, DoctorCheck, DoctorReport, LogUnit, Logs, SmokeResult, RestartResult, ExecResult, AgentUpdateResult,
   Alive, Ready, AnsibleGroup, Inventory,
+  Budget, BudgetState, Costs,
 })) RESPONSES.add(s, { id });
+

@@ -4,6 +4,7 @@ import { ApiError, NetworkError, problemOf, type Problem } from '../api/contract
 import { registerAgent } from './commands/agent.ts';
 import { registerAudit } from './commands/audit.ts';
 import { registerCompletion } from './commands/completion.ts';
+import { registerBudget } from './commands/budget.ts';
 import { registerCreate } from './commands/create.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerGet } from './commands/get.ts';
@@ -75,7 +76,7 @@ Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar logi
 Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
 Colours only on a terminal and never with NO_COLOR set.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion, registerPools];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion, registerPools, registerBudget];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

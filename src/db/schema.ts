@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 /** Binary data (node-postgres gives a Buffer, PGlite a Uint8Array: both become a Buffer). */
 const bytea = customType<{ data: Buffer; driverData: Uint8Array }>({ dataType: () => 'bytea', fromDriver: (v) => Buffer.from(v) });
@@ -38,6 +38,12 @@ export const instances = pgTable('instances', {
   provider: text('provider').notNull(),
   location: text('location'),
   serverType: text('server_type'),
+  /** The price of `serverType` at `location` as the cloud lists it (0 for local and ssh). */
+  priceHourly: doublePrecision('price_hourly'),
+  priceMonthly: doublePrecision('price_monthly'),
+  priceCurrency: text('price_currency'),
+  /** Capacity fallback: the (server type, location) choices still to try, in order, after the current one. */
+  fallbackChoices: jsonb('fallback_choices').$type<{ serverType: string | null; location: string | null }[]>().notNull().default([]),
   image: text('image'),
   workload: text('workload').notNull(),
   /** Non-secret workload settings. */
@@ -226,3 +232,4 @@ export const agentReleases = pgTable('agent_releases', {
 export * from './schema-tenancy.ts';
 export * from './schema-audit.ts';
 export * from './schema-pools.ts';
+export * from './schema-budgets.ts';

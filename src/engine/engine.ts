@@ -8,6 +8,8 @@ import type { InstanceRow, Store } from './store.ts';
 import { createInstance, instanceSecrets, secretNames, type CreateInstanceInput } from './systems/create.ts';
 import { isPoolMember, type PoolRow } from './pools/store.ts';
 import { ConflictError } from '../domain/errors.ts';
+import type { Cap } from '../domain/budget.ts';
+import { costs, setBudget, type CostsView } from './budgets.ts';
 import { readiness, type Readiness } from './systems/health.ts';
 import { start, stop, type StopOptions } from './systems/hibernate.ts';
 import { extend, lifetimeStep } from './systems/lifetime.ts';
@@ -105,6 +107,16 @@ export class Engine {
   workloadPlan(row: InstanceRow): WorkloadPlan {
     if (isPoolMember(row)) throw new ConflictError('this server is a warm pool member: it gets its workload when a create claims it');
     return this.r.renderWorkload(row, instanceSecrets(this.r, row));
+  }
+
+  /** Set or (null) remove the monthly budget of the installation (project null) or a project. */
+  setBudget(project: string | null, cap: Cap | null, actor: string): Promise<void> {
+    return setBudget(this.r, project, cap, actor);
+  }
+
+  /** This month's spend, projection and budgets, of a project or (null) the installation. */
+  costs(project: string | null): Promise<CostsView> {
+    return costs(this.r, project);
   }
 
   /** Names of the secret settings an instance has (never their values). */

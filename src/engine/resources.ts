@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { BootstrapInput, WorkloadKind, WorkloadPlan } from '../bootstrap/types.ts';
 import { ValidationError } from '../domain/errors.ts';
 import type { CloudProvider, Image, ProviderName } from '../providers/types.ts';
+import type { DbBudgetStore } from '../db/stores/budgets.ts';
+import type { Catalogue } from './catalogue.ts';
 import { JobQueue } from './jobs.ts';
 import type { AgentChannel, ProviderRegistry } from './ports.ts';
 import type { RuntimeSettings } from './settings.ts';
@@ -61,6 +63,10 @@ export interface EngineDeps {
   };
   /** Snapshot ids from the environment (HETZNER_SNAPSHOT_ID, DIGITALOCEAN_SNAPSHOT_ID). */
   snapshotIds?: Partial<Record<ProviderName, string>>;
+  /** Server types, locations and prices (validates choices and prices creates; none: no checks, no prices). */
+  catalogue?: Catalogue;
+  /** Budgets and each instance's cost record (none: no caps). */
+  ledger?: DbBudgetStore;
   /** Providers switched off on purpose, with how to switch them on (the 400 for them says it). */
   disabledProviders?: Partial<Record<string, string>>;
   /** Warm pools (src/engine/pools/): creates claim from them; `refill` asks the keeper for a pass. */

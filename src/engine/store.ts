@@ -28,7 +28,7 @@ export type Actor = string;
 
 export interface EventInput {
   actor: Actor;
-  kind: 'transition' | 'connection' | 'log' | 'info' | 'warning' | 'error';
+  kind: 'transition' | 'connection' | 'log' | 'info' | 'warning' | 'error' | 'budget_warning';
   reason?: string | null;
   data?: Record<string, unknown> | null;
   /** When it happened, if not now (an agent's log line keeps the agent's own time). */
@@ -93,8 +93,10 @@ export class Store {
     return rows.length === 1;
   }
 
-  async insert(values: typeof instances.$inferInsert, event: EventInput): Promise<InstanceRow> {
+  /** Insert an instance and its first event; `within` runs first in the same transaction (the budget reservation). */
+  async insert(values: typeof instances.$inferInsert, event: EventInput, within?: (tx: Db) => Promise<void>): Promise<InstanceRow> {
     const { row, ev } = await this.db.transaction(async (tx) => {
+      await within?.(tx as unknown as Db);
       const [row] = await tx.insert(instances).values(values).returning();
       const [ev] = await tx
         .insert(instanceEvents)

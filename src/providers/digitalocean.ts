@@ -21,6 +21,7 @@ import { seg, type FetchLike, type RestClient, type RestClientOptions } from '..
 import { systemClock, type Clock } from '../http/clock.ts';
 import { digitalOceanPages } from '../http/pagination.ts';
 import { DIGITAL_OCEAN_RATE_LIMIT } from '../http/policies.ts';
+import { doCapacityError as capacityError } from './capacity.ts';
 import { cloudClient } from './cloud-client.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
@@ -212,8 +213,18 @@ export class DigitalOceanProvider implements CloudProvider {
     };
     // 202 Accepted. Not retried on 5xx/timeouts: names are not unique here, so a blind retry
     // could make a twin. The caller looks the droplet up by tag first.
-    const res = await this.api.post<{ droplet: DoDroplet }>('/v2/droplets', body);
-    return mapDroplet(res.droplet);
+    try {
+      const res = await this.api.post<{ droplet: DoDroplet }>('/v2/droplets', body);
+      return mapDroplet(res.droplet);
+    } catch (err) {
+      throw capacityError(err, body.region, body.size);
+    }
+  }
+
+  /** The size and region a create without them gets. */
+  defaultPlacement(): { serverType: string; location: string } {
+    const d = this.opts.defaults ?? {};
+    return { serverType: d.size ?? 's-1vcpu-2gb', location: d.region ?? 'fra1' };
   }
 
   async findServers(query: FindQuery): Promise<ServerInfo[]> {

@@ -180,9 +180,9 @@ describe('HetznerProvider', () => {
     expect(await hz.getServer('not-a-number')).toBeNull();
   });
 
-  it('lists server types with gross prices per location as numbers in EUR, without retired types', async () => {
+  it('lists server types with gross and net prices per location as numbers in EUR, without retired types', async () => {
     const fake = fakeHetzner();
-    const price = (location: string, h: string, m: string) => ({ location, price_hourly: { net: '0', gross: h }, price_monthly: { net: '0', gross: m }, included_traffic: 1, price_per_tb_traffic: { net: '1', gross: '1.19' } });
+    const price = (location: string, h: string, m: string) => ({ location, price_hourly: { net: String(Number(h) / 1.19), gross: h }, price_monthly: { net: '6.3782', gross: m }, included_traffic: 1, price_per_tb_traffic: { net: '1', gross: '1.19' } });
     fake.api.on('GET', '/v1/server_types', () =>
       json(200, {
         server_types: [
@@ -202,8 +202,8 @@ describe('HetznerProvider', () => {
         diskGb: 80,
         architecture: 'x86',
         prices: [
-          { location: 'fsn1', hourly: 0.0121, monthly: 7.59, currency: 'EUR' },
-          { location: 'nbg1', hourly: 0.0121, monthly: 7.59, currency: 'EUR' },
+          { location: 'fsn1', hourly: 0.0121, monthly: 7.59, currency: 'EUR', hourlyNet: 0.0121 / 1.19, monthlyNet: 6.3782 },
+          { location: 'nbg1', hourly: 0.0121, monthly: 7.59, currency: 'EUR', hourlyNet: 0.0121 / 1.19, monthlyNet: 6.3782 },
         ],
       },
     ]);

@@ -182,11 +182,12 @@ export class HetznerProvider implements CloudProvider {
     }
     const d = this.opts.defaults ?? {};
     const sshKeys = spec.sshKeys ?? d.sshKeys;
+    const placement = this.defaultPlacement();
     const body = {
       name: spec.name,
-      server_type: spec.serverType ?? d.serverType ?? 'cpx22',
+      server_type: spec.serverType ?? placement.serverType,
       image: spec.image ?? d.image ?? 'ubuntu-24.04',
-      location: spec.location ?? d.location ?? 'nbg1',
+      location: spec.location ?? placement.location,
       labels: spec.labels,
       user_data: spec.userData,
       ...(sshKeys?.length ? { ssh_keys: sshKeys } : {}),
@@ -196,6 +197,12 @@ export class HetznerProvider implements CloudProvider {
     // server by label (or adopts it on `uniqueness_error`) before trying again.
     const res = await this.api.post<{ server: HcloudServer; action?: HcloudAction }>('/servers', body);
     return mapHcloudServer(res.server);
+  }
+
+  /** The server type and location a create without them gets (cpx22 in nbg1 unless configured). */
+  defaultPlacement(): { serverType: string; location: string } {
+    const d = this.opts.defaults ?? {};
+    return { serverType: d.serverType ?? 'cpx22', location: d.location ?? 'nbg1' };
   }
 
   async findServers(query: FindQuery): Promise<ServerInfo[]> {
@@ -237,6 +244,8 @@ export class HetznerProvider implements CloudProvider {
           hourly: Number(p.price_hourly.gross),
           monthly: Number(p.price_monthly.gross),
           currency: 'EUR',
+          hourlyNet: Number(p.price_hourly.net),
+          monthlyNet: Number(p.price_monthly.net),
         })),
       }));
   }

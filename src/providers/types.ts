@@ -45,9 +45,13 @@ export interface ServerInfo {
 
 export interface Price {
   location: string;
+  /** Gross (what the account is charged). */
   hourly: number;
   monthly: number;
   currency: string;
+  /** Net of VAT, where the cloud lists it (Hetzner). */
+  hourlyNet?: number;
+  monthlyNet?: number;
 }
 
 export interface ServerType {
@@ -96,6 +100,8 @@ export interface CloudProvider {
   /** Delete a server; a server that is already gone counts as deleted. */
   deleteServer(id: string): Promise<void>;
   listServerTypes(): Promise<ServerType[]>;
+  /** The server type and location a create that names neither gets (clouds only). */
+  defaultPlacement?(): { serverType: string; location: string };
   listLocations(): Promise<Location[]>;
   /** System images and snapshots; `labels` filters snapshots by label. */
   listImages(query?: { kind?: 'system' | 'snapshot'; labels?: Record<string, string> }): Promise<Image[]>;

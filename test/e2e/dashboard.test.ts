@@ -605,3 +605,28 @@ describe('dashboard without the live stream', () => {
     allowConsole(/ERR_FAILED|ERR_CONNECTION|net::/);
   });
 });
+
+describe('dashboard budget and costs', () => {
+  it('shows the budget, how full it is, and what each instance costs', async () => {
+    const { ctx, page } = await newPage(DESKTOP);
+    try {
+      expect((await h.api('/v1/budget', { method: 'PUT', json: { monthly: 150, currency: 'EUR' } })).status).toBe(200);
+      const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'hetzner', name: 'priced', serverType: 'cpx22', location: 'nbg1' } });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const { id } = (await res.json()) as { id: string };
+      await signIn(page, { live: false });
+      await page.click('[data-testid=nav-costs]');
+      const budget = page.locator('[data-testid=budget-installation]');
+      await budget.waitFor();
+      expect(await budget.textContent()).toMatch(/Installation: 150\.00 EUR per month — spent \d+\.\d\d EUR, projected \d+\.\d\d EUR/);
+      expect(Number(await budget.getAttribute('data-percent'))).toBeGreaterThan(0);
+      const row = page.locator('[data-testid=cost-rows] tr', { has: page.locator(`a[href="#/instances/${id}"]`) });
+      await expect.poll(() => row.textContent()).toMatch(/priced\s*hetzner\s*cpx22\s*nbg1/);
+      expect(await page.locator('[data-testid=total-EUR]').textContent()).toMatch(/so far, .* projected/);
+      await shot(page, 'desktop-costs');
+    } finally {
+      await ctx.close();
+      await h.api('/v1/budget', { method: 'PUT', json: { monthly: null } });
+    }
+  });
+});

@@ -124,6 +124,30 @@ export interface FaultConfig {
    * `POST /v1/servers`, `GET /v2/droplets/{droplet_id}`; a trailing `*` matches a prefix. Empty: all.
    */
   routes: string[];
+  /**
+   * Capacity knob: a server create matching an entry (its server type and/or location; a field
+   * left out matches any) is refused with that vendor code — Hetzner `resource_unavailable`,
+   * `placement_error` (412) or `resource_limit_exceeded` (403); DigitalOcean `region_unavailable`,
+   * `size_unavailable` or `limit_exceeded` (each a 422 with the vendor's message). First match wins.
+   */
+  capacity: CapacityFault[];
+}
+
+/** One capacity refusal the emulator answers a matching create with (see FaultConfig.capacity). */
+export interface CapacityFault {
+  serverType?: string;
+  location?: string;
+  code: string;
+}
+
+/**
+ * The capacity fault a create of `serverType` at `location` hits, if any.
+ *
+ * @example
+ * capacityFault([{ location: 'nbg1', code: 'resource_unavailable' }], 'cpx22', 'nbg1') // → { location: 'nbg1', code: 'resource_unavailable' }
+ */
+export function capacityFault(list: readonly CapacityFault[], serverType: string, location: string): CapacityFault | null {
+  return list.find((f) => (f.serverType === undefined || f.serverType === serverType) && (f.location === undefined || f.location === location)) ?? null;
 }
 
 export const DEFAULT_FAULTS: FaultConfig = {
@@ -142,6 +166,7 @@ export const DEFAULT_FAULTS: FaultConfig = {
   vanishRate: 0,
   vanishAfterMs: 0,
   routes: [],
+  capacity: [],
 };
 
 const FAULT_KEYS = Object.keys(DEFAULT_FAULTS) as (keyof FaultConfig)[];

@@ -28,6 +28,7 @@ import {
   type ServerHistoryEntry,
   type TokenBucket,
   type Vendor,
+  capacityFault,
 } from './common.ts';
 
 export const DIGITAL_OCEAN_BASE_PATH = '/v2';
@@ -299,6 +300,9 @@ export class DigitalOceanState {
     const region = b.region === undefined ? 'nyc3' : b.region;
     if (typeof region !== 'string' || !REGIONS.some((r) => r.slug === region)) throw unprocessable('You specified an invalid region for Droplet creation.');
     if (!size.regions.includes(region)) throw unprocessable('Size is not available in this region.');
+    const cap = capacityFault(this.faults.config.capacity, size.slug, region);
+    if (cap?.code === 'limit_exceeded') throw unprocessable('creating this/these droplet(s) will exceed your droplet limit');
+    if (cap) throw unprocessable(cap.code === 'size_unavailable' ? 'Size is not available in this region.' : 'Region is not available');
     const imageRef = b.image;
     const image =
       typeof imageRef === 'number' || (typeof imageRef === 'string' && /^\d+$/.test(imageRef))

@@ -28,6 +28,7 @@ import {
   type TokenBucket,
   type Vendor,
   waitUntil,
+  capacityFault,
 } from './common.ts';
 import { invalidLabels, matchesSelector, parseLabelSelector, SelectorError } from './label-selector.ts';
 
@@ -339,6 +340,12 @@ export class HetznerState {
       if (!loc) throw invalidInput('datacenter', `datacenter ${b.datacenter} not found`);
     } else loc = LOCATIONS.find((l) => type.locations.includes(l.name));
     if (!loc || !type.locations.includes(loc.name)) throw new HttpError(412, { error: { code: 'resource_unavailable', message: `server type ${type.name} is not available in ${loc?.name ?? 'any location'}`, details: {} } });
+    const cap = capacityFault(this.faults.config.capacity, type.name, loc.name);
+    if (cap) {
+      const status = cap.code === 'resource_limit_exceeded' ? 403 : 412;
+      const message = cap.code === 'resource_limit_exceeded' ? 'server limit exceeded for this project' : cap.code === 'placement_error' ? `no host available for ${type.name} in ${loc.name}` : `server type ${type.name} is unavailable in ${loc.name}`;
+      throw new HttpError(status, { error: { code: cap.code, message, details: {} } });
+    }
     const image = this.findImage(b.image, type.architecture);
     if (!image) throw invalidInput('image', `image ${b.image} not found`);
     if (image.status !== 'available') throw invalidInput('image', `image ${b.image} is not available`);

@@ -4,6 +4,7 @@ import { LiveEventsProvider, useLiveEvents } from './live.tsx';
 import { CreateInstance } from './pages/CreateInstance.tsx';
 import { InstanceDetail } from './pages/InstanceDetail.tsx';
 import { Instances } from './pages/Instances.tsx';
+import { Costs } from './pages/Costs.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { Keys, ProjectSwitcher } from './pages/Keys.tsx';
 import { Audit } from './pages/Audit.tsx';
@@ -89,6 +90,9 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             <NavLink to={href.audit()} active={route.name === 'audit'} testId="nav-audit">
               Audit
             </NavLink>
+            <NavLink to={href.costs()} active={route.name === 'costs'} testId="nav-costs">
+              Costs
+            </NavLink>
           </nav>
           <div className="topbar-right">
             <ProjectSwitcher />
@@ -121,6 +125,8 @@ function Page({ route }: { route: Route }) {
       return <Keys />;
     case 'audit':
       return <Audit />;
+    case 'costs':
+      return <Costs />;
     default:
       return (
         <section className="page">

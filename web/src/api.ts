@@ -6,6 +6,7 @@
  * details).
  */
 import { ApiError, body, createApiClient, isAbort, NetworkError } from '../../src/api/contract/index.ts';
+import type { components } from '../../src/api/contract/types.ts';
 import { session } from './session.ts';
 import { readFrames } from './sse.ts';
 import type { ApiKeyCreated, ApiKeyInfo, Project } from './types.ts';
@@ -280,4 +281,12 @@ export async function exportAudit(filters: AuditFilters): Promise<Blob> {
   const { data } = await api.GET('/v1/audit', { params: { query: { ...filters, format: 'jsonl' } }, parseAs: 'blob' });
   if (!data) throw new ApiError(0, null, 'The audit export answered without a body');
   return data;
+}
+
+/** What GET /v1/costs answers: this month's spend, projection, budgets and per-instance costs. */
+export type Costs = components['schemas']['Costs'];
+
+/** GET /v1/costs. @example const { budgets, totals } = await getCosts() */
+export function getCosts(opts: CallOptions = {}): Promise<Costs> {
+  return call(api.GET('/v1/costs', { params: { query: {} }, signal: opts.signal }));
 }

@@ -11,6 +11,7 @@ export type Route =
   | { name: 'providers' }
   | { name: 'keys' }
   | { name: 'audit' }
+  | { name: 'costs' }
   | { name: 'not-found'; path: string };
 
 /** The route for a location hash. @example parseRoute('#/create') // { name: 'create' } */
@@ -21,6 +22,7 @@ export function parseRoute(hash: string): Route {
   if (path === '/providers') return { name: 'providers' };
   if (path === '/keys') return { name: 'keys' };
   if (path === '/audit') return { name: 'audit' };
+  if (path === '/costs') return { name: 'costs' };
   const m = /^\/instances\/([0-9a-fA-F-]{36})$/.exec(path);
   if (m) return { name: 'instance', id: m[1].toLowerCase() };
   return { name: 'not-found', path };
@@ -33,6 +35,7 @@ export const href = {
   providers: () => '#/providers',
   keys: () => '#/keys',
   audit: () => '#/audit',
+  costs: () => '#/costs',
   instance: (id: string) => `#/instances/${id}`,
 };
 

@@ -499,6 +499,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The monthly budgets that apply to the request's project (the installation's and the project's), with this month's spend. */
+        get: operations["getBudget"];
+        /** @description Set (monthly: null removes) the installation's monthly cap on projected spend. Creates that would pass it are refused with 402. */
+        put: operations["setBudget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/projects/{project}/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Set (monthly: null removes) a project's monthly cap (project owners). */
+        put: operations["setProjectBudget"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/costs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Spend so far this month, projected month and per instance (Hetzner and DigitalOcean bill started hours, capped at the monthly price). */
+        get: operations["getCosts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ssh-hosts": {
         parameters: {
             query?: never;
@@ -950,8 +1002,10 @@ export interface components {
             name?: string;
             /** @enum {string} */
             provider: "local" | "hetzner" | "digital-ocean" | "ssh";
-            location?: string;
-            serverType?: string;
+            /** @description a location, or an ordered list to fall back through when the cloud has no capacity */
+            location?: string | string[];
+            /** @description a server type, or an ordered list to fall back through (each type at each location, in order) */
+            serverType?: string | string[];
             image?: string;
             /**
              * @default process
@@ -1024,6 +1078,12 @@ export interface components {
                 [key: string]: string;
             };
             monthlyPrice: number | null;
+            /** @description the price of serverType at location as the cloud lists it (gross); 0 for local and ssh */
+            price: {
+                hourly: number;
+                monthly: number;
+                currency: string;
+            } | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1057,7 +1117,7 @@ export interface components {
             at: string;
             actor: string;
             /** @enum {string} */
-            kind: "transition" | "connection" | "log" | "info" | "warning" | "error";
+            kind: "transition" | "connection" | "log" | "info" | "warning" | "error" | "budget_warning";
             from: string | null;
             to: string | null;
             step: string | null;
@@ -1503,6 +1563,48 @@ export interface components {
             };
         } & {
             [key: string]: components["schemas"]["AnsibleGroup"];
+        };
+        Budget: {
+            /** @enum {string} */
+            scope: "installation" | "project";
+            project: string | null;
+            monthly: number;
+            currency: string;
+            /** @description spent so far this month, in the budget currency */
+            spent: number;
+            /** @description projected for the whole month if every instance keeps running */
+            projected: number;
+            /** @description projected as a percentage of the cap */
+            percent: number;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        BudgetState: {
+            installation: components["schemas"]["Budget"] | null;
+            project: components["schemas"]["Budget"] | null;
+        };
+        Costs: {
+            /** @description YYYY-MM (UTC) */
+            month: string;
+            totals: {
+                currency: string;
+                spent: number;
+                projected: number;
+            }[];
+            budgets: components["schemas"]["Budget"][];
+            instances: {
+                id: string;
+                name: string;
+                provider: string;
+                serverType: string | null;
+                location: string | null;
+                status: string;
+                hourly: number;
+                monthly: number;
+                currency: string;
+                spent: number;
+                projected: number;
+            }[];
         };
         Project: {
             name: string;
@@ -2065,6 +2167,15 @@ export interface operations {
             };
             /** @description Missing or invalid credentials */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The monthly budget would be exceeded (cap, currency, projected, price name the figures) */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4140,6 +4251,295 @@ export interface operations {
             };
             /** @description Nothing stored */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Budgets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetState"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the cap on projected spend per calendar month (UTC); null removes the budget */
+                    monthly: number | null;
+                    /**
+                     * @description the currency the cap is in; servers priced in another currency are refused while it is set
+                     * @default EUR
+                     */
+                    currency?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Budgets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetState"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setProjectBudget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description the cap on projected spend per calendar month (UTC); null removes the budget */
+                    monthly: number | null;
+                    /**
+                     * @description the currency the cap is in; servers priced in another currency are refused while it is set
+                     * @default EUR
+                     */
+                    currency?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Budgets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BudgetState"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not your project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A Host this Hangar does not answer to (HANGAR_ALLOWED_HOSTS) */
+            421: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many failed authentication attempts from this address (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getCosts: {
+        parameters: {
+            query?: {
+                /** @description admins: one project (default: the whole installation) */
+                project?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Costs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Costs"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key lacks the role this needs, or a cross-origin browser request */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

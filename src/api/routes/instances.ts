@@ -9,6 +9,16 @@ import { decodeCursor, encodeCursor } from '../serialize.ts';
 import { actorOf, serializeInstance, type RouteContext } from './context.ts';
 import { instanceIdOf } from './params.ts';
 
+/** `serverType`/`location` as given: one value, or an ordered list for capacity fallback. */
+function choiceLists(serverType: string | string[] | undefined, location: string | string[] | undefined) {
+  return {
+    serverType: Array.isArray(serverType) ? serverType[0] : serverType,
+    location: Array.isArray(location) ? location[0] : location,
+    serverTypes: Array.isArray(serverType) ? serverType : undefined,
+    locations: Array.isArray(location) ? location : undefined,
+  };
+}
+
 /** The largest create body: a compose file or a workload's settings fit well within it. */
 const CREATE_BODY_LIMIT = 256 * 1024;
 
@@ -29,8 +39,8 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
     const input = {
       name: body.name,
       provider: body.provider,
-      location: body.location,
-      serverType: body.serverType,
+      ...choiceLists(body.serverType, body.location),
+      project: req.project,
       image: body.image,
       workload: body.workload,
       workloadConfig: config,
@@ -39,7 +49,6 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: RouteContext):
       tailscaleTags: body.tailscaleTags,
       connectTimeoutSeconds: body.connectTimeoutSeconds,
       onFailure: body.onFailure,
-      project: req.project,
       ttlSeconds: body.ttl,
       idleStopSeconds: body.idleStop,
     };

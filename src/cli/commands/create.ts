@@ -69,8 +69,8 @@ export function registerCreate(program: Command, action: Action): void {
     .description('create an instance (an agent server) and, with --wait, follow it to running')
     .addOption(new Option('-p, --provider <name>', 'where the server runs (see `hangar providers`)').choices(PROVIDERS).makeOptionMandatory())
     .option('-n, --name <name>', 'display name (default: <workload>-<first 8 hex of the id>, e.g. process-5aa2f4bc)')
-    .option('-l, --location <location>', 'location / region (see `hangar providers PROVIDER`)')
-    .option('-t, --type <serverType>', 'server type / size')
+    .option('-l, --location <location>', 'location / region (see `hangar providers PROVIDER`); a,b,c: fall back in order when the cloud has no capacity')
+    .option('-t, --type <serverType>', 'server type / size; a,b: fall back in order (each type at each location)')
     .option('--image <image>', 'image name or snapshot id')
     .addOption(new Option('-w, --workload <kind>', 'what the server runs').choices(WORKLOADS).default('process'))
     .option('-s, --set <key=value>', 'workload setting, typed (repeatable): true/false, integers and […]/{…} JSON as such, else text; keys ending in key/token/password/secret are stored sealed', collect, [])
@@ -163,8 +163,9 @@ export function buildBody(opts: CreateOptions): CreateInstanceBody {
   applySettings(config, opts.set, opts.setString ?? []);
   const body: CreateInstanceBody = { provider: opts.provider as CreateInstanceBody['provider'], workload: opts.workload as CreateInstanceBody['workload'], config };
   if (opts.name) body.name = opts.name;
-  if (opts.location) body.location = opts.location;
-  if (opts.type) body.serverType = opts.type;
+  // `--type cpx22,cx32 --location nbg1,fsn1`: ordered lists the create falls back through on capacity errors.
+  if (opts.location) body.location = commaList(opts.location);
+  if (opts.type) body.serverType = commaList(opts.type);
   if (opts.image) body.image = opts.image;
   if (opts.tailscale) body.tailscale = true;
   if (opts.tag.length) body.tailscaleTags = opts.tag;
@@ -180,4 +181,16 @@ export function buildBody(opts: CreateOptions): CreateInstanceBody {
     body.connectTimeoutSeconds = n;
   }
   return body;
+}
+
+/**
+ * One value, or an ordered list when it holds commas.
+ *
+ * @example
+ * commaList('nbg1') // → 'nbg1'
+ * commaList('nbg1, fsn1') // → ['nbg1', 'fsn1']
+ */
+export function commaList(v: string): string | string[] {
+  const parts = v.split(',').map((x) => x.trim()).filter(Boolean);
+  return parts.length > 1 ? parts : (parts[0] ?? v);
 }

@@ -7,6 +7,9 @@ import type { ProviderName } from '../../providers/types.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow, InstanceUpdate } from '../store.ts';
 import { armLifetime } from './lifetime.ts';
+import type { Db } from '../../db/client.ts';
+import type { CrossedThreshold } from '../../db/stores/budgets.ts';
+import { resolveChoices } from './choices.ts';
 import { choosePath } from './plan.ts';
 import { claimFromPool } from '../pools/claim.ts';
 
@@ -33,6 +36,9 @@ export interface CreateInstanceInput {
   idleStopSeconds?: number;
   /** Set by the pool keeper: this instance is a warm member of that pool (no user settings). */
   poolId?: string;
+  /** Capacity fallback: server types and locations to try in order (instead of `serverType`/`location`). */
+  serverTypes?: string[];
+  locations?: string[];
 }
 
 /** Bootstrap tokens outlive the connect timeout by this much, then they are useless. */
@@ -72,12 +78,20 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
     const claimed = await claimFromPool(r, input, actor); // a warm server of a matching pool, if one is ready
     if (claimed) return claimed;
   }
-  const choice = await choosePath(r, input);
+  const now = new Date();
+  const resolved = await resolveChoices(r, providerOf(r, input.provider), input, now);
+  const [first, ...rest] = resolved.choices;
+  const choice = await choosePath(r, { ...input, location: first.location ?? undefined });
   const id = randomUUID();
   const connectTimeoutSeconds = input.connectTimeoutSeconds ?? r.connectTimeoutSeconds;
   const ttlSeconds = (input.ttlSeconds ?? r.defaultTtlSeconds ?? 0) || null;
   const idleStopSeconds = (input.idleStopSeconds ?? r.defaultIdleStopSeconds ?? 0) || null;
-  const now = new Date();
+  let crossed: CrossedThreshold[] = [];
+  const reserve = r.ledger
+    ? async (tx: Db) => {
+        crossed = await r.ledger!.reserve(tx, { instanceId: id, project: input.project ?? DEFAULT_PROJECT, provider: input.provider, price: first.price, cost: resolved.reserve, now });
+      }
+    : undefined;
   const row = await r.store.insert(
     {
       id,
@@ -85,8 +99,12 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       project: input.project ?? DEFAULT_PROJECT,
       serverName: serverName(id, input.name ?? input.workload),
       provider: input.provider,
-      location: input.location ?? null,
-      serverType: input.serverType ?? null,
+      location: first.location,
+      serverType: first.serverType,
+      priceHourly: first.price.hourly,
+      priceMonthly: first.price.monthly,
+      priceCurrency: first.price.currency || null,
+      fallbackChoices: rest.map((c) => ({ serverType: c.serverType, location: c.location })),
       image: choice.image,
       bootstrapPath: choice.path,
       workload: input.workload,
@@ -106,7 +124,12 @@ export async function createInstance(r: EngineResources, input: CreateInstanceIn
       ...bootstrapToken(r, connectTimeoutSeconds).columns,
     },
     { actor, kind: 'transition', reason: 'instance requested' },
+    reserve,
   );
+  for (const c of crossed) {
+    const where = c.scope === '*' ? 'the installation' : `project ${c.scope}`;
+    await r.store.event(id, { actor: 'engine', kind: 'budget_warning', reason: `projected spend this month ${c.projected.toFixed(2)} ${c.cap.currency} reached ${c.threshold}% of the ${c.cap.monthly.toFixed(2)} ${c.cap.currency} budget of ${where}`, data: { scope: c.scope, threshold: c.threshold, projected: c.projected, cap: c.cap.monthly, currency: c.cap.currency } });
+  }
   if (choice.fallback) {
     await r.store.event(id, { actor: 'engine', kind: 'warning', reason: choice.fallback, data: { bootstrapPath: 'full', fallback: true, requestedImage: input.image ?? r.snapshotIds?.[input.provider] ?? null } });
   } else if (choice.path === 'snapshot') {

@@ -6,6 +6,7 @@ import type { Attempt } from '../jobs.ts';
 import { providerOf, type EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
 import { bootstrapToken } from './create.ts';
+import { withCapacityFallback } from './fallback.ts';
 import { ownership } from './ownership.ts';
 import { fail } from './teardown.ts';
 import { bootstrapFor, renderUserDataFor } from './user-data.ts';
@@ -57,7 +58,7 @@ async function createServer(r: EngineResources, row: InstanceRow, provider: Clou
   const { userData } = renderUserDataFor(r, provider, bootstrap);
   const spec = { name: row.serverName, labels: ownership(row), location: row.location ?? undefined, serverType: row.serverType ?? undefined, image: row.hibernateImageId ?? row.image ?? undefined, userData, bootstrap };
   try {
-    const server = await provider.createServer(spec);
+    const server = await withCapacityFallback(r, row, (choice) => provider.createServer({ ...spec, ...choice }));
     await r.store.event(row.id, { actor: 'engine', kind: 'info', reason: `server ${server.id} created on ${provider.name}`, data: { serverId: server.id, name: server.name, replica: r.replicaId } });
     return server;
   } catch (err) {
@@ -75,7 +76,21 @@ async function createServer(r: EngineResources, row: InstanceRow, provider: Clou
 
 async function recordServer(r: EngineResources, instanceId: string, server: ServerInfo): Promise<void> {
   const row = await r.store.get(instanceId);
-  const set = { serverId: server.id, ipv4: server.ipv4 ?? row.ipv4, ipv6: server.ipv6 ?? row.ipv6 };
+  // What the cloud reports, not what was asked: the real type, location and their price.
+  const serverType = server.serverType ?? row.serverType;
+  const location = server.location ?? row.location;
+  const price = r.catalogue && (serverType !== row.serverType || location !== row.location || row.priceHourly === null)
+    ? await r.catalogue.price(row.provider, serverType, location).catch(() => null)
+    : null;
+  if (price) await r.ledger?.reprice(instanceId, price);
+  const set = {
+    serverId: server.id,
+    ipv4: server.ipv4 ?? row.ipv4,
+    ipv6: server.ipv6 ?? row.ipv6,
+    serverType,
+    location,
+    ...(price ? { priceHourly: price.hourly, priceMonthly: price.monthly, priceCurrency: price.currency || null } : {}),
+  };
   await r.store.advance(instanceId, 'boot', { actor: 'engine', reason: `server ${server.id} booting`, data: { serverId: server.id } }, set);
   if (row.status === 'stopping' || row.status === 'stopped') {
     // A destroy raced with this create: make sure teardown sees the new server.
