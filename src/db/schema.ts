@@ -193,3 +193,4 @@ export const agentReleases = pgTable('agent_releases', {
   canaryPercent: integer('canary_percent').notNull().default(100),
   revokedAt: ts('revoked_at'),
 });
+export * from './schema-webhooks.ts';
