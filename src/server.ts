@@ -42,6 +42,7 @@ import { SnapshotBuilder } from './engine/snapshots.ts';
 import { Releases } from './engine/releases.ts';
 import { releaseKeyProblem } from './domain/releases.ts';
 import { ConflictError } from './domain/errors.ts';
+import { Webhooks } from './engine/webhooks/webhooks.ts';
 
 export interface StartOptions {
   /** Extra or replacement providers (e.g. emulated clouds in tests). */
@@ -71,6 +72,7 @@ export interface Hangar {
   installationId: string;
   reconciler: Reconciler;
   engine: Engine;
+  webhooks: Webhooks;
   hub: Hub;
   database: Database;
   boss: PgBoss;
@@ -101,8 +103,10 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     await bus.start();
     cleanups.unshift(() => bus.stop());
     const metricsRef: { m?: Metrics } = {};
+    const webhooksRef: { w?: Webhooks } = {};
     const store = new Store(database.db, (e) => {
       bus.publish(e.instanceId);
+      webhooksRef.w?.kick();
       metricsRef.m?.events.inc({ kind: e.kind });
     });
     const install = await installationId(database.db);
@@ -111,6 +115,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     cleanups.unshift(() => boss.stop({ graceful: false, wait: true, close: false }));
 
     const sealingKey = secretKey(config);
+    const wh = config.webhooks;
+    const webhooks = new Webhooks({ db: database.db, secretKey: sealingKey, policy: { allowHttp: wh.allowHttp, allowPrivate: wh.allowPrivate }, timeoutMs: wh.timeoutMs, retryBaseMs: wh.retryBaseMs, pollMs: wh.pollMs, unreachableMs: wh.unreachableMinutes * 60_000, log: log.child({ mod: 'webhooks' }), onEvent: (id) => bus.publish(id) });
+    webhooksRef.w = webhooks;
     const providers: ProviderRegistry = new Map();
     // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
     // Credentials stored through the API (sealed) override the environment's. Endpoints must be
@@ -223,7 +230,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, releases: new Releases(database.db, config.releaseKeys) });
+    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, auth: new ApiKeyAuth(database.db), bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, releases: new Releases(database.db, config.releaseKeys), webhooks });
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);
     await app.listen({ host: config.host, port: config.port });
@@ -248,6 +255,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     const smokeTimer = new SmokeTimer({ boss, db: database.db, log: log.child({ mod: 'smoke' }), intervalSeconds: config.smokeIntervalSeconds, pollSeconds: config.pollSeconds, ops: new AgentOps({ store, send: (id, n, a, t) => hub.command(id, n, a, t), onSmoke: (result) => metrics.smoke.inc({ result }) }) });
     await smokeTimer.start();
     cleanups.unshift(() => smokeTimer.stop());
+    webhooks.start();
+    cleanups.unshift(() => webhooks.stop());
     let stopped = false;
     return {
       url,
@@ -257,6 +266,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       engine,
       hub,
       reconciler,
+      webhooks,
       database,
       boss,
       log,

@@ -31,6 +31,8 @@ import { registerSnapshotRoutes } from './routes/snapshots.ts';
 import { registerSshHostRoutes } from './routes/ssh-hosts.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { installSecurity } from './security.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
+import type { Webhooks } from '../engine/webhooks/webhooks.ts';
 
 /** Limits every request is held to (a route may lower or raise its own body limit). */
 export const HTTP_LIMITS = {
@@ -61,6 +63,7 @@ export interface AppDeps {
   hub?: Pick<Hub, 'command'>;
   snapshots?: SnapshotBuilder;
   releases?: Releases;
+  webhooks?: Webhooks;
   /** Host names the API answers to (see `allowedHosts`); empty = any. */
   allowedHosts?: string[];
   /** Serve /metrics without a key. */
@@ -137,6 +140,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerProviderRoutes(app, ctx);
   registerAgentRoutes(app, ctx);
   registerReleaseRoutes(app, ctx, () => nudgeAgents(ctx));
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes });

@@ -22,6 +22,8 @@ const SECURITY: Record<string, unknown> = {
   builder: [{ buildToken: [] }],
   admin: [{ apiKey: [] }],
   metrics: [{ apiKey: [] }, {}],
+  // Project roles are API keys too (checked against req.project).
+  ...Object.fromEntries(['viewer', 'operator', 'releaser', 'owner'].map((r) => [r, [{ apiKey: [] }]])),
 };
 
 /** Fastify's `/v1/instances/:id` as an OpenAPI path template, `/v1/instances/{id}`. */

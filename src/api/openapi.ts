@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { RELEASE_VERSION } from '../domain/releases.ts';
 import * as I from './inputs.ts';
 import { CreateInstance, Enroll, ListQuery, ProviderName, RESPONSES } from './schemas.ts';
+import { WEBHOOK_PATHS } from './openapi-webhooks.ts';
 
 type Json = Record<string, unknown>;
 
@@ -123,6 +124,7 @@ const paths: Record<string, Record<string, Json>> = {
   },
   '/v1/agent-releases/{version}': { get: { operationId: 'getAgentRelease', tags: ['releases'], parameters: [versionParam], responses: { 200: ok('Release', ref('Release')), 404: problem('Unknown release') } } },
   '/v1/agent-releases/{version}/approve': { post: { operationId: 'approveAgentRelease', tags: ['releases'], description: 'Let agents run this release (the most recently approved, unrevoked release is every agent’s target); canaryPercent limits it to a stable share of agents; an older version than the newest approved one needs allowDowngrade. Connected agents are asked to check at once.', parameters: [versionParam], requestBody: body(schema(I.ApproveRelease), false), responses: { 200: ok('Approved', ref('Release')), 400: invalid, 404: problem('Unknown release'), 409: problem('Revoked, or a downgrade without allowDowngrade') } } },
+  ...WEBHOOK_PATHS,
   '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', tags: ['releases'], description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: ok('Revoked', ref('Release')), 404: problem('Unknown release') } } },
 };
 
@@ -154,7 +156,7 @@ export function openApiDocument(): Json {
     info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details (application/problem+json); validation errors name each field in `errors`.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
-    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases'].map((name) => ({ name })),
+    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'webhooks'].map((name) => ({ name })),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An installation API key, hgr_…' },
