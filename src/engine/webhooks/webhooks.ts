@@ -141,7 +141,7 @@ export class Webhooks {
         this.again = false;
         const room = this.o.concurrency - this.inFlight;
         if (room <= 0 || !this.timer) return;
-        const claimed = await this.store.claim({ now: this.o.now(), limit: room, leaseMs: this.o.timeoutMs + 20_000 });
+        const claimed = await this.store.claim({ now: this.o.now(), limit: room, leaseMs: Math.round(this.o.timeoutMs * 1.5) + 2_000 });
         for (const d of claimed) this.track(this.attempt(d));
         if (claimed.length === room) this.again = true;
       } while (this.again);
