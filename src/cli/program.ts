@@ -13,6 +13,7 @@ import { registerHosts } from './commands/hosts.ts';
 import { registerReconcile } from './commands/reconcile.ts';
 import { registerRm } from './commands/rm.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
+import { registerWebhook } from './commands/webhook.ts';
 import { Context, type CommonOptions, type Io } from './context.ts';
 import { CliError, UsageError } from './errors.ts';
 import { problemLines } from './output.ts';
@@ -63,7 +64,7 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
 Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar login) > http://127.0.0.1:7070.
 Exit codes: 0 success, 1 failure, 2 usage error.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerWebhook];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

@@ -163,7 +163,7 @@ export class Reconciler {
       if (fresh.length) {
         report.orphansMarked.push(s.id);
         this.o.log.warn({ provider, serverId: s.id, name: s.name }, `orphan server marked; deleted after ${this.o.orphanGraceSeconds}s unless an instance claims it`);
-        if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `server ${s.id} is labelled for instance but not used by it; marked orphan` });
+        if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `server ${s.id} is labelled for instance but not used by it; marked orphan`, data: { serverId: s.id, orphan: 'found' } });
       }
       return;
     }
@@ -171,6 +171,6 @@ export class Reconciler {
     await db.delete(orphans).where(and(eq(orphans.provider, provider), eq(orphans.serverId, s.id)));
     report.orphansDeleted.push(s.id);
     this.o.log.warn({ provider, serverId: s.id, name: s.name }, 'orphan server deleted');
-    if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `orphan server ${s.id} deleted after the grace period`, data: { serverId: s.id } });
+    if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `orphan server ${s.id} deleted after the grace period`, data: { serverId: s.id, orphan: 'deleted' } });
   }
 }

@@ -10,6 +10,8 @@ export interface Received {
   json: any;
   verified: boolean;
   at: number;
+  /** What the receiver answered. */
+  status: number;
 }
 
 /** What the receiver answers on a path: a status (after an optional delay), or never. */
@@ -52,7 +54,7 @@ export async function startReceiver(behaviour: Record<string, Behaviour> = {}) {
       } catch {
         /* kept as text */
       }
-      const r: Received = { path, id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], body, json, verified, at: Date.now() };
+      const r: Received = { path, id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], body, json, verified, at: Date.now(), status: 0 };
       const n = (counts.get(path) ?? 0) + 1;
       counts.set(path, n);
       const b = behaviour[path]?.(n, r) ?? { status: 204 };
@@ -63,7 +65,7 @@ export async function startReceiver(behaviour: Record<string, Behaviour> = {}) {
       setTimeout(() => {
         // A request answered after the sender gave up is not a delivery.
         if (!res.destroyed && !req.socket.destroyed) {
-          received.push(r);
+          received.push({ ...r, status: b.status });
           res.writeHead(b.status).end(b.status >= 400 ? 'no' : '');
         } else received.push({ ...r, verified: false, path: `${path}#aborted` });
       }, b.delayMs ?? 0);

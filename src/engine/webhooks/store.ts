@@ -115,7 +115,7 @@ export class WebhookStore {
           AND NOT EXISTS (
             SELECT 1 FROM webhook_deliveries p
             WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key AND p.id <> d.id
-              AND ((p.status = 'pending' AND p.seq < d.seq) OR (p.status = 'delivering' AND p.lease_until >= ${now}::timestamptz)))
+              AND ((p.status IN ('pending', 'delivering') AND p.seq < d.seq) OR (p.status = 'delivering' AND p.lease_until >= ${now}::timestamptz)))
         ORDER BY d.seq
         LIMIT ${o.limit}
         FOR UPDATE OF d SKIP LOCKED
