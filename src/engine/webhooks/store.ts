@@ -143,23 +143,20 @@ export class WebhookStore {
    */
   async complete(d: ClaimedDelivery, out: AttemptOutcome, now: Date, retryAt: Date | null): Promise<void> {
     const ok = out.statusCode !== null && out.statusCode >= 200 && out.statusCode < 300;
-    await this.db.transaction(async (tx) => {
-      await tx.insert(webhookAttempts).values({ deliveryId: d.id, at: now, statusCode: out.statusCode, latencyMs: out.latencyMs, error: out.error });
-      await tx
-        .update(webhookDeliveries)
-        .set({
-          status: ok ? 'delivered' : retryAt ? 'pending' : 'failed',
-          nextAttemptAt: ok || !retryAt ? now : retryAt,
-          leaseUntil: null,
-          lastStatus: out.statusCode,
-          lastError: out.error,
-          lastLatencyMs: out.latencyMs,
-          deliveredAt: ok ? now : null,
-        })
-        .where(and(eq(webhookDeliveries.id, d.id), eq(webhookDeliveries.status, 'delivering')));
-      if (ok) await tx.update(webhookEndpoints).set({ failingSince: null }).where(eq(webhookEndpoints.id, d.endpointId));
-      else await tx.update(webhookEndpoints).set({ failingSince: sql`COALESCE(${webhookEndpoints.failingSince}, ${now.toISOString()}::timestamptz)` }).where(eq(webhookEndpoints.id, d.endpointId));
-    });
+    const at = now.toISOString();
+    const status = ok ? 'delivered' : retryAt ? 'pending' : 'failed';
+    const next = (ok || !retryAt ? now : retryAt).toISOString();
+    // One statement (atomic, one round trip): the attempt, the delivery, the endpoint's failing_since.
+    await this.db.execute(sql`
+      WITH a AS (
+        INSERT INTO webhook_attempts (delivery_id, at, status_code, latency_ms, error) VALUES (${d.id}, ${at}::timestamptz, ${out.statusCode}, ${out.latencyMs}, ${out.error})
+      ), u AS (
+        UPDATE webhook_deliveries SET status = ${status}, next_attempt_at = ${next}::timestamptz, lease_until = NULL, last_status = ${out.statusCode},
+          last_error = ${out.error}, last_latency_ms = ${out.latencyMs}, delivered_at = ${ok ? at : null}::timestamptz
+        WHERE id = ${d.id} AND status = 'delivering'
+      )
+      UPDATE webhook_endpoints SET failing_since = ${ok ? sql`NULL` : sql`COALESCE(failing_since, ${at}::timestamptz)`}
+      WHERE id = ${d.endpointId} AND ${ok ? sql`failing_since IS NOT NULL` : sql`failing_since IS NULL`}`);
   }
 
   /** Disable endpoints failing since before `cutoff`; returns them (each disabled once). */

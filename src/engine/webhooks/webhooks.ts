@@ -141,7 +141,7 @@ export class Webhooks {
         this.again = false;
         const room = this.o.concurrency - this.inFlight;
         if (room <= 0 || !this.timer) return;
-        const claimed = await this.store.claim({ now: this.o.now(), limit: room, leaseMs: Math.round(this.o.timeoutMs * 1.5) + 2_000 });
+        const claimed = await this.store.claim({ now: this.o.now(), limit: room, leaseMs: this.o.timeoutMs * 2 + 5_000 });
         for (const d of claimed) this.track(this.attempt(d));
         if (claimed.length === room) this.again = true;
       } while (this.again);
@@ -158,7 +158,8 @@ export class Webhooks {
     void p.finally(() => {
       this.inFlight--;
       this.running.delete(p);
-      void this.pump();
+      // Claim in batches: once half the slots are free (or all are), not after every attempt.
+      if (this.inFlight === 0 || this.o.concurrency - this.inFlight >= Math.ceil(this.o.concurrency / 2)) void this.pump();
     });
   }
 
