@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHangar, type TestHangar } from '../helpers/hangar.ts';
+import { runCli } from '../helpers/cli.ts';
 import { processesMatching } from '../helpers/procs.ts';
 import { startReceiver, type Received } from '../helpers/webhook-receiver.ts';
 
@@ -137,5 +138,30 @@ describe('webhooks: deliveries', () => {
     expect(mine.at(-1)!.json.text).toMatch(/instance lost .* is unreachable: agent unreachable/);
     expect(mine.every((r) => r.verified)).toBe(true);
     await h.api(`/v1/webhooks/${ep.id}`, { method: 'DELETE' });
+  });
+});
+
+describe('hangar webhook (CLI)', () => {
+  it('adds (secret once), lists, tests, shows deliveries, redelivers and removes', async () => {
+    const add = await runCli(h, ['webhook', 'add', rx.url('/cli'), '--events', 'webhook.test,instance.failed', '--format', 'json']);
+    expect(add.code, add.stderr).toBe(0);
+    const secret = /signing secret \(shown once\): (whsec_\S+)/.exec(add.stdout)![1];
+    const id = /webhook ([0-9a-f-]{36})/.exec(add.stdout)![1];
+    rx.secrets.set('/cli', secret);
+    const ls = await runCli(h, ['webhook', 'ls']);
+    expect(ls.stdout).toContain(id);
+    expect(ls.stdout).not.toContain(secret);
+    expect((await runCli(h, ['webhook', 'test', id])).code).toBe(0);
+    await rx.until((a) => a.some((r) => r.path === '/cli' && r.verified && r.json.type === 'webhook.test'), 'the CLI test delivery');
+    await expect.poll(async () => (await runCli(h, ['webhook', 'deliveries', id])).stdout).toMatch(/webhook\.test\s+delivered\s+1\s+204/);
+    const [d] = JSON.parse((await runCli(h, ['webhook', 'deliveries', id, '--json'])).stdout);
+    const re = await runCli(h, ['webhook', 'redeliver', id, d.id]);
+    expect(re.stdout).toContain(d.webhookId);
+    await rx.until((a) => a.filter((r) => r.path === '/cli' && r.id === d.webhookId).length === 2, 'the redelivery');
+    const bad = await runCli(h, ['webhook', 'add', 'http://169.254.169.254/x', '--events', '*']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/URL|link-local/);
+    expect((await runCli(h, ['webhook', 'rm', id])).code).toBe(0);
+    expect((await runCli(h, ['webhook', 'ls'])).stdout).not.toContain(id);
   });
 });
