@@ -37,7 +37,8 @@ const headerOf = (c: Caller): Record<string, string> =>
   ({ none: {}, malformed: { authorization: 'Bearer x' }, 'wrong-key': { authorization: `Bearer ${newToken('hgr')}` }, agent: { authorization: agentHeader }, admin: { authorization: `Bearer ${h.apiKey}` } })[c];
 
 /** Who a declaration admits, among the callers tried (a builder needs its build token: none of these). */
-const admits = (r: DeclaredRoute, c: Caller) => r.access === 'public' || (r.access === 'agent' && c === 'agent') || ((r.access === 'admin' || r.access === 'metrics') && c === 'admin');
+const PROJECT_ROLES = ['viewer', 'operator', 'releaser', 'owner'];
+const admits = (r: DeclaredRoute, c: Caller) => r.access === 'public' || (r.access === 'agent' && c === 'agent') || ((r.access === 'admin' || r.access === 'metrics' || PROJECT_ROLES.includes(r.access)) && c === 'admin');
 
 /** A concrete path for a route: parameters filled with values that name nothing (a 404 after auth). */
 const concrete = (url: string) =>
@@ -60,7 +61,7 @@ async function call(method: string, path: string, caller: Caller): Promise<numbe
 describe('route table', () => {
   it('declares a caller for every route, and the API routes are not public', () => {
     expect(h.routes.length).toBeGreaterThan(30);
-    for (const r of h.routes) expect(['public', 'agent', 'builder', 'admin', 'metrics']).toContain(r.access);
+    for (const r of h.routes) expect(['public', 'agent', 'builder', 'admin', 'metrics', ...PROJECT_ROLES]).toContain(r.access);
     const publicApi = h.routes.filter((r) => r.access === 'public' && r.url.startsWith('/v1/')).map((r) => `${r.method} ${r.url}`);
     expect(publicApi.sort()).toEqual(['GET /v1/agent/bundle', 'HEAD /v1/agent/bundle', 'POST /v1/agents/enroll']);
   });
