@@ -127,10 +127,16 @@ describe('webhooks: deliveries', () => {
     const ep = await addEndpoint('/alerts', ['instance.connection_lost', 'instance.unreachable'], 'json');
     const { id } = await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'lost' } })).json();
     const row = await h.waitFor(id, (r) => r.status === 'running');
-    for (const p of processesMatching('--state-dir', join(h.dataDir, 'local-servers', row.serverId!))) process.kill(p.pid, 'SIGKILL');
-    const got = await rx.until((a) => ofInstance(a, '/alerts', id).some((r) => r.json.type === 'instance.unreachable'), 'instance.unreachable');
+    // Freeze the agent (and its supervisor): heartbeats stop, the hub calls the connection lost.
+    const frozen = processesMatching('--state-dir', join(h.dataDir, 'local-servers', row.serverId!));
+    for (const p of frozen) process.kill(p.pid, 'SIGSTOP');
+    let got: Received[];
+    try {
+      got = await rx.until((a) => ofInstance(a, '/alerts', id).some((r) => r.json.type === 'instance.unreachable'), 'instance.unreachable');
+    } finally {
+      for (const p of frozen) process.kill(p.pid, 'SIGCONT');
+    }
     const mine = ofInstance(got, '/alerts', id);
-    // (The supervisor may restart the agent once before it is killed too: lost, back, lost.)
     const types = mine.map((r) => r.json.type);
     expect(types[0]).toBe('instance.connection_lost');
     expect(types.filter((t) => t === 'instance.unreachable')).toHaveLength(1);
@@ -138,6 +144,8 @@ describe('webhooks: deliveries', () => {
     expect(mine.at(-1)!.json.text).toMatch(/instance lost .* is unreachable: agent unreachable/);
     expect(mine.every((r) => r.verified)).toBe(true);
     await h.api(`/v1/webhooks/${ep.id}`, { method: 'DELETE' });
+    expect((await h.api(`/v1/instances/${id}`, { method: 'DELETE' })).status).toBe(202);
+    await h.waitFor(id, (r) => r.status === 'stopped', 60_000);
   });
 });
 
