@@ -8,12 +8,12 @@ import { startReceiver, type Received } from '../helpers/webhook-receiver.ts';
 /** The flaky path fails twice, the slow path answers too late once, then both recover. */
 const rx = await startReceiver({
   '/flaky': (n) => ({ status: n <= 2 ? 500 : 200 }),
-  '/slow': (n) => ({ status: 200, delayMs: n === 1 ? 2_500 : 0 }),
+  '/slow': (n) => ({ status: 200, delayMs: n === 1 ? 8_000 : 0 }),
 });
 let h: TestHangar;
 
 beforeAll(async () => {
-  h = await startTestHangar('webhooks', { webhooks: { allowHttp: true, allowPrivate: true, timeoutMs: 1_000, retryBaseMs: 200, pollMs: 100, unreachableMinutes: 0.03 } });
+  h = await startTestHangar('webhooks', { webhooks: { allowHttp: true, allowPrivate: true, timeoutMs: 5_000, retryBaseMs: 200, pollMs: 100, unreachableMinutes: 0.03 } });
 });
 afterAll(async () => {
   await h?.close();
@@ -69,9 +69,9 @@ describe('webhooks: deliveries', () => {
     const slack = await addEndpoint('/slack', ['instance.running'], 'slack');
     const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'hooked' } });
     const { id } = await res.json();
-    await h.waitFor(id, (r) => r.status === 'running');
+    await h.waitFor(id, (r) => r.status === 'running', 90_000);
     expect((await h.api(`/v1/instances/${id}`, { method: 'DELETE' })).status).toBe(202);
-    await h.waitFor(id, (r) => r.status === 'stopped');
+    await h.waitFor(id, (r) => r.status === 'stopped', 90_000);
     const got = await rx.until((a) => ofInstance(a, '/all', id).some((r) => r.json.type === 'instance.stopped'), 'instance.stopped');
     const mine = ofInstance(got, '/all', id);
     expect(mine.every((r) => r.verified)).toBe(true);
@@ -114,19 +114,19 @@ describe('webhooks: deliveries', () => {
   it('times a slow receiver out and retries with the same webhook-id', async () => {
     const ep = await addEndpoint('/slow', ['webhook.test']);
     await h.api(`/v1/webhooks/${ep.id}/test`, { method: 'POST' });
-    await rx.until((a) => a.some((r) => r.path === '/slow'), 'the delivery after the timeout', 20_000);
+    await rx.until((a) => a.some((r) => r.path === '/slow'), 'the delivery after the timeout', 40_000);
     const [d] = await deliveries(ep.id);
     await expect.poll(async () => (await deliveries(ep.id))[0].status).toBe('delivered');
     const log = (await deliveries(ep.id))[0].attemptLog;
     expect(log).toHaveLength(2);
-    expect(log[1].error).toMatch(/no answer within 1000 ms/);
+    expect(log[1].error).toMatch(/no answer within 5000 ms/);
     expect(rx.received.filter((r) => r.path === '/slow').every((r) => r.id === d.webhookId && r.verified)).toBe(true);
   });
 
   it('alerts instance.unreachable when a lost connection does not come back', async () => {
     const ep = await addEndpoint('/alerts', ['instance.connection_lost', 'instance.unreachable'], 'json');
     const { id } = await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'lost' } })).json();
-    const row = await h.waitFor(id, (r) => r.status === 'running');
+    const row = await h.waitFor(id, (r) => r.status === 'running', 90_000);
     // Freeze the agent (and its supervisor): heartbeats stop, the hub calls the connection lost.
     const frozen = processesMatching('--state-dir', join(h.dataDir, 'local-servers', row.serverId!));
     for (const p of frozen) process.kill(p.pid, 'SIGSTOP');
@@ -161,7 +161,7 @@ describe('hangar webhook (CLI)', () => {
     expect(ls.stdout).not.toContain(secret);
     expect((await runCli(h, ['webhook', 'test', id])).code).toBe(0);
     await rx.until((a) => a.some((r) => r.path === '/cli' && r.verified && r.json.type === 'webhook.test'), 'the CLI test delivery');
-    await expect.poll(async () => (await runCli(h, ['webhook', 'deliveries', id])).stdout).toMatch(/webhook\.test\s+delivered\s+1\s+204/);
+    await expect.poll(async () => (await runCli(h, ['webhook', 'deliveries', id])).stdout).toMatch(/webhook\.test\s+delivered\s+\d+\s+204/);
     const [d] = JSON.parse((await runCli(h, ['webhook', 'deliveries', id, '--json'])).stdout);
     const re = await runCli(h, ['webhook', 'redeliver', id, d.id]);
     expect(re.stdout).toContain(d.webhookId);
