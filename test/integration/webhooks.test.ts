@@ -171,5 +171,5 @@ describe('hangar webhook (CLI)', () => {
     expect(bad.stderr).toMatch(/URL|link-local/);
     expect((await runCli(h, ['webhook', 'rm', id])).code).toBe(0);
     expect((await runCli(h, ['webhook', 'ls'])).stdout).not.toContain(id);
-  });
+  }, 240_000); // ten CLI processes on a loaded machine
 });
