@@ -67,6 +67,8 @@ export interface HangarConfig {
   orphanGraceSeconds: number;
   /** Seconds an instance may stay creating/booting/enrolling/configuring (HANGAR_TIMEOUT_<STATE>_SECONDS; defaults 600/900/300/900). */
   stateTimeouts: { creating: number; booting: number; enrolling: number; configuring: number };
+  /** Outbound webhooks (HANGAR_WEBHOOK_ALLOW_HTTP, _ALLOW_PRIVATE, _TIMEOUT_MS 10000, _RETRY_BASE_MS 5000, _POLL_MS 1000; HANGAR_ALERT_UNREACHABLE_MINUTES 5). */
+  webhooks: { allowHttp: boolean; allowPrivate: boolean; timeoutMs: number; retryBaseMs: number; pollMs: number; unreachableMinutes: number };
   /** Lease of a running step: a replica that dies mid-step loses its job after this (HANGAR_JOB_LEASE_SECONDS, default 180). */
   jobLeaseSeconds: number;
   /** Concurrent provision and teardown steps per process (HANGAR_WORKERS, default 8). */
@@ -163,5 +165,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     metricsPublic: flags.metricsPublic ?? flagOf(env.HANGAR_METRICS_PUBLIC, 'HANGAR_METRICS_PUBLIC'),
     authFailuresPerMinute: flags.authFailuresPerMinute ?? num(env.HANGAR_AUTH_FAILURES_PER_MINUTE, 30, 'HANGAR_AUTH_FAILURES_PER_MINUTE'),
     requestTimeoutSeconds: flags.requestTimeoutSeconds ?? num(env.HANGAR_REQUEST_TIMEOUT_SECONDS, 60, 'HANGAR_REQUEST_TIMEOUT_SECONDS'),
+    webhooks: {
+      allowHttp: flagOf(env.HANGAR_WEBHOOK_ALLOW_HTTP, 'HANGAR_WEBHOOK_ALLOW_HTTP'),
+      allowPrivate: flagOf(env.HANGAR_WEBHOOK_ALLOW_PRIVATE, 'HANGAR_WEBHOOK_ALLOW_PRIVATE'),
+      timeoutMs: num(env.HANGAR_WEBHOOK_TIMEOUT_MS, 10_000, 'HANGAR_WEBHOOK_TIMEOUT_MS'),
+      retryBaseMs: num(env.HANGAR_WEBHOOK_RETRY_BASE_MS, 5_000, 'HANGAR_WEBHOOK_RETRY_BASE_MS'),
+      pollMs: num(env.HANGAR_WEBHOOK_POLL_MS, 1_000, 'HANGAR_WEBHOOK_POLL_MS') || 1_000,
+      unreachableMinutes: num(env.HANGAR_ALERT_UNREACHABLE_MINUTES, 5, 'HANGAR_ALERT_UNREACHABLE_MINUTES'),
+      ...flags.webhooks,
+    },
   };
 }

@@ -47,6 +47,7 @@ import { ConflictError } from './domain/errors.ts';
 import { DbApiBudgetStore } from './db/stores/api-budget.ts';
 import { PoolKeeper } from './engine/pools/keeper.ts';
 import { PoolStore } from './engine/pools/store.ts';
+import { Webhooks } from './engine/webhooks/webhooks.ts';
 
 export interface StartOptions {
   /** Extra or replacement providers (e.g. emulated clouds in tests). */
@@ -80,6 +81,7 @@ export interface Hangar {
   /** The warm-pool keeper (tests run a pass with `runOnce`). */
   pools: PoolKeeper;
   engine: Engine;
+  webhooks: Webhooks;
   hub: Hub;
   database: Database;
   boss: PgBoss;
@@ -110,8 +112,10 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     await bus.start();
     cleanups.unshift(() => bus.stop());
     const metricsRef: { m?: Metrics } = {};
+    const webhooksRef: { w?: Webhooks } = {};
     const store = new Store(database.db, (e) => {
       bus.publish(e.instanceId);
+      webhooksRef.w?.kick();
       metricsRef.m?.events.inc({ kind: e.kind });
     });
     const install = await installationId(database.db);
@@ -120,6 +124,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     cleanups.unshift(() => boss.stop({ graceful: false, wait: true, close: false }));
 
     const sealingKey = secretKey(config);
+    const wh = config.webhooks;
+    const webhooks = new Webhooks({ db: database.db, secretKey: sealingKey, policy: { allowHttp: wh.allowHttp, allowPrivate: wh.allowPrivate }, timeoutMs: wh.timeoutMs, retryBaseMs: wh.retryBaseMs, pollMs: wh.pollMs, unreachableMs: wh.unreachableMinutes * 60_000, log: log.child({ mod: 'webhooks' }), onEvent: (id) => bus.publish(id) });
+    webhooksRef.w = webhooks;
     const providers: ProviderRegistry = new Map();
     // Clouds and the tailnet from the environment (HETZNER_API_TOKEN, DIGITALOCEAN_TOKEN, TAILSCALE_API_KEY, …).
     // Credentials stored through the API (sealed) override the environment's. Endpoints must be
@@ -243,7 +250,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
         return removed;
       },
     };
-    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, pools: { store: poolStore, kick: () => keeperRef.k?.kick(), budgets: apiBudget }, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys) });
+    const app = buildApp({ allowedHosts: allowedHosts({ host: config.host, publicUrl: config.publicUrl, extra: config.allowedHosts }), metricsPublic: config.metricsPublic, authFailuresPerMinute: config.authFailuresPerMinute, requestTimeoutMs: config.requestTimeoutSeconds * 1000, credentials: credentialsApi, pools: { store: poolStore, kick: () => keeperRef.k?.kick(), budgets: apiBudget }, reconcile: () => { if (!reconcilerRef.r) throw new ConflictError('Hangar is still starting'); return reconcilerRef.r.runOnce(); }, engine, bus, catalogue, metrics, log, agentBundle: async () => (await servedAgentBundle()).bytes, webDir, sshHosts, snapshots, hub, streams: hub, releases: new Releases(database.db, config.releaseKeys), webhooks });
     hub.otherUpgrades = app.streamUpgrades;
     hub.attach(app.server);
     if (database.kind === 'postgres') await hub.startRelay(database);
@@ -277,6 +284,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     const auditRetention = new AuditRetention({ boss, db: database.db, log: log.child({ mod: 'audit' }), retentionDays: config.auditRetentionDays ?? 365, pollSeconds: config.pollSeconds });
     await auditRetention.start();
     cleanups.unshift(() => auditRetention.stop());
+    webhooks.start();
+    cleanups.unshift(() => webhooks.stop());
     let stopped = false;
     return {
       url,
@@ -287,6 +296,7 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
       hub,
       reconciler,
       pools: keeper,
+      webhooks,
       database,
       boss,
       log,

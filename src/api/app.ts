@@ -46,6 +46,8 @@ import { Tickets } from './tickets.ts';
 
 /** Hands an upgrade request for a stream route (ssh, port-forward, proxy) to the app. */
 export type StreamUpgrades = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+import { registerWebhookRoutes } from './routes/webhooks.ts';
+import type { Webhooks } from '../engine/webhooks/webhooks.ts';
 
 /** Limits every request is held to (a route may lower or raise its own body limit). */
 export const HTTP_LIMITS = {
@@ -79,6 +81,7 @@ export interface AppDeps {
   releases?: Releases;
   /** Warm pools and the cloud-API budget view (routes/pools.ts). */
   pools?: PoolsApi;
+  webhooks?: Webhooks;
   /** Host names the API answers to (see `allowedHosts`); empty = any. */
   allowedHosts?: string[];
   /** Serve /metrics without a key. */
@@ -176,6 +179,7 @@ export function buildApp(deps: AppDeps): FastifyInstance & { declaredRoutes: Dec
   registerInventoryRoutes(app, ctx);
   registerPoolRoutes(app, ctx, deps.pools);
   registerBudgetRoutes(app, ctx);
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
   if (deps.webDir && existsSync(join(deps.webDir, 'index.html'))) registerDashboardRoutes(app, deps.webDir);
 
   return Object.assign(app, { declaredRoutes, streamUpgrades });

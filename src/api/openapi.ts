@@ -7,6 +7,7 @@ import { CreateInstance, Enroll, ExtendInstance, ListQuery, ProviderName, RESPON
 import { CreateKey, CreateProject, ProjectName } from './schemas-tenancy.ts';
 import { AUDIT_PATHS } from './openapi-audit.ts';
 import { PoolName, PutPool } from './pool-schemas.ts';
+import { WEBHOOK_PATHS } from './openapi-webhooks.ts';
 
 type Json = Record<string, unknown>;
 
@@ -165,6 +166,7 @@ const paths: Record<string, Record<string, Json>> = {
   '/v1/keys/{id}': { delete: { operationId: 'revokeKey', tags: ['tenancy'], description: 'Revoke a key: it stops working on the next request, on every replica.', parameters: [path('id', { type: 'string', format: 'uuid' })], responses: { 204: { description: 'Revoked' }, 404: problem('Unknown key (or one of another project)') } } },
   '/v1/agent-releases/{version}/revoke': { post: { operationId: 'revokeAgentRelease', tags: ['releases'], description: 'Withdraw a release: agents on it move to the previously approved one.', parameters: [versionParam], responses: { 200: ok('Revoked', ref('Release')), 404: problem('Unknown release') } } },
   ...AUDIT_PATHS,
+  ...WEBHOOK_PATHS,
 };
 
 /** Answers every operation may give besides its own (the caller, the Host check, the throttle). */
@@ -195,7 +197,7 @@ export function openApiDocument(): Json {
     info: { title: 'Hangar API', version: '0.1.0', description: 'Provision, connect and operate AI-agent servers. Errors are RFC 9457 problem details (application/problem+json); validation errors name each field in `errors`.' },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
-    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy', 'audit', 'pools', 'budgets'].map((name) => ({ name })),
+    tags: ['system', 'instances', 'events', 'operations', 'providers', 'ssh-hosts', 'snapshots', 'agents', 'releases', 'tenancy', 'audit', 'pools', 'budgets', 'webhooks'].map((name) => ({ name })),
     components: {
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'An API key, hgr_…: an installation admin key, or a project key holding a role (viewer, operator, releaser, owner). Admins pick the project with the X-Hangar-Project header (default: default); another project’s objects are 404s.' },

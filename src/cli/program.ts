@@ -22,6 +22,7 @@ import { registerRm } from './commands/rm.ts';
 import { registerLifetimes } from './commands/lifetimes.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { registerTenancy } from './commands/tenancy.ts';
+import { registerWebhook } from './commands/webhook.ts';
 import { Context, type CommonOptions, type Io } from './context.ts';
 import { CliError, EXIT, UsageError } from './errors.ts';
 import { problemLines } from './output.ts';
@@ -76,7 +77,7 @@ Settings: --url/--api-key > HANGAR_URL/HANGAR_API_KEY > config file (hangar logi
 Exit codes: 0 success, 1 failure, 2 usage error, 124 --wait --timeout passed, 130 interrupted.
 Colours only on a terminal and never with NO_COLOR set.`,
     );
-  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion, registerPools, registerBudget];
+  const commands = [registerLogin, registerCreate, registerLs, registerGet, registerEvents, registerRm, registerLifetimes, registerProviders, registerReconcile, registerHosts, registerSnapshot, registerOps, registerAgent, registerReach, registerTenancy, registerAudit, registerInventory, registerOpen, registerCompletion, registerPools, registerBudget, registerWebhook];
   for (const register of commands) register(program, action);
   for (const cmd of program.commands) common(cmd);
 

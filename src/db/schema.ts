@@ -233,3 +233,4 @@ export * from './schema-tenancy.ts';
 export * from './schema-audit.ts';
 export * from './schema-pools.ts';
 export * from './schema-budgets.ts';
+export * from './schema-webhooks.ts';

@@ -202,7 +202,7 @@ export class Reconciler {
       if (fresh.length) {
         report.orphansMarked.push(s.id);
         this.o.log.warn({ provider, serverId: s.id, name: s.name }, `orphan server marked; deleted after ${this.o.orphanGraceSeconds}s unless an instance claims it`);
-        if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `server ${s.id} is labelled for instance but not used by it; marked orphan` });
+        if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `server ${s.id} is labelled for instance but not used by it; marked orphan`, data: { serverId: s.id, orphan: 'found' } });
       }
       return;
     }
@@ -211,6 +211,6 @@ export class Reconciler {
     report.orphansDeleted.push(s.id);
     await recordAudit(db, { actor: 'system:reconciler', action: 'orphan.delete', objectType: 'server', objectId: `${provider}/${s.id}`, outcome: 'ok', reason: `no live instance explains it after the ${this.o.orphanGraceSeconds}s grace period`, data: { serverName: s.name, instanceId } });
     this.o.log.warn({ provider, serverId: s.id, name: s.name }, 'orphan server deleted');
-    if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `orphan server ${s.id} deleted after the grace period`, data: { serverId: s.id } });
+    if (instanceId) await engine.store.event(instanceId, { actor: 'reconciler', kind: 'warning', reason: `orphan server ${s.id} deleted after the grace period`, data: { serverId: s.id, orphan: 'deleted' } });
   }
 }
