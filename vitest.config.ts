@@ -28,5 +28,7 @@ export default defineConfig({
     // Integration tests race real processes on a shared two-core machine: a failed test runs once
     // more before it fails the suite (vitest marks such a pass as retried, so flakes stay visible).
     retry: 1,
+    // CI keeps a JUnit report per pass (test-artifacts/, ignored by git) beside the console output.
+    ...(process.env.CI ? { reporters: ['default', 'junit'], outputFile: { junit: `test-artifacts/junit-${process.env.DATABASE_URL ? 'postgres' : 'pglite'}.xml` } } : {}),
   },
 });
