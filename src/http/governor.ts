@@ -11,6 +11,7 @@
  * const res = await fetch(url);
  * permit.done(res); // learn from the headers
  */
+import { Wakeup } from './wakeup.ts';
 import { createHash } from 'node:crypto';
 import { RateLimitBucket, type BucketState, type RateLimitResponse, type RateLimitVerdict } from './bucket.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -41,13 +42,13 @@ export class RateLimitGovernor implements Governor {
   private readonly clock: Clock;
   private readonly bucket: RateLimitBucket;
   private readonly queue: Waiter[] = [];
-  private cancelTimer: (() => void) | null = null;
-  private timerAt = Infinity;
+  private readonly wakeup: Wakeup;
 
   constructor(policy: RateLimitPolicy, opts: { clock?: Clock } = {}) {
     this.policy = policy;
     this.clock = opts.clock ?? systemClock;
     this.bucket = new RateLimitBucket(policy);
+    this.wakeup = new Wakeup(this.clock, () => this.pump());
   }
 
   state(): GovernorState {
@@ -71,7 +72,7 @@ export class RateLimitGovernor implements Governor {
       const at = insertAt(this.queue, waiter.lane);
       this.queue.splice(at, 0, waiter);
       this.pump();
-      if (this.queue.includes(waiter)) ctx?.onQueued?.({ vendor: this.policy.vendor, lane: waiter.lane, position: this.queue.indexOf(waiter) + 1, retryAt: Number.isFinite(this.timerAt) ? this.timerAt : null });
+      if (this.queue.includes(waiter)) ctx?.onQueued?.({ vendor: this.policy.vendor, lane: waiter.lane, position: this.queue.indexOf(waiter) + 1, retryAt: Number.isFinite(this.wakeup.when) ? this.wakeup.when : null });
     });
   }
 
@@ -80,7 +81,7 @@ export class RateLimitGovernor implements Governor {
     while (this.queue.length) {
       const next = this.bucket.nextGrantTime(now);
       if (next > now) {
-        this.schedule(next);
+        this.wakeup.at(next);
         return;
       }
       const waiter = this.queue.shift()!;
@@ -88,29 +89,10 @@ export class RateLimitGovernor implements Governor {
       this.bucket.grant(now);
       waiter.resolve(this.makePermit());
     }
-    this.clearTimer();
+    this.wakeup.clear();
   }
 
-  private schedule(at: number): void {
-    if (!Number.isFinite(at)) {
-      this.clearTimer();
-      return;
-    }
-    if (this.cancelTimer && this.timerAt <= at) return;
-    this.clearTimer();
-    this.timerAt = at;
-    this.cancelTimer = this.clock.setTimeout(() => {
-      this.cancelTimer = null;
-      this.timerAt = Infinity;
-      this.pump();
-    }, at - this.clock.now());
-  }
 
-  private clearTimer(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.timerAt = Infinity;
-  }
 
   private makePermit(): Permit {
     let used = false;

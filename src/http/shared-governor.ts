@@ -12,6 +12,7 @@
  * const permit = await gov.acquire(signal, { lane: 'create' });
  * permit.done(await fetch(url));
  */
+import { Wakeup } from './wakeup.ts';
 import type { ApiLane, BudgetPolicy, CallOutcome } from '../domain/api-budget.ts';
 import type { RateLimitResponse, RateLimitVerdict } from './bucket.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -64,8 +65,7 @@ export class SharedGovernor implements Governor {
   private readonly budget: BudgetPolicy;
   private pumping = false;
   private again = false;
-  private cancelTimer: (() => void) | null = null;
-  private timerAt = Infinity;
+  private readonly wakeup: Wakeup;
 
   constructor(
     readonly key: string,
@@ -75,6 +75,7 @@ export class SharedGovernor implements Governor {
     private readonly onError: (err: unknown) => void = () => {},
   ) {
     this.budget = budgetPolicy(policy);
+    this.wakeup = new Wakeup(clock, () => void this.pump());
   }
 
   /** Calls waiting in this replica, by lane. */
@@ -128,7 +129,7 @@ export class SharedGovernor implements Governor {
         d = await this.store.take(this.key, head.lane, this.clock.now(), this.budget);
       } catch (err) {
         this.onError(err);
-        this.schedule(this.clock.now() + STORE_RETRY_MS);
+        this.wakeup.at(this.clock.now() + STORE_RETRY_MS);
         return false;
       }
       if (d.granted) {
@@ -143,10 +144,10 @@ export class SharedGovernor implements Governor {
         continue;
       }
       this.notifyQueued(d.retryAt);
-      this.schedule(Math.min(d.retryAt, this.clock.now() + MAX_POLL_MS));
+      this.wakeup.at(Math.min(d.retryAt, this.clock.now() + MAX_POLL_MS));
       return false;
     }
-    this.clearTimer();
+    this.wakeup.clear();
     return true;
   }
 
@@ -167,22 +168,7 @@ export class SharedGovernor implements Governor {
     this.settling.add(q);
   }
 
-  private schedule(at: number): void {
-    if (this.cancelTimer && this.timerAt <= at) return;
-    this.clearTimer();
-    this.timerAt = at;
-    this.cancelTimer = this.clock.setTimeout(() => {
-      this.cancelTimer = null;
-      this.timerAt = Infinity;
-      void this.pump();
-    }, Math.max(1, at - this.clock.now()));
-  }
 
-  private clearTimer(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = null;
-    this.timerAt = Infinity;
-  }
 
   private permit(): Permit {
     let used = false;
