@@ -12,6 +12,7 @@ import { EnrollSecrets, enrollOnce } from './enroll.ts';
 import { frameOf, Outbox, OUTBOX } from './outbox.ts';
 import { StreamHost } from './streams.ts';
 import { checkForUpdate } from './update.ts';
+import { ActivitySampler } from './activity.ts';
 import { Workload } from './workload.ts';
 
 declare const __HANGAR_AGENT_VERSION__: string | undefined;
@@ -51,6 +52,7 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
   const tailnetName = await joinTailnet(opts.stateDir, state, (l) => log(l, 'bootstrap'));
 
   let workload = new Workload(state.workload, (l) => log(l, 'workload'));
+  const activity = new ActivitySampler(() => workload);
   let ws: WebSocket | null = null;
   let workloadStarted = false;
   let lastHealthy: boolean | null = null;
@@ -276,7 +278,8 @@ export async function runAgent(opts: { configPath: string; stateDir: string }): 
         sock.send(JSON.stringify({ type: 'hello', version: AGENT_VERSION, uptimeSeconds: Math.round((Date.now() - started) / 1000), workloadHealthy: lastHealthy, hostname: hostname(), ...(tailnetName ? { tailnetName } : {}) } satisfies AgentMessage));
         if (lastHealthy !== null) sock.send(JSON.stringify({ type: 'health', healthy: lastHealthy } satisfies AgentMessage));
         flush();
-        beat = setInterval(() => send({ type: 'heartbeat', workloadHealthy: lastHealthy, uptimeSeconds: Math.round((Date.now() - started) / 1000) }), state.heartbeatSeconds * 1000);
+        // With the workload's activity since the last beat (CPU, connections, network): idle stop judges it.
+        beat = setInterval(() => void activity.sample().then((a) => send({ type: 'heartbeat', workloadHealthy: lastHealthy, uptimeSeconds: Math.round((Date.now() - started) / 1000), ...(a ? { activity: a } : {}) })), state.heartbeatSeconds * 1000);
         status();
         void reportOutcomes().catch(() => {});
         void startWorkload();

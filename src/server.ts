@@ -45,7 +45,7 @@ import { Releases } from './engine/releases.ts';
 import { releaseKeyProblem } from './domain/releases.ts';
 import { ConflictError } from './domain/errors.ts';
 import { DbApiBudgetStore } from './db/stores/api-budget.ts';
-import { PoolKeeper } from './engine/pools/keeper.ts';
+import { budgetGate, PoolKeeper } from './engine/pools/keeper.ts';
 import { PoolStore } from './engine/pools/store.ts';
 import { Webhooks } from './engine/webhooks/webhooks.ts';
 
@@ -273,8 +273,8 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     reconcilerRef.r = reconciler;
     if (config.reconcileSeconds > 0) reconciler.start();
     cleanups.unshift(() => reconciler.stop());
-    // Warm pools: one replica at a time (a lease) keeps each pool at its ready count.
-    const keeper = new PoolKeeper({ engine, pools: poolStore, db: database.db, replicaId, log: log.child({ mod: 'pools' }), intervalSeconds: opts.poolSeconds ?? (Number(process.env.HANGAR_POOL_SECONDS) || 10) });
+    // Warm pools: one replica at a time (a lease) keeps each pool at its ready count, never refilling past a budget.
+    const keeper = new PoolKeeper({ engine, pools: poolStore, db: database.db, replicaId, log: log.child({ mod: 'pools' }), intervalSeconds: opts.poolSeconds ?? (Number(process.env.HANGAR_POOL_SECONDS) || 10), budgetAllows: budgetGate((project) => engine.costs(project)) });
     keeperRef.k = keeper;
     keeper.start();
     cleanups.unshift(() => keeper.stop());

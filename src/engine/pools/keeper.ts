@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
+import { BudgetExceededError } from '../../domain/budget.ts';
 import { acquireLease, releaseLease } from '../lease.ts';
 import type { InstanceRow } from '../store.ts';
 import { isWarm, type PoolRow, type PoolStore } from './store.ts';
@@ -38,6 +39,22 @@ export interface PoolKeeperDeps {
    * may be created; absent: always. False leaves the pool short until the next pass.
    */
   budgetAllows?: (pool: PoolRow) => Promise<boolean>;
+}
+
+/** What a budget gate reads: the budgets that apply to a project, with this month's projection. */
+export type BudgetCosts = (project: string) => Promise<{ budgets: { monthly: number; projected: number }[] }>;
+
+/**
+ * The keeper's `budgetAllows` from the budgets feature: a pool refills only while every budget
+ * that applies to its project (its own and the installation's) is projected below its cap. A
+ * member that would cross the cap is then refused by its create's reservation (402), which the
+ * keeper treats the same way.
+ *
+ * @example
+ * new PoolKeeper({ …, budgetAllows: budgetGate((p) => engine.costs(p)) });
+ */
+export function budgetGate(costs: BudgetCosts): (pool: PoolRow) => Promise<boolean> {
+  return async (pool) => (await costs(pool.project)).budgets.every((b) => b.projected < b.monthly);
 }
 
 /** What one pass did, for tests and logs. */
@@ -145,7 +162,15 @@ export class PoolKeeper {
       }
       for (let i = active.length; i < pool.ready; i++) {
         if (this.d.budgetAllows && !(await this.d.budgetAllows(pool))) break;
-        await engine.createPoolMember(pool);
+        try {
+          await engine.createPoolMember(pool);
+        } catch (err) {
+          // The create's own reservation is the exact check (the member's price): at the cap, the
+          // pool stays short until spend or the budget changes; other pools still get their pass.
+          if (!(err instanceof BudgetExceededError)) throw err;
+          this.d.log.warn({ pool: pool.name, project: pool.project }, `warm pool ${pool.name} not refilled: ${err.message}`);
+          break;
+        }
         out.created++;
       }
     }

@@ -1,5 +1,6 @@
 import { ConflictError, IllegalTransitionError, ValidationError } from '../../domain/errors.ts';
 import { formatDuration, lifetimeReason, lifetimeVerdict, MAX_LIFETIME_SECONDS } from '../../domain/lifetimes.ts';
+import { recordAudit } from '../audit.ts';
 import type { EngineResources } from '../resources.ts';
 import type { InstanceRow } from '../store.ts';
 import { stop } from './hibernate.ts';
@@ -37,13 +38,17 @@ export async function lifetimeStep(r: EngineResources, instanceId: string, now =
   try {
     if (due === 'ttl_expired') {
       const reason = lifetimeReason('ttl_expired', row);
-      await r.store.transition(instanceId, { type: 'destroy' }, { actor: 'lifetime', reason, data: { kind: 'ttl_expired', expiresAt: row.expiresAt?.toISOString() ?? null, firedAt: now.toISOString() } });
+      const data = { kind: 'ttl_expired', expiresAt: row.expiresAt?.toISOString() ?? null, firedAt: now.toISOString() };
+      await r.store.transition(instanceId, { type: 'destroy' }, { actor: 'lifetime', reason, data });
+      await recordAudit(r.store.db, { actor: 'system:lifetime', project: row.project, action: 'instance.ttl_expired', objectType: 'instance', objectId: instanceId, outcome: 'ok', reason, data });
       await r.jobs.enqueue('teardown', instanceId);
       return;
     }
     if (due === 'idle_stop') {
-      const reason = lifetimeReason('idle_stop', row);
-      await stop(r, instanceId, 'lifetime', { reason, data: { kind: 'idle_stop', lastActiveAt: row.lastActiveAt?.toISOString() ?? null, activity: row.activity ?? null, firedAt: now.toISOString() } });
+      const reason = `${lifetimeReason('idle_stop', row)}${activityNote(row.activity)}`;
+      const data = { kind: 'idle_stop', lastActiveAt: row.lastActiveAt?.toISOString() ?? null, activity: row.activity ?? null, firedAt: now.toISOString() };
+      await stop(r, instanceId, 'lifetime', { reason, data });
+      await recordAudit(r.store.db, { actor: 'system:lifetime', project: row.project, action: 'instance.idle_stop', objectType: 'instance', objectId: instanceId, outcome: 'ok', reason, data });
       if (row.expiresAt) await r.jobs.enqueue('lifetime', instanceId, { startAfter: row.expiresAt });
       return;
     }
@@ -52,6 +57,28 @@ export async function lifetimeStep(r: EngineResources, instanceId: string, now =
     throw err;
   }
   if (next) await r.jobs.enqueue('lifetime', instanceId, { startAfter: next });
+}
+
+/**
+ * The agent's last activity report as reason text (` (last report: 0.4% CPU, 0 connections)`),
+ * or nothing without one: an idle stop names what it saw, not only the rule.
+ *
+ * @example
+ * activityNote({ cpuPercent: 0.4, connections: 0 }) // → ' (last report: 0.4% CPU, 0 connections)'
+ */
+export function activityNote(a: Record<string, unknown> | null | undefined): string {
+  if (!a) return ' (no activity report from the agent)';
+  const num = (k: string): number | null => (typeof a[k] === 'number' && Number.isFinite(a[k]) ? (a[k] as number) : null);
+  const parts: string[] = [];
+  const cpu = num('cpuPercent');
+  if (cpu !== null) parts.push(`${Math.round(cpu * 10) / 10}% CPU`);
+  const conns = num('connections');
+  if (conns !== null) parts.push(`${conns} connection${conns === 1 ? '' : 's'}`);
+  const bytes = num('networkBytes');
+  if (bytes !== null) parts.push(`${bytes} network bytes`);
+  const sessions = num('sessions');
+  if (sessions !== null) parts.push(`${sessions} session${sessions === 1 ? '' : 's'}`);
+  return parts.length ? ` (last report: ${parts.join(', ')})` : ' (no activity report from the agent)';
 }
 
 /**
