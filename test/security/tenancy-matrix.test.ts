@@ -31,7 +31,25 @@ const MATRIX: Record<string, Access> = {
   'POST /v1/agent-releases/:version/approve': 'releaser', 'POST /v1/agent-releases/:version/revoke': 'releaser',
   'POST /v1/projects': 'admin', 'GET /v1/projects': 'viewer', 'DELETE /v1/projects/:name': 'admin',
   'POST /v1/keys': 'owner', 'GET /v1/keys': 'owner', 'DELETE /v1/keys/:id': 'owner',
+  'POST /v1/instances/:id/stop': 'operator', 'POST /v1/instances/:id/start': 'operator', 'POST /v1/instances/:id/extend': 'operator',
+  'GET /v1/audit': 'owner', 'GET /v1/inventory': 'viewer',
+  'GET /v1/pools': 'viewer', 'PUT /v1/pools/:name': 'owner', 'DELETE /v1/pools/:name': 'owner',
+  'GET /v1/agents/workload': 'agent', 'GET /v1/api-budget': 'admin',
+  'GET /v1/budget': 'viewer', 'PUT /v1/budget': 'admin', 'PUT /v1/projects/:project/budget': 'owner', 'GET /v1/costs': 'viewer',
+  'POST /v1/webhooks': 'owner', 'GET /v1/webhooks': 'owner', 'GET /v1/webhooks/:id': 'owner', 'DELETE /v1/webhooks/:id': 'owner',
+  'POST /v1/webhooks/:id/test': 'owner', 'GET /v1/webhooks/:id/deliveries': 'owner', 'POST /v1/webhooks/:id/deliveries/:deliveryId/redeliver': 'owner',
+  'POST /v1/instances/:id/tickets': 'operator', 'GET /v1/instances/:id/ssh': 'operator', 'GET /v1/instances/:id/port-forward': 'operator',
+  'GET /v1/instances/:id/proxy': 'operator', 'GET /v1/instances/:id/proxy/*': 'operator', 'POST /v1/instances/:id/proxy/*': 'operator',
+  'PUT /v1/instances/:id/proxy/*': 'operator', 'PATCH /v1/instances/:id/proxy/*': 'operator', 'DELETE /v1/instances/:id/proxy/*': 'operator',
 };
+
+/**
+ * What "got past the access check" looks like on an empty call: a 2xx, a redirect (the proxy's
+ * trailing slash), 400 (a body or query the route validates), 404 of an object that is not the
+ * caller's instance (no such pool, webhook, release…), 409 (a state the call does not fit) and
+ * 426 (a WebSocket route answering plain HTTP).
+ */
+const PAST_ACCESS = (status: number) => (status >= 200 && status < 400) || [400, 404, 409, 426].includes(status);
 
 const PROJECTS = ['alpha', 'beta'] as const;
 const ROLES: Role[] = ['viewer', 'releaser', 'operator', 'owner'];
@@ -46,8 +64,15 @@ async function api(key: string, method: string, path: string, opts: { project?: 
   if (opts.project) headers['x-hangar-project'] = opts.project;
   const hasBody = !['GET', 'HEAD', 'DELETE'].includes(method);
   if (hasBody) headers['content-type'] = 'application/json';
-  const res = await fetch(`${h.url}${path}`, { method, headers, body: hasBody ? JSON.stringify(opts.json ?? {}) : undefined, redirect: 'manual', signal: AbortSignal.timeout(30_000) });
-  const text = method === 'HEAD' ? '' : await res.text();
+  const res = await fetch(`${h.url}${path}`, { method, headers, body: hasBody ? JSON.stringify(opts.json ?? {}) : undefined, redirect: 'manual', signal: AbortSignal.timeout(30_000) }).catch((err: Error) => {
+    throw new Error(`${method} ${path}: ${err.message} (${String((err.cause as Error | undefined)?.message)})`, { cause: err });
+  });
+  let text = method === 'HEAD' ? '' : await res.text();
+  // A HEAD answer has no body: a 404's reason is read from the same call as GET.
+  if (method === 'HEAD' && res.status === 404) {
+    const get = await api(key, 'GET', path, opts);
+    if (get.status === 404) text = get.text;
+  }
   return { status: res.status, text };
 }
 
@@ -78,10 +103,20 @@ afterAll(async () => {
 });
 
 const entryOf = (r: DeclaredRoute) => MATRIX[`${r.method === 'HEAD' ? 'GET' : r.method} ${r.url}`];
-const fill = (url: string, instance: string) =>
-  url.replace(':id', url.startsWith('/v1/instances/') ? instance : randomUUID()).replace(':version', '99.0.0').replace(':provider', 'nope').replace(':ref', 'no-such-host').replace(':name', 'no-such-project').replace('*', 'x');
-/** Whether an answer is the 404 of instance `id` (a HEAD answer has no body: its status says it). */
-const instanceNotFound = (got: { status: number; text: string }, method: string, id: string) => got.status === 404 && (method === 'HEAD' || got.text.includes(`instance ${id} not found`));
+const fill = (url: string, instance: string, project: string) =>
+  url
+    .replace(':id', url.startsWith('/v1/instances/') ? instance : randomUUID())
+    .replace(':deliveryId', randomUUID())
+    .replace(':project', project)
+    .replace(':version', '99.0.0')
+    .replace(':provider', 'nope')
+    .replace(':ref', 'no-such-host')
+    .replace(':name', 'no-such-project')
+    .replace('*', 'x');
+/** Whether an answer is the 404 of instance `id` (a HEAD's reason is its GET's, see `api`). */
+const instanceNotFound = (got: { status: number; text: string }, id: string) => got.status === 404 && got.text.includes(`instance ${id} not found`);
+/** Whether an answer is the 404 of project `name` in a path. */
+const projectNotFound = (got: { status: number; text: string }, name: string) => got.status === 404 && got.text.includes(`project ${name} not found`);
 
 describe('tenancy matrix', () => {
   it('has an entry for every declared route, and a route for every entry, declaring what the entry says', () => {
@@ -104,7 +139,9 @@ describe('tenancy matrix', () => {
       for (const c of callers) {
         const other = PROJECTS.find((p) => p !== c.project)!;
         const scoped = r.url.startsWith('/v1/instances/:id');
-        const own = await api(c.key, r.method, fill(r.url, instanceOf[c.project]), { project: c.header });
+        // A project named in the path: an installation admin may name any, everyone else only their own.
+        const inPath = r.url.includes(':project') && c.grant !== 'admin';
+        const own = await api(c.key, r.method, fill(r.url, instanceOf[c.project], c.project), { project: c.header });
         calls++;
         const say = (what: string, got: { status: number; text: string }) => wrong.push(`${r.method} ${r.url} as ${c.label} (${what}): ${got.status} ${got.text.slice(0, 160)}`);
         if (own.status >= 500) say('5xx', own);
@@ -119,11 +156,12 @@ describe('tenancy matrix', () => {
         const allowed = roleAllows(c.grant, need === 'metrics' ? 'admin' : need);
         if (!allowed) {
           if (own.status !== 403) say(`needs ${need}: 403`, own);
-        } else if ([401, 403].includes(own.status) || (scoped && instanceNotFound(own, r.method, instanceOf[c.project]))) say('allowed', own);
-        if (!scoped) continue;
-        const theirs = await api(c.key, r.method, fill(r.url, instanceOf[other]), { project: c.header });
+        } else if (!PAST_ACCESS(own.status) || (scoped && instanceNotFound(own, instanceOf[c.project])) || projectNotFound(own, c.project)) say('allowed', own);
+        if (!scoped && !inPath) continue;
+        const theirs = await api(c.key, r.method, fill(r.url, instanceOf[other], other), { project: c.header });
         calls++;
-        if (allowed ? !instanceNotFound(theirs, r.method, instanceOf[other]) : theirs.status !== 403) say(`another project's instance: ${allowed ? 404 : 403}`, theirs);
+        const hidden = scoped ? instanceNotFound(theirs, instanceOf[other]) : projectNotFound(theirs, other);
+        if (allowed ? !hidden : theirs.status !== 403) say(`another project's ${scoped ? 'instance' : 'name'}: ${allowed ? 404 : 403}`, theirs);
       }
     }
     expect(wrong).toEqual([]);
@@ -147,6 +185,27 @@ describe('project resolution and isolation', () => {
     expect(JSON.stringify(keys)).not.toMatch(/hgr_[A-Za-z0-9_-]{20}|hash/);
     expect((await list(key('alpha', 'viewer'), '/v1/projects')).items.map((p) => p.name)).toEqual(['alpha']);
     expect((await list(h.apiKey, '/v1/projects')).items.map((p) => p.name)).toEqual(['alpha', 'beta', 'default']);
+  });
+
+  it('hides another project’s webhooks, pools, budget and audit rows', async () => {
+    const hook = await api(key('beta', 'owner'), 'POST', '/v1/webhooks', { json: { url: 'https://93.184.216.34/hook', events: ['instance.failed'] } });
+    expect(hook.status, hook.text).toBe(201);
+    const hookId = (JSON.parse(hook.text) as { id: string }).id;
+    const pool = await api(key('beta', 'owner'), 'PUT', '/v1/pools/warm', { json: { provider: 'local', workload: 'process', ready: 0 } });
+    expect(pool.status, pool.text).toBe(200);
+    const alpha = key('alpha', 'owner');
+    for (const [method, path] of [['GET', `/v1/webhooks/${hookId}`], ['GET', `/v1/webhooks/${hookId}/deliveries`], ['POST', `/v1/webhooks/${hookId}/test`], ['DELETE', `/v1/webhooks/${hookId}`], ['DELETE', '/v1/pools/warm']]) {
+      const r = await api(alpha, method, path);
+      expect(r.status, `${method} ${path}: ${r.text}`).toBe(404);
+    }
+    expect(JSON.parse((await api(alpha, 'GET', '/v1/webhooks')).text).items).toEqual([]);
+    expect(JSON.parse((await api(key('alpha', 'viewer'), 'GET', '/v1/pools')).text).items).toEqual([]);
+    expect((await api(alpha, 'PUT', '/v1/projects/beta/budget', { json: { monthly: 1, currency: 'EUR' } })).status).toBe(404);
+    const audit = JSON.parse((await api(alpha, 'GET', '/v1/audit?project=beta')).text) as { items: { project: string | null }[] };
+    expect(audit.items.filter((r) => r.project !== 'alpha')).toEqual([]);
+    // Still there for its own project.
+    expect((await api(key('beta', 'owner'), 'GET', `/v1/webhooks/${hookId}`)).status).toBe(200);
+    expect(JSON.parse((await api(key('beta', 'viewer'), 'GET', '/v1/pools')).text).items.map((p: { name: string }) => p.name)).toEqual(['warm']);
   });
 
   it('answers 404 naming the header for an unknown project or another project’s name', async () => {
