@@ -6,13 +6,15 @@ import { DestroyDialog } from './instance/DestroyDialog.tsx';
 import { EventLog } from './instance/EventLog.tsx';
 import { FactsCard } from './instance/FactsCard.tsx';
 import { InstanceHeader } from './instance/InstanceHeader.tsx';
+import { LifetimeCard } from './instance/LifetimeCard.tsx';
+import { OpsCard } from './instance/OpsCard.tsx';
 import { StatusNotes } from './instance/StatusNotes.tsx';
 import { TerminalCard } from './instance/TerminalCard.tsx';
 import { TimelineCard } from './instance/TimelineCard.tsx';
 import { useDestroy } from './instance/useDestroy.ts';
 import { useInstance } from './instance/useInstance.ts';
 
-/** One instance: status, step timeline, agent connection, addresses, live event log, destroy. */
+/** One instance: status, step timeline, agent connection, addresses, lifetime, ops, live event log, destroy. */
 export function InstanceDetail({ id }: { id: string }) {
   const { instance, error, events, historyError, stream, reload, reloadHistory, replace } = useInstance(id);
   const destroy = useDestroy(id, replace);
@@ -54,6 +56,8 @@ export function InstanceDetail({ id }: { id: string }) {
         <FactsCard instance={instance} now={now} />
       </div>
 
+      <LifetimeCard instance={instance} now={now} onChange={replace} />
+      <OpsCard instance={instance} />
       <TerminalCard instance={instance} />
 
       {historyError !== null && <ErrorBox error={historyError} title="Could not load the event log" onRetry={() => void reloadHistory()} />}
