@@ -8,6 +8,9 @@ import { Costs } from './pages/Costs.tsx';
 import { Providers } from './pages/Providers.tsx';
 import { Keys, ProjectSwitcher } from './pages/Keys.tsx';
 import { Audit } from './pages/Audit.tsx';
+import { Webhooks } from './pages/Webhooks.tsx';
+import { Pools } from './pages/Pools.tsx';
+import { SshHosts } from './pages/SshHosts.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { href, useRoute, type Route } from './router.ts';
 import { session } from './session.ts';
@@ -93,6 +96,15 @@ function Shell({ onSignOut }: { onSignOut: () => void }) {
             <NavLink to={href.costs()} active={route.name === 'costs'} testId="nav-costs">
               Costs
             </NavLink>
+            <NavLink to={href.webhooks()} active={route.name === 'webhooks'} testId="nav-webhooks">
+              Webhooks
+            </NavLink>
+            <NavLink to={href.pools()} active={route.name === 'pools'} testId="nav-pools">
+              Pools
+            </NavLink>
+            <NavLink to={href.sshHosts()} active={route.name === 'ssh-hosts'} testId="nav-ssh-hosts">
+              SSH hosts
+            </NavLink>
           </nav>
           <div className="topbar-right">
             <ProjectSwitcher />
@@ -127,6 +139,12 @@ function Page({ route }: { route: Route }) {
       return <Audit />;
     case 'costs':
       return <Costs />;
+    case 'webhooks':
+      return <Webhooks />;
+    case 'pools':
+      return <Pools />;
+    case 'ssh-hosts':
+      return <SshHosts />;
     default:
       return (
         <section className="page">

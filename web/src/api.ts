@@ -6,7 +6,7 @@
  * details).
  */
 import { ApiError, body, createApiClient, isAbort, NetworkError } from '../../src/api/contract/index.ts';
-import type { components } from '../../src/api/contract/types.ts';
+import type { components, operations } from '../../src/api/contract/types.ts';
 import { session } from './session.ts';
 import { readFrames } from './sse.ts';
 import type { ApiKeyCreated, ApiKeyInfo, Project } from './types.ts';
@@ -289,4 +289,108 @@ export type Costs = components['schemas']['Costs'];
 /** GET /v1/costs. @example const { budgets, totals } = await getCosts() */
 export function getCosts(opts: CallOptions = {}): Promise<Costs> {
   return call(api.GET('/v1/costs', { params: { query: {} }, signal: opts.signal }));
+}
+
+/** Webhook endpoints (GET /v1/webhooks), one just created (with its secret, once), a delivery. */
+export type WebhookEndpoint = components['schemas']['WebhookEndpoint'];
+export type WebhookEndpointCreated = components['schemas']['WebhookEndpointCreated'];
+export type WebhookDelivery = components['schemas']['WebhookDelivery'];
+export type WebhookInput = { url: string; events: string[]; format: WebhookEndpoint['format'] };
+type WebhookEvents = operations['createWebhook']['requestBody']['content']['application/json']['events'];
+/** GET /v1/webhooks: the project's endpoints (never their secrets). @example await listWebhooks() */
+export const listWebhooks = async (opts: CallOptions = {}): Promise<WebhookEndpoint[]> => (await call(api.GET('/v1/webhooks', { signal: opts.signal }))).items;
+/** POST /v1/webhooks: add an endpoint; the answer holds its whsec_ secret, this once. @example (await createWebhook({ url, events: ['*'], format: 'standard' })).secret */
+export const createWebhook = (json: WebhookInput): Promise<WebhookEndpointCreated> => call(api.POST('/v1/webhooks', { body: { ...json, events: json.events as WebhookEvents } }));
+/** DELETE /v1/webhooks/{id}: remove an endpoint and its delivery log. @example await deleteWebhook(id) */
+export const deleteWebhook = async (id: string): Promise<void> => void (await call(api.DELETE('/v1/webhooks/{id}', { params: { path: { id } }, parseAs: 'text' })));
+/** POST /v1/webhooks/{id}/test: queue a webhook.test delivery. @example await testWebhook(id) */
+export const testWebhook = (id: string): Promise<WebhookDelivery> => call(api.POST('/v1/webhooks/{id}/test', { params: { path: { id } } }));
+/** GET /v1/webhooks/{id}/deliveries: the delivery log, newest first. @example await listWebhookDeliveries(id) */
+export const listWebhookDeliveries = async (id: string, opts: CallOptions = {}): Promise<WebhookDelivery[]> =>
+  (await call(api.GET('/v1/webhooks/{id}/deliveries', { params: { path: { id }, query: { limit: 50 } }, signal: opts.signal }))).items;
+/** POST /v1/webhooks/{id}/deliveries/{deliveryId}/redeliver: send it again (same webhook-id). @example await redeliverWebhook(id, d.id) */
+export const redeliverWebhook = (id: string, deliveryId: string): Promise<WebhookDelivery> => call(api.POST('/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', { params: { path: { id, deliveryId } } }));
+
+/** A warm pool (GET /v1/pools), what PUT /v1/pools/{name} takes, and a cloud-API budget bucket. */
+export type Pool = components['schemas']['Pool'];
+export type PoolInput = { provider: string; serverType?: string | null; location?: string | null; workload: string; ready: number };
+export type ApiBudget = components['schemas']['ApiBudget'];
+type PoolBody = operations['putPool']['requestBody']['content']['application/json'];
+/** GET /v1/pools: the project's warm pools. @example (await listPools()).map((p) => p.name) */
+export const listPools = async (opts: CallOptions = {}): Promise<Pool[]> => (await call(api.GET('/v1/pools', { signal: opts.signal }))).items;
+/** PUT /v1/pools/{name}: create or change a pool (resumes a paused one). @example await putPool('ci', { provider: 'local', workload: 'process', ready: 1 }) */
+export const putPool = (name: string, json: PoolInput): Promise<Pool> =>
+  call(api.PUT('/v1/pools/{name}', { params: { path: { name } }, body: { ...json, provider: json.provider as PoolBody['provider'], workload: json.workload as PoolBody['workload'] } }));
+/** DELETE /v1/pools/{name}: remove a pool (its unclaimed servers are destroyed). @example await deletePool('ci') */
+export const deletePool = async (name: string): Promise<void> => void (await call(api.DELETE('/v1/pools/{name}', { params: { path: { name } }, parseAs: 'text' })));
+/** GET /v1/api-budget: the shared cloud-API budget, one bucket per vendor account. @example await listApiBudgets() */
+export const listApiBudgets = async (opts: CallOptions = {}): Promise<ApiBudget[]> => (await call(api.GET('/v1/api-budget', { signal: opts.signal }))).items;
+
+/** A registered SSH host (GET /v1/ssh-hosts), with a probe's result once probed, and what registering takes. */
+export type SshHost = components['schemas']['SshHost'];
+export type SshHostProbed = components['schemas']['SshHostProbed'];
+export type SshHostInput = { name: string; address: string; port?: number; user?: string; keyPath?: string };
+/** GET /v1/ssh-hosts: the hosts users brought (keys are never returned). @example await listSshHosts() */
+export const listSshHosts = async (opts: CallOptions = {}): Promise<SshHost[]> => (await call(api.GET('/v1/ssh-hosts', { signal: opts.signal }))).items;
+/** POST /v1/ssh-hosts: register a host (not probed; probe it after). @example await registerSshHost({ name: 'box', address: '10.0.0.5', keyPath: 'box' }) */
+export const registerSshHost = (json: SshHostInput): Promise<SshHostProbed> => call(api.POST('/v1/ssh-hosts', { body: json }));
+/** POST /v1/ssh-hosts/{ref}/probe: connect and read its fingerprint, OS and architecture. @example (await probeSshHost('box')).probe */
+export const probeSshHost = (ref: string): Promise<SshHostProbed> => call(api.POST('/v1/ssh-hosts/{ref}/probe', { params: { path: { ref } } }));
+/** DELETE /v1/ssh-hosts/{ref}: unregister (never touches the host). @example await unregisterSshHost('box') */
+export const unregisterSshHost = async (ref: string): Promise<void> => void (await call(api.DELETE('/v1/ssh-hosts/{ref}', { params: { path: { ref } }, parseAs: 'text' })));
+
+/** What the instance's ops answer (GET status, POST doctor/smoke/restart/exec, GET logs). */
+export type InstanceStatus = components['schemas']['InstanceStatus'];
+export type DoctorReport = components['schemas']['DoctorReport'];
+export type LogsResult = components['schemas']['Logs'];
+export type LogUnit = 'agent' | 'bootstrap' | 'workload';
+export type SmokeResult = components['schemas']['SmokeResult'];
+export type RestartResult = components['schemas']['RestartResult'];
+export type ExecResult = components['schemas']['ExecResult'];
+
+const idPath = (id: string) => ({ params: { path: { id } } });
+
+/** GET /v1/instances/{id}/status: the row's state plus the agent's own report. @example (await instanceStatus(id)).execEnabled */
+export function instanceStatus(id: string, opts: CallOptions = {}): Promise<InstanceStatus> {
+  return call(api.GET('/v1/instances/{id}/status', { ...idPath(id), signal: opts.signal }));
+}
+
+/** POST /v1/instances/{id}/doctor: the agent's checks. @example (await instanceDoctor(id)).checks */
+export function instanceDoctor(id: string): Promise<DoctorReport> {
+  return call(api.POST('/v1/instances/{id}/doctor', idPath(id)));
+}
+
+/** GET /v1/instances/{id}/logs: the last lines of a unit. @example (await instanceLogs(id, 'workload')).lines */
+export function instanceLogs(id: string, unit: LogUnit, lines = 200, opts: CallOptions = {}): Promise<LogsResult> {
+  return call(api.GET('/v1/instances/{id}/logs', { params: { path: { id }, query: { unit, lines } }, signal: opts.signal }));
+}
+
+/** POST /v1/instances/{id}/smoke: run the workload's smoke test now. @example (await instanceSmoke(id)).result */
+export function instanceSmoke(id: string): Promise<SmokeResult> {
+  return call(api.POST('/v1/instances/{id}/smoke', idPath(id)));
+}
+
+/** POST /v1/instances/{id}/restart: restart the workload (or the agent). @example await instanceRestart(id, 'workload') */
+export function instanceRestart(id: string, target: 'workload' | 'agent' = 'workload'): Promise<RestartResult> {
+  return call(api.POST('/v1/instances/{id}/restart', { ...idPath(id), body: { target } }));
+}
+
+/** POST /v1/instances/{id}/exec: run argv on the server (only where exec is enabled). @example (await instanceExec(id, ['uname', '-a'])).stdout */
+export function instanceExec(id: string, argv: string[], timeoutSeconds = 30): Promise<ExecResult> {
+  return call(api.POST('/v1/instances/{id}/exec', { ...idPath(id), body: { argv, timeoutSeconds } }));
+}
+
+/** POST /v1/instances/{id}/stop: hibernate (or power off only, `keepServer`); the row, now hibernating. @example await stopInstance(id, false) */
+export function stopInstance(id: string, keepServer = false): Promise<Instance> {
+  return call(api.POST('/v1/instances/{id}/stop', { ...idPath(id), body: { keepServer } }));
+}
+
+/** POST /v1/instances/{id}/start: start a hibernated instance; the row, now provisioning. @example await startInstance(id) */
+export function startInstance(id: string): Promise<Instance> {
+  return call(api.POST('/v1/instances/{id}/start', idPath(id)));
+}
+
+/** POST /v1/instances/{id}/extend: push the TTL deadline out by a duration ("1h", "8h"). @example (await extendInstance(id, '8h')).expiresAt */
+export function extendInstance(id: string, by: string): Promise<Instance> {
+  return call(api.POST('/v1/instances/{id}/extend', { ...idPath(id), body: { by } }));
 }

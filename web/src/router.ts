@@ -12,6 +12,9 @@ export type Route =
   | { name: 'keys' }
   | { name: 'audit' }
   | { name: 'costs' }
+  | { name: 'webhooks' }
+  | { name: 'pools' }
+  | { name: 'ssh-hosts' }
   | { name: 'not-found'; path: string };
 
 /** The route for a location hash. @example parseRoute('#/create') // { name: 'create' } */
@@ -23,6 +26,9 @@ export function parseRoute(hash: string): Route {
   if (path === '/keys') return { name: 'keys' };
   if (path === '/audit') return { name: 'audit' };
   if (path === '/costs') return { name: 'costs' };
+  if (path === '/webhooks') return { name: 'webhooks' };
+  if (path === '/pools') return { name: 'pools' };
+  if (path === '/ssh-hosts') return { name: 'ssh-hosts' };
   const m = /^\/instances\/([0-9a-fA-F-]{36})$/.exec(path);
   if (m) return { name: 'instance', id: m[1].toLowerCase() };
   return { name: 'not-found', path };
@@ -36,6 +42,9 @@ export const href = {
   keys: () => '#/keys',
   audit: () => '#/audit',
   costs: () => '#/costs',
+  webhooks: () => '#/webhooks',
+  pools: () => '#/pools',
+  sshHosts: () => '#/ssh-hosts',
   instance: (id: string) => `#/instances/${id}`,
 };
 
