@@ -241,7 +241,7 @@ describe('hangar CLI: walls a new user hits', () => {
     expect(status.code).toBe(2);
     expect(status.stderr).toMatch(/--status/);
     expect(status.stderr).toMatch(/bogus/);
-    expect(status.stderr).toMatch(/pending, provisioning, running, stopping, stopped, failed/);
+    expect(status.stderr).toMatch(/pending, provisioning, running, hibernating, hibernated, stopping, stopped, failed/);
     expect((await hangar(['ls', '--status', 'running,failed'])).code).toBe(0);
     const lsProvider = await hangar(['ls', '--provider', 'aws']);
     expect(lsProvider.code).toBe(2);

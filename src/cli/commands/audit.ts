@@ -44,7 +44,6 @@ export function registerAudit(program: Command, action: Action): void {
     .option('--actor <actor>', 'only this actor (api:ci, user:alice@example.com, system:reconciler)')
     .option('--action <action>', 'only this action ("POST /v1/instances/:id/exec"), or a prefix ending in * ("POST *")')
     .option('--object <object>', 'only this object: type, type:id (instance:<id>) or an id')
-    .option('--project <project>', 'only this project (installation admins; others always see their own)')
     .option('--since <time>', 'from this time: ISO 8601 or a duration back from now (30m, 12h, 7d)')
     .option('--until <time>', 'up to this time: ISO 8601 or a duration back from now')
     .option('--limit <n>', 'rows to print before following', '50')
@@ -56,6 +55,7 @@ export function registerAudit(program: Command, action: Action): void {
         actor: opts.actor,
         action: opts.action,
         object: opts.object,
+        // --project (every command's) also filters: installation admins see every project without it.
         project: opts.project,
         since: opts.since ? auditTime(opts.since, '--since') : undefined,
         until: opts.until ? auditTime(opts.until, '--until') : undefined,

@@ -62,7 +62,6 @@ export function registerBudget(program: Command, action: Action): void {
     .command('set')
     .description('set the monthly cap on projected spend of the installation, or of a project')
     .requiredOption('--monthly <amount>', 'e.g. 200EUR or 150USD; none removes the budget')
-    .option('--project <name>', 'a project (its owners may set it) instead of the installation (admins)')
     .action(action<CommonOptions & { monthly: string; project?: string }>(async (ctx, _args, opts) => {
       const api = ctx.client().api;
       const b = parseMoney(opts.monthly);
@@ -85,7 +84,6 @@ export function registerBudget(program: Command, action: Action): void {
   program
     .command('costs')
     .description('spend so far this month, projected month, and per instance')
-    .option('--project <name>', 'one project (admins; default: the whole installation)')
     .action(action<CommonOptions & { project?: string }>(async (ctx, _args, opts) => {
       const out = await body(ctx.client().api.GET('/v1/costs', { params: { query: opts.project ? { project: opts.project } : {} } }));
       if (ctx.json) return ctx.printJson(out);
