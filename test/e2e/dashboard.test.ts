@@ -369,12 +369,14 @@ describe('what the dashboard says about steps, failures and the create form', ()
   });
 
   it('shows a failed instance as failed, why, an honest connection pill, and the same server facts in its note and its timeline', async () => {
-    // Hetzner refuses a server type it does not offer: the create fails at create_server, and
-    // onFailure=destroy (the default) tears it down: no server was ever created.
-    const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'hetzner', name: 'doomed demo', location: 'fsn1', serverType: 'process' } });
+    // Hetzner refuses the create (the account's server quota is used up): the create fails at
+    // create_server at once, and onFailure=destroy (the default) tears it down: no server was ever created.
+    hz.setFaults({ capacity: [{ location: 'fsn1', code: 'resource_limit_exceeded' }] });
+    const res = await h.api('/v1/instances', { method: 'POST', json: { provider: 'hetzner', name: 'doomed demo', location: 'fsn1' } });
     expect(res.status).toBe(201);
     failedId = ((await res.json()) as { id: string }).id;
     const row = await h.waitFor(failedId, (r) => r.status === 'stopped', 45_000);
+    hz.setFaults({ capacity: [] });
     expect(row.failureReason).toMatch(/create_server failed/);
     expect(hz.state.servers.size).toBe(0);
 
