@@ -238,6 +238,16 @@ export class Store {
     return rows.map(asEvent);
   }
 
+  /** Whether the instance ever entered `status` (one indexed lookup in its own events). */
+  async everEntered(id: string, status: string): Promise<boolean> {
+    const [r] = await this.db
+      .select({ id: instanceEvents.id })
+      .from(instanceEvents)
+      .where(and(eq(instanceEvents.instanceId, id), eq(instanceEvents.kind, 'transition'), eq(instanceEvents.toStatus, status)))
+      .limit(1);
+    return Boolean(r);
+  }
+
   /** Whether the agent connected (again) after `since`: a restarted agent is back. */
   async reconnectedAfter(id: string, since: Date): Promise<boolean> {
     const [r] = await this.db

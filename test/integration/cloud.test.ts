@@ -89,6 +89,8 @@ describe('provision → running → destroy on emulated clouds, with Tailscale',
   for (const cloud of ['hetzner', 'digital-ocean'] as const) {
     it(`${cloud}: one create and one delete per lifetime; server, agent and tailnet device gone at the end`, async () => {
       const emu = emulatorOf(cloud);
+      // The catalogue (types, locations, prices) is read once and cached for every replica: not a per-lifetime cost.
+      for (const what of ['server-types', 'locations']) expect((await h.api(`/v1/providers/${cloud}/${what}`)).status).toBe(200);
       const cloudBefore = emu.calls();
       const tsBefore = ts.calls();
       const inst = await createInstance(cloud, `Cloud ${cloud}`);

@@ -59,7 +59,10 @@ export async function teardownStep(r: EngineResources, instanceId: string, attem
       await provider.deleteServer(id);
       await r.store.event(instanceId, { actor: 'engine', kind: 'info', reason: `server ${id} deleted`, data: { serverId: id } });
     }
-    if (provider.deleteSnapshot) {
+    // Hibernation images exist only for an instance that was ever stopped: the others cost no
+    // extra cloud call (one create and one delete per lifetime). A crash that left an image
+    // unrecorded is still found here, and the reconciler sweeps images nobody uses.
+    if (provider.deleteSnapshot && (row.hibernateImageId || (await r.store.everEntered(instanceId, 'hibernating')))) {
       const images = new Set<string>(row.hibernateImageId ? [row.hibernateImageId] : []);
       for (const i of await provider.listImages({ kind: 'snapshot', labels: hibernateLabels(row) })) images.add(i.id);
       for (const id of images) {
