@@ -25,7 +25,7 @@ describe('walking skeleton on the local provider', () => {
     const created = await res.json();
     expect(created.status).toBe('pending');
     expect(created.serverName).toBe(`hangar-skeleton-test-${created.id.slice(0, 8)}`);
-    expect(created.labels).toEqual({ 'hangar.dev/installation': h.installationId, 'hangar.dev/instance': created.id });
+    expect(created.labels).toEqual({ 'hangar.dev/installation': h.installationId, 'hangar.dev/instance': created.id, 'hangar.dev/project': 'default' });
     expect(JSON.stringify(created)).not.toMatch(/hgb_|hga_|tokenHash|KeyHash/);
 
     const running = await h.waitFor(created.id, (r) => r.status === 'running');
