@@ -29,7 +29,7 @@ let sshd: TestSshd;
 let h: TestHangar;
 
 beforeAll(async () => {
-  ts = await startTailscaleEmulator({ keyPolicy: { singleUse: true, ephemeral: true, preauthorized: true, tagged: true } });
+  ts = await startTailscaleEmulator({ keyPolicy: { singleUse: true, ephemeral: true, preauthorized: true, tagged: true }, allowedTags: ['tag:hangar', 'tag:acme'] });
   const boot = createAgentBoot({ killAfterMs: 2000, tailnet: ts });
   hz = await startHetznerEmulator({ boot, tokens: '*', bootDelayMs: 50, actionDelayMs: 20 });
   d = await startDigitalOceanEmulator({ boot, tokens: '*', bootDelayMs: 50, actionDelayMs: 20 });

@@ -57,7 +57,7 @@ describe('ssh provider: bring your own server', () => {
     expect(running.ipv4).toBe('127.0.0.1');
 
     // TOFU: the first connection recorded the server's fingerprint.
-    expect((await hosts.get(host.id))!).toMatchObject({ hostKey: sshd.hostFingerprint, hostKeyTrust: 'tofu', state: 'ready', labels: created.labels });
+    expect((await hosts.get(host.id))!).toMatchObject({ hostKey: sshd.hostFingerprint, hostKeyTrust: 'tofu', state: 'ready', labels: { 'hangar.dev/installation': h.installationId, 'hangar.dev/instance': created.id } });
     // The real agent runs on this machine, started through sshd, with its identity on disk.
     expect(agents()).toHaveLength(1);
     const env = () => readFileSync(join(root, 'config', 'agent.env'), 'utf8');

@@ -71,7 +71,7 @@ describe('failed authentication', () => {
     expect(blocked.headers.get('retry-after')).toBe('60');
     const logged = logLines.filter((l) => l.includes('authentication failed'));
     expect(logged.length).toBe(5);
-    expect(JSON.parse(logged[0])).toMatchObject({ ip: expect.any(String), route: '/v1/instances', access: 'admin' });
+    expect(JSON.parse(logged[0])).toMatchObject({ ip: expect.any(String), route: '/v1/instances', access: 'viewer' });
     expect(logLines.join('\n')).not.toContain(wrong);
   });
 });
