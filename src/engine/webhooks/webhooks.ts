@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { instanceEvents, instances, webhookAlarms } from '../../db/schema.ts';
@@ -203,7 +203,8 @@ export class Webhooks {
           await tx.insert(instanceEvents).values({ instanceId: a.instanceId, actor: 'webhooks', kind: 'warning', reason: `agent unreachable: connection lost ${minutes} min ago (at ${a.lostAt.toISOString()}) and not back`, data: { alert: 'unreachable', lostAt: a.lostAt.toISOString() } });
           out.push(a.instanceId);
         }
-        await tx.delete(webhookAlarms).where(and(eq(webhookAlarms.instanceId, a.instanceId), eq(webhookAlarms.lostAt, a.lostAt)));
+        // By key alone: the row is locked, and lost_at holds microseconds a JS Date cannot carry back.
+        await tx.delete(webhookAlarms).where(eq(webhookAlarms.instanceId, a.instanceId));
       }
       return out;
     });
