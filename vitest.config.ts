@@ -22,6 +22,8 @@ export default defineConfig({
   test: {
     include: include(),
     pool: 'forks',
+    // PGlite pass: every test database copies one migrated template instead of running initdb.
+    globalSetup: ['test/helpers/pglite-template.ts'],
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import * as schema from './schema.ts';
+import { seedPgliteDir } from './template.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -39,7 +40,9 @@ export async function openDatabase(opts: { url?: string; dataDir?: string }): Pr
   return opts.url ? openPostgres(opts.url) : openPglite(opts.dataDir);
 }
 
-async function openPglite(dataDir?: string): Promise<Database> {
+async function openPglite(dir?: string): Promise<Database> {
+  const seeded = seedPgliteDir(dir, process.env.HANGAR_PGLITE_TEMPLATE);
+  const dataDir = seeded.dataDir;
   const client = await PGlite.create(dataDir ? { dataDir } : undefined);
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -65,6 +68,7 @@ async function openPglite(dataDir?: string): Promise<Database> {
     },
     async close() {
       await client.close();
+      seeded.cleanup();
     },
   };
 }
