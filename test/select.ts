@@ -3,6 +3,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 /** What marks a module as one that opens a database (directly or by starting Hangar). */
 const TOUCHES_DB = /\b(startTestHangar|testDatabase|startHangar|spawnHangar|openDatabase)\b|process\.env\.DATABASE_URL/;
+/** Suites that run on the PGlite pass only (see below). */
+const ONCE = ['test/e2e/', 'test/security/', 'test/contract/', 'test/emulators/', 'test/bootstrap/'];
 /** Local imports that load code at run time (`import type` loads nothing). */
 const IMPORT = /(?:import|export)\s+(?!type\s)[^'";]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
@@ -29,7 +31,9 @@ export function databaseTests(root: string, files: string[]): string[] {
     memo.set(file, hit);
     return hit;
   };
-  // Browser tests judge the dashboard, not the database under it: the integration tests already
-  // run every query path on PostgreSQL, so the browser runs once, on the PGlite pass.
-  return files.filter((f) => !f.startsWith('test/e2e/') && touches(join(root, f), new Set())).map((f) => relative(root, join(root, f)));
+  // Browser tests judge the dashboard, the fuzzers and the route matrix judge the HTTP layer, the
+  // contract, emulator and bootstrap suites judge requests and rendered artifacts: none of them
+  // judges the database under them, and the integration tests already run every query path on
+  // PostgreSQL, so they run once, on the PGlite pass (CI stays within its time).
+  return files.filter((f) => !ONCE.some((dir) => f.startsWith(dir)) && touches(join(root, f), new Set())).map((f) => relative(root, join(root, f)));
 }
