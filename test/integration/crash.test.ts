@@ -25,7 +25,9 @@ describe('kill -9 of the Hangar process mid-provision', () => {
     const db = await testDatabase('crash');
     dropDb = db.drop;
     const port = await freePort();
-    const env = { HANGAR_DATA_DIR: dataDir, DATABASE_URL: db.url ?? '', HANGAR_HEARTBEAT_SECONDS: '1', HANGAR_POLL_SECONDS: '0.5' };
+    // A step held by a killed process comes back by orphan recovery at the next start, or at the
+    // latest when its lease ends: a short lease keeps that bound inside the test's wait.
+    const env = { HANGAR_DATA_DIR: dataDir, DATABASE_URL: db.url ?? '', HANGAR_HEARTBEAT_SECONDS: '1', HANGAR_POLL_SECONDS: '0.5', HANGAR_JOB_LEASE_SECONDS: '20' };
     current = spawnHangar(env, port);
     const key = (await current.ready)!;
     expect(key).toMatch(/^hgr_/);
