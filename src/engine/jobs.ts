@@ -31,19 +31,12 @@ export class JobQueue {
     return id !== null;
   }
 
-  /**
-   * Register `count` workers for `queue`, each handling one job at a time. Only the first polls at
-   * the configured interval; the others poll rarely (an idle Hangar made 43 queue fetches a second
-   * with 22 workers all polling) and are woken instead: by a local enqueue, and whenever a sibling
-   * takes a job (more may be waiting), so a backlog still gets every worker at once.
-   */
+  /** Register `count` workers for `queue`, each handling one job at a time. */
   async work(queue: QueueName, count: number, handle: (instanceId: string, attempt: Attempt) => Promise<void>): Promise<void> {
-    const ids = this.workerIds[queue];
+    const opts = { includeMetadata: true as const, pollingIntervalSeconds: Math.max(0.5, this.pollSeconds), batchSize: 1 };
     for (let i = 0; i < count; i++) {
-      const pollingIntervalSeconds = i === 0 ? Math.max(0.5, this.pollSeconds) : Math.max(10, this.pollSeconds * 10);
-      ids.push(
-        await this.boss.work<JobData>(QUEUES[queue].name, { includeMetadata: true, pollingIntervalSeconds, batchSize: 1 }, async (jobs: PgBoss.JobWithMetadata<JobData>[]) => {
-          if (jobs.length) for (const w of ids) this.boss.notifyWorker(w);
+      this.workerIds[queue].push(
+        await this.boss.work<JobData>(QUEUES[queue].name, opts, async (jobs: PgBoss.JobWithMetadata<JobData>[]) => {
           for (const job of jobs) await handle(job.data.instanceId, { retryCount: job.retryCount, retryLimit: job.retryLimit });
         }),
       );
