@@ -348,6 +348,11 @@ async function loadOrEnroll(opts: { configPath: string; stateDir: string }, log:
       return state;
     }
     if (r.fatal) throw new Error(r.message);
+    // A refused proof: the next older secret goes at once (at most MAX_SECRETS of them).
+    if (r.now) {
+      log(`${r.message}; trying an older secret`);
+      continue;
+    }
     const delay = backoff(attempt);
     log(`${r.message}; retrying in ${Math.round(delay)} ms`);
     await sleep(delay);

@@ -54,12 +54,14 @@ export class EnrollSecrets {
   }
 }
 
-type Outcome<T> = { ok: true; state: T } | { ok: false; fatal: boolean; message: string };
+/** `now`: the answer was definite (an older secret is worth trying at once, no backoff). */
+type Outcome<T> = { ok: true; state: T } | { ok: false; fatal: boolean; now?: boolean; message: string };
 
 /**
  * One enroll request: the hash of a new secret, and the newest secret we may have to prove.
- * A "proof does not match" answer forgets that secret (and the new one) so the next request
- * proves an older one; an answer that never came keeps both (either may now be the one).
+ * A "proof does not match" answer forgets that secret (and the new one) so the next request,
+ * sent at once, proves an older one; an answer that never came keeps both (either may now be the
+ * one). Each request lost while the control plane was down leaves one more secret to walk back.
  *
  * @example
  * const r = await enrollOnce(cfg, secrets, '0.1.0');
@@ -84,7 +86,7 @@ export async function enrollOnce<T>(cfg: BootstrapConfig, secrets: EnrollSecrets
   if (res.status === 401 && detail === ENROLL_PROOF_MISMATCH) {
     await secrets.forget(proof, fresh);
     // Another, older secret may be the one held; with none left the token is simply spent.
-    return { ok: false, fatal: secrets.newest === null, message: `enrollment refused: ${detail}` };
+    return { ok: false, fatal: secrets.newest === null, now: true, message: `enrollment refused: ${detail}` };
   }
   if (res.status === 401 || res.status === 403 || res.status === 400) return { ok: false, fatal: true, message: `enrollment refused: ${detail ?? res.status}` };
   return { ok: false, fatal: false, message: `enrollment failed: HTTP ${res.status}` };

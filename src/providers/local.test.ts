@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,5 +31,25 @@ describe('LocalProvider', () => {
     const local = new LocalProvider({ baseDir: join(dir, 'refused'), agentBundle: bundle });
     await expect(local.createServer({ name: 'hangar-local-2', labels: {}, userData: '#cloud-config\n' })).rejects.toMatchObject({ code: 'invalid_input', httpStatus: 422 });
     expect(await local.findServers({})).toEqual([]);
+  });
+
+  it('boots a server whose creator died before starting its agent, once, however many look at it', async () => {
+    // What a crash between the record and the spawn leaves: server.json and bootstrap.json, no pid.
+    const sleeper = join(dir, 'sleeper.mjs');
+    writeFileSync(sleeper, 'setTimeout(() => {}, 20_000);\n');
+    const base = join(dir, 'crashed');
+    const id = 'local-0123456789ab';
+    mkdirSync(join(base, id), { recursive: true });
+    writeFileSync(join(base, id, 'server.json'), JSON.stringify({ id, name: 'hangar-crashed', labels: { 'hangar.dev/instance': 'i-1' }, pid: null, createdAt: new Date().toISOString() }));
+    writeFileSync(join(base, id, 'bootstrap.json'), '{}');
+    const local = new LocalProvider({ baseDir: base, agentBundle: sleeper });
+    const seen = await Promise.all([local.findServers({ labels: { 'hangar.dev/instance': 'i-1' } }), local.getServer(id), local.findServers({}), local.getServer(id)]);
+    expect(seen.flat().map((s) => s?.id)).toEqual([id, id, id, id]);
+    const agents = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`--state-dir\0${join(base, id)}\0`); } catch { return false; } });
+    expect(agents()).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(base, id, 'server.json'), 'utf8')).pid).toBe(Number(agents()[0]));
+    expect((await local.getServer(id))?.status).toBe('running');
+    await local.deleteServer(id);
+    expect(agents()).toHaveLength(0);
   });
 });

@@ -47,9 +47,14 @@ describe('kill -9 of the Hangar process mid-provision', () => {
     }
     // Every instance reaches running after the restarts.
     for (const id of ids) {
-      await expect
-        .poll(async () => (await (await api(`/v1/instances/${id}`)).json()).status, { timeout: 60_000, interval: 250 })
-        .toBe('running');
+      const status = async () => (await (await api(`/v1/instances/${id}`)).json()).status;
+      await expect.poll(status, { timeout: 60_000, interval: 250 }).toBe('running').catch(async (err: Error) => {
+        // Say where it stopped: the instance's events and the last Hangar's output.
+        const events = await (await api(`/v1/instances/${id}/events`)).json();
+        const dir = join(dataDir, 'local-servers');
+        const consoles = readdirSync(dir).filter((d) => existsSync(join(dir, d, 'console.log')) && readFileSync(join(dir, d, 'server.json'), 'utf8').includes(id)).map((d) => `${d}: ${readFileSync(join(dir, d, 'console.log'), 'utf8').slice(-1000)}\n${existsSync(join(dir, d, 'agent.log')) ? readFileSync(join(dir, d, 'agent.log'), 'utf8').slice(-3000) : '(no agent.log)'}`);
+        throw new Error(`${err.message}\nevents of ${id}: ${JSON.stringify(events).slice(-4000)}\nconsole: ${consoles.join('\n')}\nhangar output: ${current!.output().slice(-3000)}`);
+      });
     }
     // Exactly one server (record + agent process) per instance, and none unexplained.
     const serversDir = join(dataDir, 'local-servers');
