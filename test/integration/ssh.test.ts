@@ -159,6 +159,10 @@ describe('operating an instance provisioned over SSH', () => {
     expect(check(d, 'permissions bootstrap.json').detail).toBe(`${join(root(), 'config', 'bootstrap.json')} is 0600`);
     // Whatever is not fine on this host (no docker, tailscale or ufw here) comes with a hint.
     for (const c of d.checks) if (c.status !== 'pass') expect(c.hint, c.name).toEqual(expect.any(String));
+    // The agent rewrites agent.env (0600) once the hub tells it the server id recorded after it
+    // connected: wait for that before loosening the file, or the rewrite undoes the test's chmod.
+    const serverId = (await (await h.api(`/v1/instances/${id}`)).json()).serverId as string;
+    await expect.poll(() => readFileSync(envPath, 'utf8'), { timeout: 15_000 }).toContain(`SERVER_ID=${serverId}\n`);
     chmodSync(envPath, 0o644);
     try {
       const d2 = await (await h.api(`/v1/instances/${id}/doctor`, { method: 'POST' })).json();
