@@ -133,6 +133,9 @@ export async function startHangar(config: HangarConfig, opts: StartOptions = {})
     // https or in HANGAR_ALLOWED_ENDPOINTS (else that service is off, with a warning).
     // One cloud-API budget per vendor account, shared by every replica through the database.
     const apiBudget = new DbApiBudgetStore(database.db);
+    // Embedded mode holds the data dir's lock: a call still counted in flight was granted to a
+    // process that died (kill -9, power loss); its slot would block a probe until it went stale.
+    if (!config.databaseUrl) await apiBudget.forgetInFlight();
     const credentials = new Credentials(new DbCredentialStore(database.db, sealingKey), { allowedEndpoints: config.allowedEndpoints, budget: apiBudget });
     const fromEnv = opts.noEnvProviders ? { providers: [], tailnet: undefined, warnings: [] as string[] } : await credentials.resolve(process.env);
     for (const w of fromEnv.warnings) log.warn(w);

@@ -69,8 +69,11 @@ export interface BudgetState {
 
 /** Reset headers have one-second resolution: assume the reset may be up to this much later. */
 const RESET_SLACK_MS = 1000;
-/** In-flight calls older than this are forgotten (a replica died holding them). */
-const IN_FLIGHT_STALE_MS = 120_000;
+/**
+ * In-flight calls are forgotten when the budget has not changed for this long (a replica died
+ * holding them): a granted call is one attempt, cut at the REST client's 30 s attempt timeout.
+ */
+const IN_FLIGHT_STALE_MS = 45_000;
 /** While the budget is unknown, look again this often for the probe's answer. */
 const PROBE_POLL_MS = 200;
 /** Share of a burst limit available at once; the rest refills over the window. */

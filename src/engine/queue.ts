@@ -32,7 +32,7 @@ export async function startQueue(db: SqlExecutor, onError: (e: Error) => void, o
       // record: its job is recovered by expiry (or at the next embedded start). Not an error.
       executeSql: async (text, values) => {
         try {
-          return await db.executeSql(text, values);
+          return await db.executeSql(capRetryBackoff(text), values);
         } catch (err) {
           // Never settle: pg-boss would read fields of an empty result, and nothing awaits it.
           if (/PGlite is closed|Client was closed|Cannot use a pool after calling end/i.test(String((err as Error)?.message))) return new Promise<never>(() => {});
@@ -86,5 +86,26 @@ async function recoverOrphanedJobs(db: SqlExecutor): Promise<void> {
   const plans = (await import('pg-boss/src/plans.js')) as { failJobsByTimeout(schema: string): string; default?: unknown };
   const failByTimeout = (plans.failJobsByTimeout ?? (plans.default as typeof plans).failJobsByTimeout)('pgboss');
   await db.executeSql(`UPDATE pgboss.job SET started_on = now() - expire_in - interval '1 second' WHERE state = 'active'`);
-  await db.executeSql(failByTimeout);
+  await db.executeSql(capRetryBackoff(failByTimeout));
+}
+
+/**
+ * The largest exponent of a retry's backoff. pg-boss 10 waits retryDelay · 2^min(16, n+1) / 2
+ * (jittered up to twice that) before attempt n+1, so a teardown that failed ten times would wait
+ * half an hour, and fifteen times, a day: a step that keeps failing (a cloud outage, a run of
+ * crashes) must be retried within a minute of the cause going away. With retryDelay 2 s the cap
+ * is 32–64 s.
+ */
+export const RETRY_BACKOFF_MAX_EXPONENT = 5;
+const PGBOSS_BACKOFF = /2 \^ LEAST\(16, retry_count \+ 1\)/g;
+
+/**
+ * pg-boss's SQL with its retry backoff capped at 2^RETRY_BACKOFF_MAX_EXPONENT (pg-boss 10 has no
+ * setting for it); any other statement unchanged.
+ *
+ * @example
+ * capRetryBackoff('… retry_delay * 2 ^ LEAST(16, retry_count + 1) / 2 …') // → '… 2 ^ LEAST(5, retry_count + 1) …'
+ */
+export function capRetryBackoff(text: string): string {
+  return text.includes('retry_backoff') ? text.replace(PGBOSS_BACKOFF, `2 ^ LEAST(${RETRY_BACKOFF_MAX_EXPONENT}, retry_count + 1)`) : text;
 }

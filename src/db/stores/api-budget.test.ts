@@ -50,4 +50,15 @@ describe('the shared API budget in the database', () => {
     expect(await two.take(key, 'urgent', T0 + 1000, HZ)).toEqual({ granted: false, retryAt: T0 + 3005 });
     expect((await two.take(key, 'urgent', T0 + 3005, HZ)).granted).toBe(true);
   });
+
+  it('forgets the calls a dead process left in flight, so the next probe goes at once', async () => {
+    const store = new DbApiBudgetStore(a.db);
+    const key = 'hetzner:killed';
+    // The probe is granted, then its process dies before the answer: the bucket waits for it.
+    expect((await store.take(key, 'urgent', T0, HZ)).granted).toBe(true);
+    expect((await store.take(key, 'urgent', T0 + 1000, HZ)).granted).toBe(false);
+    await store.forgetInFlight();
+    expect((await store.list()).find((r) => r.key === key)!.state.inFlight).toBe(0);
+    expect((await store.take(key, 'urgent', T0 + 1000, HZ)).granted).toBe(true);
+  });
 });

@@ -51,6 +51,14 @@ export class DbApiBudgetStore {
     await this.change(key, now, policy, (s) => ({ state: settleCall(s, now, outcome, policy), result: undefined }));
   }
 
+  /**
+   * Forget every call counted in flight: only for a process that knows no other one runs (the
+   * embedded default holds its data dir's lock), at start, when those calls died with their process.
+   */
+  async forgetInFlight(): Promise<void> {
+    await this.db.execute(sql`UPDATE api_budgets SET state = jsonb_set(state, '{inFlight}', '0'::jsonb), updated_at = now() WHERE (state->>'inFlight')::int > 0`);
+  }
+
   /** Every bucket (few: one per vendor account). */
   async list(): Promise<BudgetRow[]> {
     const rows = await this.db.select().from(apiBudgets).orderBy(apiBudgets.key);
