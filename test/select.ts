@@ -4,7 +4,20 @@ import { dirname, join, relative, resolve } from 'node:path';
 /** What marks a module as one that opens a database (directly or by starting Hangar). */
 const TOUCHES_DB = /\b(startTestHangar|testDatabase|startHangar|spawnHangar|openDatabase)\b|process\.env\.DATABASE_URL/;
 /** Suites that run on the PGlite pass only (see below). */
-const ONCE = ['test/e2e/', 'test/security/', 'test/contract/', 'test/emulators/', 'test/bootstrap/'];
+const ONCE = [
+  'test/e2e/',
+  'test/security/',
+  'test/contract/',
+  'test/emulators/',
+  'test/bootstrap/',
+  // The CLI's output and exit codes, the terminal and TCP relays, the inventory's rendering and the
+  // SSH provider's transport: their queries are the routes' and the engine's, which run on both.
+  'test/integration/cli.test.ts',
+  'test/integration/cli-pipelines.test.ts',
+  'test/integration/reach.test.ts',
+  'test/integration/inventory.test.ts',
+  'src/providers/ssh.test.ts',
+];
 /** Local imports that load code at run time (`import type` loads nothing). */
 const IMPORT = /(?:import|export)\s+(?!type\s)[^'";]*?from\s+['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
@@ -32,8 +45,9 @@ export function databaseTests(root: string, files: string[]): string[] {
     return hit;
   };
   // Browser tests judge the dashboard, the fuzzers and the route matrix judge the HTTP layer, the
-  // contract, emulator and bootstrap suites judge requests and rendered artifacts: none of them
-  // judges the database under them, and the integration tests already run every query path on
-  // PostgreSQL, so they run once, on the PGlite pass (CI stays within its time).
+  // contract, emulator and bootstrap suites judge requests and rendered artifacts, the files named
+  // in ONCE judge a client or a transport: none of them judges the database under them, and the
+  // other integration tests run every query path on PostgreSQL, so they run once, on the PGlite
+  // pass (CI stays within its time).
   return files.filter((f) => !ONCE.some((dir) => f.startsWith(dir)) && touches(join(root, f), new Set())).map((f) => relative(root, join(root, f)));
 }
