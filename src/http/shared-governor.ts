@@ -13,6 +13,7 @@
  * permit.done(await fetch(url));
  */
 import { Wakeup } from './wakeup.ts';
+import { Coalesced } from '../domain/coalesce.ts';
 import type { ApiLane, BudgetPolicy, CallOutcome } from '../domain/api-budget.ts';
 import type { RateLimitResponse, RateLimitVerdict } from './bucket.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -63,8 +64,7 @@ export class SharedGovernor implements Governor {
   private readonly line: Waiter[] = [];
   private readonly settling = new Set<Promise<void>>();
   private readonly budget: BudgetPolicy;
-  private pumping = false;
-  private again = false;
+  private readonly pumper = new Coalesced(() => this.drain());
   private readonly wakeup: Wakeup;
 
   constructor(
@@ -103,20 +103,8 @@ export class SharedGovernor implements Governor {
     });
   }
 
-  private async pump(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        if (!(await this.drain())) return;
-      } while (this.again);
-    } finally {
-      this.pumping = false;
-    }
+  private pump(): Promise<void> {
+    return this.pumper.run();
   }
 
   /** Grant from the head while the bucket allows; false once a timer is set for the next look. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client.ts';
 import { instanceEvents, instances, webhookAlarms } from '../../db/schema.ts';
 import { NotFoundError, ValidationError } from '../../domain/errors.ts';
+import { Coalesced } from '../../domain/coalesce.ts';
 import { newWebhookSecret, retryDelayMs, urlProblem, type WebhookFormat, type WebhookPayload } from '../../domain/webhooks.ts';
 import { resolveAllowed, sendOnce, type AddressPolicy } from './send.ts';
 import { WebhookStore, type ClaimedDelivery, type EndpointRow } from './store.ts';
@@ -63,8 +64,7 @@ export class Webhooks {
   private readonly o: Required<Omit<WebhookOptions, 'onEvent'>> & Pick<WebhookOptions, 'onEvent'>;
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
-  private pumping = false;
-  private again = false;
+  private readonly pumper = new Coalesced(() => this.claimDue());
   private ticks = 0;
   private readonly running = new Set<Promise<void>>();
 
@@ -130,25 +130,21 @@ export class Webhooks {
   }
 
   /** Claim while there is capacity and due work; each finished attempt pumps again. */
-  private async pump(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
+  private pump(): Promise<void> {
+    return this.pumper.run();
+  }
+
+  /** One claim of due deliveries into the free slots; 'again' when it filled them all. */
+  private async claimDue(): Promise<boolean | 'again'> {
+    const room = this.o.concurrency - this.inFlight;
+    if (room <= 0 || !this.timer) return false;
     try {
-      do {
-        this.again = false;
-        const room = this.o.concurrency - this.inFlight;
-        if (room <= 0 || !this.timer) return;
-        const claimed = await this.store.claim({ now: this.o.now(), limit: room, leaseMs: this.o.timeoutMs * 2 + 5_000 });
-        for (const d of claimed) this.track(this.attempt(d));
-        if (claimed.length === room) this.again = true;
-      } while (this.again);
+      const claimed = await this.store.claim({ now: this.o.now(), limit: room, leaseMs: this.o.timeoutMs * 2 + 5_000 });
+      for (const d of claimed) this.track(this.attempt(d));
+      return claimed.length === room ? 'again' : true;
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'webhooks: claiming failed');
-    } finally {
-      this.pumping = false;
+      return false;
     }
   }
 
