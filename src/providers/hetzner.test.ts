@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../domain/errors.ts';
 import { LABEL_INSTALLATION, LABEL_INSTANCE } from '../domain/names.ts';
 import { HetznerProvider, hetznerBaseUrl, hetznerFromEnv, type HcloudAction, type HcloudImage, type HcloudServer } from './hetzner.ts';
+import { serverIpv6 } from './hetzner-wire.ts';
 import { ManualClock } from '../http/clock.testing.ts';
 import { FakeApi, json, type FakeRequest } from '../http/fake-api.testing.ts';
 import { resetGovernors } from '../http/governor.ts';
@@ -133,7 +134,7 @@ describe('HetznerProvider', () => {
       start_after_create: true,
     });
     expect(body).not.toHaveProperty('datacenter');
-    expect(info).toMatchObject({ name: 'hangar-acme-11111111', status: 'creating', location: 'fsn1', serverType: 'cx23', labels, ipv6: '2001:db8::/64' });
+    expect(info).toMatchObject({ name: 'hangar-acme-11111111', status: 'creating', location: 'fsn1', serverType: 'cx23', labels, ipv6: '2001:db8::1' });
     expect(info.id).toMatch(/^\d+$/);
   });
 
@@ -207,6 +208,36 @@ describe('HetznerProvider', () => {
         ],
       },
     ]);
+  });
+
+  it('reads where a type is orderable from locations[].deprecation and available, as the spec says', async () => {
+    const fake = fakeHetzner();
+    const price = (location: string) => ({ location, price_hourly: { net: '0.01', gross: '0.0119' }, price_monthly: { net: '6', gross: '7.14' }, included_traffic: 1, price_per_tb_traffic: { net: '1', gross: '1.19' } });
+    const loc = (id: number, name: string, extra: object = {}) => ({ id, name, deprecation: null, recommended: true, available: true, ...extra });
+    const retired = { announced: '2023-01-01T00:00:00Z', unavailable_after: '2024-01-01T00:00:00Z' };
+    const retiring = { announced: '2026-01-01T00:00:00Z', unavailable_after: '2099-01-01T00:00:00Z' };
+    fake.api.on('GET', '/v1/server_types', () =>
+      json(200, {
+        server_types: [
+          // Retired in fsn1, sold out for now in hel1, deprecated but still sold in nbg1; the
+          // type-wide `deprecation` (itself deprecated by the spec) is null and must not decide.
+          { id: 1, name: 'cpx22', description: 'CPX22', cores: 2, memory: 4, disk: 80, architecture: 'x86', deprecation: null, prices: ['fsn1', 'nbg1', 'hel1'].map(price), locations: [loc(1, 'fsn1', { deprecation: retired }), loc(2, 'nbg1', { deprecation: retiring }), loc(3, 'hel1', { available: false })] },
+          // Retired everywhere it was sold, though the top-level field says nothing.
+          { id: 2, name: 'cx22', description: 'CX22', cores: 2, memory: 4, disk: 40, architecture: 'x86', deprecation: null, prices: [price('fsn1')], locations: [loc(1, 'fsn1', { deprecation: retired })] },
+        ],
+        meta: { pagination: { page: 1, per_page: 50, next_page: null } },
+      }),
+    );
+    const types = await provider(fake).listServerTypes();
+    expect(types.map((t) => [t.name, t.prices.map((p) => p.location)])).toEqual([['cpx22', ['nbg1']]]);
+  });
+
+  it("records a server's IPv6 address (::1 of its /64), not the network", () => {
+    expect(serverIpv6('2001:db8:1:2::/64')).toBe('2001:db8:1:2::1');
+    expect(serverIpv6('2a01:4f8:c17:b8f::/64')).toBe('2a01:4f8:c17:b8f::1');
+    expect(serverIpv6('2001:db8::5')).toBe('2001:db8::5');
+    expect(serverIpv6(null)).toBeNull();
+    expect(serverIpv6('not an address/64')).toBeNull();
   });
 
   it('lists locations', async () => {

@@ -17,6 +17,7 @@ import { systemClock, type Clock } from '../http/clock.ts';
 import { hetznerPages } from '../http/pagination.ts';
 import { HETZNER_RATE_LIMIT } from '../http/policies.ts';
 import { cloudClient } from './cloud-client.ts';
+import { orderableIn, serverIpv6, type HcloudDeprecation } from './hetzner-wire.ts';
 import type { CloudProvider, FindQuery, Image, Location, ServerInfo, ServerSpec, ServerStatus, ServerType } from './types.ts';
 
 export const HETZNER_DEFAULT_ENDPOINT = 'https://api.hetzner.cloud/v1';
@@ -85,8 +86,12 @@ export interface HcloudServerType {
   deprecated?: boolean;
   architecture?: string;
   prices: HcloudPrice[];
-  deprecation?: { unavailable_after: string; announced: string } | null;
+  /** Deprecated by the spec in favour of `locations[].deprecation`; read only when `locations` is absent. */
+  deprecation?: HcloudDeprecation | null;
+  /** Where the type is sold, and per location whether it is deprecated or temporarily unavailable. */
+  locations?: { id: number; name: string; deprecation: HcloudDeprecation | null; recommended?: boolean; available?: boolean }[];
 }
+
 
 // ---- options ----
 
@@ -141,7 +146,7 @@ function mapHcloudServer(s: HcloudServer): ServerInfo {
     labels: s.labels ?? {},
     status: STATUS[s.status] ?? 'unknown',
     ipv4: s.public_net?.ipv4?.ip ?? null,
-    ipv6: s.public_net?.ipv6?.ip ?? null,
+    ipv6: serverIpv6(s.public_net?.ipv6?.ip),
     location: s.location?.name ?? s.datacenter?.location?.name ?? null,
     serverType: s.server_type?.name ?? null,
     image: s.image ? (s.image.name ?? String(s.image.id)) : null,
@@ -231,7 +236,8 @@ export class HetznerProvider implements CloudProvider {
     const types = await hetznerPages<HcloudServerType>(this.api, '/server_types', 'server_types');
     const now = this.clock.now();
     return types
-      .filter((t) => !t.deprecation || Date.parse(t.deprecation.unavailable_after) > now)
+      .map((t) => ({ ...t, where: orderableIn(t, now) }))
+      .filter((t) => t.where.size > 0)
       .map((t) => ({
         name: t.name,
         description: t.description,
@@ -239,7 +245,7 @@ export class HetznerProvider implements CloudProvider {
         memoryGb: t.memory,
         diskGb: t.disk,
         architecture: t.architecture,
-        prices: (t.prices ?? []).map((p) => ({
+        prices: (t.prices ?? []).filter((p) => t.where.has(p.location)).map((p) => ({
           location: p.location,
           hourly: Number(p.price_hourly.gross),
           monthly: Number(p.price_monthly.gross),
