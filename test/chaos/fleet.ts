@@ -15,7 +15,7 @@ import type { FaultConfig, Stats } from '../emulators/common.ts';
 import { startDigitalOceanEmulator, type DigitalOceanEmulator } from '../emulators/digitalocean.ts';
 import { startHetznerEmulator, type HetznerEmulator } from '../emulators/hetzner.ts';
 import { startTailscaleEmulator, type TailscaleEmulator } from '../emulators/tailscale.ts';
-import { processesMatching } from '../helpers/procs.ts';
+import { killMatching, processesMatching } from '../helpers/procs.ts';
 
 export type ChaosProvider = 'local' | 'hetzner' | 'digital-ocean';
 
@@ -102,13 +102,7 @@ export function localFleet(dataDir: string): Fleet {
     },
     summary: () => null,
     async stop() {
-      for (const p of processesMatching('agent.mjs', dataDir)) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
+      killMatching('agent.mjs', dataDir);
     },
   };
 }

@@ -25,3 +25,24 @@ export function processesMatching(...fragments: string[]): { pid: number; cmd: s
 export function agentsUnder(root: string): { pid: number; cmd: string }[] {
   return processesMatching(`${root}/agent/agent.mjs --config`);
 }
+
+/**
+ * SIGKILL every process whose command line contains the fragments, with its process group when
+ * it leads one (a local server's supervisor does): killing the agent alone would leave its
+ * workload (`--demo-service`, whose command line names no state dir) running after the test.
+ *
+ * @example
+ * killMatching('agent.mjs', dataDir);
+ */
+export function killMatching(...fragments: string[]): void {
+  for (const p of processesMatching(...fragments)) {
+    for (const target of [-p.pid, p.pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+        break;
+      } catch {
+        /* not a group leader, or gone */
+      }
+    }
+  }
+}

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { prng } from '../chaos/chaos.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { freePort, spawnHangar, type HangarProcess } from '../helpers/process.ts';
-import { processesMatching } from '../helpers/procs.ts';
+import { killMatching, processesMatching } from '../helpers/procs.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hangar-crash-'));
 let current: HangarProcess | null = null;
@@ -14,7 +14,7 @@ let dropDb: () => Promise<void> = async () => {};
 afterAll(async () => {
   await current?.kill('SIGTERM');
   // Reap any agent left behind by a failing run.
-  for (const p of processesMatching('--state-dir', dataDir)) process.kill(p.pid, 'SIGKILL');
+  killMatching('--state-dir', dataDir);
   await dropDb();
   rmSync(dataDir, { recursive: true, force: true });
 });

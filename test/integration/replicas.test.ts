@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startBalancer } from '../helpers/balancer.ts';
 import { testDatabase } from '../helpers/db.ts';
 import { freePort, spawnHangar, type HangarProcess } from '../helpers/process.ts';
-import { processesMatching } from '../helpers/procs.ts';
+import { killMatching, processesMatching } from '../helpers/procs.ts';
 
 // Several replicas need the shared PostgreSQL: this file runs in the DATABASE_URL pass.
 const pgOnly = process.env.DATABASE_URL ? describe : describe.skip;
@@ -17,7 +17,7 @@ let cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.proc.kill('SIGTERM').catch(() => {})));
   for (const c of cleanup) await c().catch(() => {});
-  for (const p of processesMatching('agent.mjs', dataDir)) process.kill(p.pid, 'SIGKILL');
+  killMatching('agent.mjs', dataDir);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
