@@ -36,10 +36,16 @@ export const CLOSED_PORT_URL = 'http://127.0.0.1:9';
 
 /**
  * Run `fn` while agents are told to dial `url` (through the engine's one seam for it,
- * `settings.setPublicUrl`), then point them back at this Hangar.
+ * `settings.setPublicUrl`), then point them back at this Hangar. The bootstrap is rendered by the
+ * provision step after the create answered: `fn` must wait until the server is recorded, or the
+ * agent may be given this Hangar's URL after all.
  *
  * @example
- * const { id } = await withPublicUrl(h, CLOSED_PORT_URL, () => create('never')); // its agent never dials home
+ * const id = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
+ *   const { id } = await create('never');
+ *   await h.waitFor(id, (r) => r.serverId !== null);
+ *   return id; // its agent never dials home
+ * });
  */
 export async function withPublicUrl<T>(h: TestHangar, url: string, fn: () => Promise<T>): Promise<T> {
   const saved = h.engine.publicUrl;

@@ -29,7 +29,13 @@ async function until(query: string, pred: (rows: Row[]) => boolean): Promise<Row
 
 beforeAll(async () => {
   h = await startTestHangar('routes-audit');
-  id = await withPublicUrl(h, CLOSED_PORT_URL, async () => ((await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'audited' }, headers: { 'user-agent': 'audit-test/1' } })).json()) as { id: string }).id);
+  // Its agent must never enroll (an anonymous 200 in the log): the provision step renders the
+  // bootstrap after the create answered, so keep the closed URL until the server is recorded.
+  id = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
+    const created = ((await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'audited' }, headers: { 'user-agent': 'audit-test/1' } })).json()) as { id: string }).id;
+    await h.waitFor(created, (r) => r.serverId !== null);
+    return created;
+  });
   await h.api(`/v1/providers/hetzner/credentials`, { method: 'PUT', json: { token: SECRET } });
   await h.api(`/v1/instances/${id}/status`);
   await h.api('/v1/instances');

@@ -7,7 +7,13 @@ let id: string;
 beforeAll(async () => {
   h = await startTestHangar('routes-ops');
   // An instance whose agent never dials in: operations see it not connected.
-  id = await withPublicUrl(h, CLOSED_PORT_URL, async () => ((await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'ops' } })).json()) as { id: string }).id);
+  // (The bootstrap is rendered by the provision step after the create answers: keep the closed
+  // URL until the server is recorded.)
+  id = await withPublicUrl(h, CLOSED_PORT_URL, async () => {
+    const created = ((await (await h.api('/v1/instances', { method: 'POST', json: { provider: 'local', name: 'ops' } })).json()) as { id: string }).id;
+    await h.waitFor(created, (r) => r.serverId !== null);
+    return created;
+  });
 });
 afterAll(async () => {
   await h?.close();
