@@ -97,7 +97,7 @@ describe('review-gated agent self-update', () => {
     expect(ok.code, ok.stderr).toBe(0);
     await until(allOn('2.0.0'), 90_000, 'every agent on 2.0.0');
     await until(async () => (await Promise.all(ids.map(updateEvents))).every((ev) => ev.some((e) => e.data?.update === 'committed' && e.data.version === '2.0.0')), 30_000, 'commit events');
-    await until(healthy, 30_000, 'healthy agents');
+    await until(healthy, 60_000, 'healthy agents');
     process.stdout.write(`self-update: ${ids.length} agents 0.1.0 → 2.0.0 in ${Date.now() - t0} ms\n`);
 
     const phases = (await updateEvents(ids[0])).filter((e) => e.data?.version === '2.0.0').map((e) => e.data!.update);
